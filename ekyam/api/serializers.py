@@ -1,0 +1,47 @@
+from rest_framework import serializers
+
+from ekyam.models import ApiKey, Membership, Organization, Role, role_at_least
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "created_at"]
+        read_only_fields = ["slug", "created_at"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "email", "role", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "role", "created_at", "last_used_at", "revoked_at", "is_active"]
+        read_only_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def validate_role(self, role):
+        caller_role = self.context["request"].role
+        if not role_at_least(caller_role, role):
+            raise serializers.ValidationError(
+                f"You cannot create a key with more rights than your own ({caller_role})."
+            )
+        return role
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The secret key. Shown once; store it now.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+
+
+__all__ = ["OrganizationSerializer", "MembershipSerializer", "ApiKeySerializer", "ApiKeyCreatedSerializer", "Role"]

@@ -1,0 +1,108 @@
+"""Start the whole portal with one command: embedded servers, web, worker, beat and app processes.
+
+Ctrl-C (or SIGTERM) stops every child, newest first. If any child dies, the rest are stopped and
+the command exits non-zero, so a broken portal is never left half running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from ekyam import embedded
+from ekyam.processes import app_processes, core_processes
+
+
+class Command(BaseCommand):
+    help = "Run the whole Ekyam portal (web, Celery worker and beat, brokers, sandboxes) in the foreground."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("EKYAM_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("EKYAM_PORT", "8000")))
+        parser.add_argument("--worker-concurrency", type=int, default=2)
+        parser.add_argument("--no-kafka", action="store_true", help="Do not start the embedded Kafka broker.")
+
+    def handle(self, *args, **options):
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.servers: list[embedded.EmbeddedServer] = []
+        self.stopping = False
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        try:
+            self._start(options)
+            self._supervise()
+        finally:
+            self._stop_all()
+
+    def _on_signal(self, signum, frame):
+        if not self.stopping:
+            self.stdout.write(self.style.WARNING("\nStopping Ekyam…"))
+        self.stopping = True
+
+    def _start(self, options):
+        env = dict(os.environ)
+        var_dir = settings.VAR_DIR
+        var_dir.mkdir(parents=True, exist_ok=True)
+        log = open(var_dir / "embedded.log", "ab")  # noqa: SIM115 - kept open for the children's lifetime
+        if not env.get("REDIS_URL") and not env.get("CELERY_BROKER_URL"):
+            server = embedded.start_redis(var_dir / "redis", log_file=log)
+            self.servers.append(server)
+            env["REDIS_URL"] = server.url
+            self.stdout.write(f"Embedded Redis-protocol server at {server.url}")
+        if not env.get("KAFKA_BOOTSTRAP_SERVERS") and not options["no_kafka"]:
+            server = embedded.start_kafka(log_file=log)
+            self.servers.append(server)
+            env["KAFKA_BOOTSTRAP_SERVERS"] = server.url
+            self.stdout.write(f"Embedded Kafka-protocol broker at {server.url}")
+        context = {
+            "host": options["host"],
+            "port": options["port"],
+            "env": env,
+            "worker_concurrency": options["worker_concurrency"],
+        }
+        for spec in [*core_processes(context), *app_processes(context)]:
+            if self.stopping:
+                return
+            process = subprocess.Popen(
+                spec.argv, env={**env, **spec.env}, cwd=settings.BASE_DIR, start_new_session=True
+            )
+            self.children.append((spec.name, process))
+            if spec.ready_port:
+                embedded.wait_for_port("127.0.0.1", spec.ready_port, timeout=60, process=process)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Ekyam is running at http://{options['host']}:{options['port']}/  (Ctrl-C stops everything)"
+            )
+        )
+
+    def _supervise(self):
+        while not self.stopping:
+            for name, process in self.children:
+                if process.poll() is not None:
+                    self.stderr.write(self.style.ERROR(f"{name} exited with code {process.returncode}; stopping."))
+                    self.stopping = True
+                    self.exit_code = 1
+                    break
+            time.sleep(0.5)
+
+    def _stop_all(self):
+        for _name, process in reversed(self.children):
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 15
+        for _name, process in reversed(self.children):
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for server in reversed(self.servers):
+            server.stop()
+        if getattr(self, "exit_code", 0):
+            sys.exit(self.exit_code)

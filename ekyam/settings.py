@@ -1,0 +1,254 @@
+"""Ekyam settings: one file, every value read from the environment through typed helpers.
+
+Without any variables set, Ekyam runs on embedded defaults (SQLite in ./var, tasks run inline, an
+in-process channel layer); `manage.py standalone` additionally starts an embedded Redis-protocol
+server and Kafka-protocol broker and hands their addresses to its child processes. With
+DATABASE_URL, REDIS_URL and KAFKA_BOOTSTRAP_SERVERS set it uses those servers. `.env.example`
+documents every variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from ekyam.env import env_bool, env_float, env_int, env_list, env_str, env_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("EKYAM_VAR_DIR", str(BASE_DIR / "var")))
+
+PRODUCTION = env_bool("EKYAM_PRODUCTION", False)
+DEBUG = env_bool("EKYAM_DEBUG", not PRODUCTION)
+TESTING = env_bool("EKYAM_TESTING", False)
+
+_DEV_SECRET = "ekyam-development-only-secret-key-not-for-production-use-0123456789"
+SECRET_KEY = env_str("EKYAM_SECRET_KEY") if PRODUCTION else env_str("EKYAM_SECRET_KEY", _DEV_SECRET)
+if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50):
+    raise ImproperlyConfigured("EKYAM_SECRET_KEY must be a random string of at least 50 characters.")
+
+ALLOWED_HOSTS = env_list("EKYAM_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver", "[::1]"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("EKYAM_ALLOWED_HOSTS must list the host names Ekyam is served on.")
+CSRF_TRUSTED_ORIGINS = env_list("EKYAM_CSRF_TRUSTED_ORIGINS", [])
+BASE_URL = env_url("EKYAM_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "channels",
+    "ekyam",
+    "connectors",
+    "connectors.mapping",
+    "workflows",
+    "webhooks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ekyam.metrics.RequestMetricsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ekyam.tenancy.OrganizationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ekyam.urls"
+WSGI_APPLICATION = "ekyam.wsgi.application"
+ASGI_APPLICATION = "ekyam.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ekyam.tenancy.organization_context",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_url(
+    "DATABASE_URL", f"sqlite:///{VAR_DIR / 'ekyam.sqlite3'}", schemes=("sqlite", "postgres", "postgresql")
+)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("EKYAM_DB_CONN_MAX_AGE", 0))}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets the web, worker and beat processes read while one writes; IMMEDIATE takes the write
+    # lock at BEGIN so concurrent writers queue on the timeout instead of failing mid-transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+# Each concurrent test run (CI, several developers on one machine) can pick its own test database.
+DATABASES["default"]["TEST"] = {"NAME": env_str("EKYAM_TEST_DB_NAME", "") or None}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker, cache, Channels layer --------------------------------------------
+REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
+CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", REDIS_URL, schemes=("redis", "rediss", "amqp", "memory", "filesystem"))
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+if CELERY_BROKER_URL is None:
+    CELERY_BROKER_URL = "memory://"
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; tasks are safe to run twice
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("EKYAM_TASK_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Kafka ----------------------------------------------------------------------------------
+KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", "") or None
+KAFKA_TOPIC_PREFIX = env_str("EKYAM_KAFKA_TOPIC_PREFIX", "ekyam")
+KAFKA_TOPIC_PARTITIONS = env_int("EKYAM_KAFKA_TOPIC_PARTITIONS", 6, minimum=1)
+
+# --- Secrets at rest ------------------------------------------------------------------------
+# Fernet keys, newest first: the first encrypts, all decrypt, so keys rotate without downtime.
+_dev_credential_key = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+CREDENTIAL_KEYS = (
+    env_list("EKYAM_CREDENTIAL_KEYS") if PRODUCTION else env_list("EKYAM_CREDENTIAL_KEYS", [_dev_credential_key])
+)
+if not CREDENTIAL_KEYS:
+    raise ImproperlyConfigured("EKYAM_CREDENTIAL_KEYS must list at least one Fernet key.")
+
+# --- Outbound HTTP --------------------------------------------------------------------------
+# Networks the hardened client may reach although they are private/loopback/link-local. The
+# sandboxes and tests live on loopback, so development allows it; production allows nothing.
+HTTP_ALLOWED_NETWORKS = env_list("EKYAM_HTTP_ALLOWED_NETWORKS", [] if PRODUCTION else ["127.0.0.0/8", "::1/128"])
+HTTP_CONNECT_TIMEOUT = env_float("EKYAM_HTTP_CONNECT_TIMEOUT", 5.0)
+HTTP_READ_TIMEOUT = env_float("EKYAM_HTTP_READ_TIMEOUT", 30.0)
+HTTP_MAX_RETRIES = env_int("EKYAM_HTTP_MAX_RETRIES", 3, minimum=0)
+HTTP_BACKOFF_BASE = env_float("EKYAM_HTTP_BACKOFF_BASE", 0.5)
+HTTP_BACKOFF_MAX = env_float("EKYAM_HTTP_BACKOFF_MAX", 30.0)
+
+# --- Auth, sessions -------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Email ----------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str(
+    "EKYAM_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EKYAM_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EKYAM_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EKYAM_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EKYAM_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EKYAM_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("EKYAM_EMAIL_FROM", "Ekyam <alerts@ekyam.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- i18n, static ---------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    # WhiteNoise expects STATIC_ROOT to exist; in development files come from the finders.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- API ------------------------------------------------------------------------------------
+API_RATE_PER_KEY = env_str("EKYAM_API_RATE_PER_KEY", "1200/min")
+API_RATE_PER_USER = env_str("EKYAM_API_RATE_PER_USER", "2400/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ekyam.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["ekyam.api.permissions.IsOrganizationMember"],
+    "DEFAULT_PAGINATION_CLASS": "ekyam.api.pagination.DefaultCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["ekyam.api.throttling.PerKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": API_RATE_PER_KEY, "user": API_RATE_PER_USER},
+    "EXCEPTION_HANDLER": "ekyam.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ekyam API",
+    "DESCRIPTION": "Connect NetSuite, Whiplash and Shopify; map data onto the Ekyam Data Standards; "
+    "run workflows; receive events by webhook.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Security (the production profile passes `manage.py check --deploy`) --------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("EKYAM_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("EKYAM_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+LOG_LEVEL = env_str("EKYAM_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

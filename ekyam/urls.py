@@ -1,0 +1,57 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from ekyam import views
+from ekyam.api import views as api_views
+from ekyam.api.errors import json_error_view
+
+router = DefaultRouter()
+router.register("api-keys", api_views.ApiKeyViewSet, basename="api-key")
+router.register("members", api_views.MembershipViewSet, basename="member")
+router.register("organization", api_views.OrganizationView, basename="organization")
+
+admin.site.site_header = "Ekyam operator console"
+admin.site.site_title = "Ekyam"
+admin.site.index_title = "Operations"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("org/switch/", views.switch_org, name="switch-org"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include(router.urls)),
+    path("api/v1/", include("connectors.api_urls")),
+    path("api/v1/", include("workflows.api_urls")),
+    path("api/v1/", include("webhooks.api_urls")),
+    path("", include("connectors.urls")),
+    path("", include("workflows.urls")),
+    path("", include("webhooks.urls")),
+]
+
+handler404 = "ekyam.urls.api_aware_404"
+handler500 = "ekyam.urls.api_aware_500"
+
+
+def api_aware_404(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_error_view(404, "not_found", "Not found.")(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def api_aware_500(request):
+    if request.path.startswith("/api/"):
+        return json_error_view(500, "server_error", "An unexpected error occurred. It has been logged.")(request)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,69 @@
+"""Boot the whole portal the way `make run` does, on SQLite with no Redis, and ask it for /healthz."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from ekyam.embedded import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read()
+
+
+def test_standalone_serves_healthz_login_and_is_ready(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("EKYAM_", "DATABASE_URL", "REDIS_URL", "CELERY_", "KAFKA_"))
+    }
+    env["EKYAM_VAR_DIR"] = str(tmp_path)
+    port = free_port()
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
+    seeded = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"], env=env, check=True, timeout=120, capture_output=True, text=True
+    )
+    assert "password" in seeded.stdout
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "standalone", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "portal did not come up"
+                time.sleep(0.5)
+        assert status == 200 and json.loads(body) == {"status": "ok"}
+        status, body = _get(f"http://127.0.0.1:{port}/login/")
+        assert status == 200 and b"Log in" in body
+        # The embedded broker is up, so the portal reports itself ready.
+        status, body = _get(f"http://127.0.0.1:{port}/readyz")
+        ready = json.loads(body)
+        assert ready["checks"]["database"]["detail"] == "sqlite"
+        assert ready["status"] == "ok", ready
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            output, _ = proc.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+            pytest.fail("standalone did not stop within 40s of Ctrl-C:\n" + output[-3000:])
+    assert "Stopping Ekyam" in output
