@@ -17,7 +17,7 @@ def _timed(check) -> dict:
         result = {"status": "ok"}
         if detail:
             result["detail"] = detail
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported by name
         result = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:300]}
     result["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result

@@ -1,0 +1,245 @@
+"""The connector contract every vendor package implements.
+
+A connector is a class registered in `connectors.registry`. It declares what the setup wizard needs
+(credential fields, streams with their fields) and does the talking to the vendor:
+
+- `check()`      — the "Check Authentication" step: one cheap authenticated call, returning ok or a
+                   specific, actionable reason (`CheckResult`);
+- `discover()`   — the streams and their fields (types, labels) for the mapping dropdowns;
+- `read(stream, cursor=…)` — a paged, incremental, resumable iterator of source records (`Page`s),
+                   each page carrying the cursor to resume after it;
+- `write(stream, records, …)` — send standard-shaped payloads to the vendor, idempotently, returning one
+                   `WriteResult` per record (one bad record never sinks the batch);
+- `verify_webhook(headers, body)` — authenticate an inbound vendor webhook on its raw body.
+
+Failures are `ConnectorError`s that say whether they are permanent (bad credentials, validation:
+retrying will not help) or transient (timeouts, 429, 5xx, governance limits: retry with backoff),
+and carry the vendor's own error code and message.
+
+Connectors know nothing of workflows, Celery or the database: they get credentials and settings in,
+and the `Connection` model (connectors/models.py) persists what they hand back (rotated tokens).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class ConnectorError(Exception):
+    """A failure talking to a vendor. `permanent` tells the caller whether retrying can help."""
+
+    permanent: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "error",
+        status: int | None = None,
+        vendor_code: str | None = None,
+        retry_after: float | None = None,
+        details: dict | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code  # Ekyam's classification, e.g. "auth", "rate_limit", "validation", "conflict"
+        self.status = status
+        self.vendor_code = vendor_code  # the vendor's own code, e.g. "INVALID_LOGIN"
+        self.retry_after = retry_after
+        self.details = details or {}
+
+    def as_dict(self) -> dict:
+        return {
+            "message": self.message,
+            "code": self.code,
+            "permanent": self.permanent,
+            "status": self.status,
+            "vendor_code": self.vendor_code,
+            "details": self.details,
+        }
+
+
+class PermanentError(ConnectorError):
+    permanent = True
+
+
+class TransientError(ConnectorError):
+    permanent = False
+
+
+class AuthError(PermanentError):
+    def __init__(self, message: str, **kw):
+        kw.setdefault("code", "auth")
+        super().__init__(message, **kw)
+
+
+class ValidationError(PermanentError):
+    def __init__(self, message: str, **kw):
+        kw.setdefault("code", "validation")
+        super().__init__(message, **kw)
+
+
+class ConflictError(PermanentError):
+    def __init__(self, message: str, **kw):
+        kw.setdefault("code", "conflict")
+        super().__init__(message, **kw)
+
+
+class RateLimitError(TransientError):
+    def __init__(self, message: str, **kw):
+        kw.setdefault("code", "rate_limit")
+        super().__init__(message, **kw)
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    name: str
+    label: str
+    help_text: str = ""
+    secret: bool = False
+    required: bool = True
+    default: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label) for a select box
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class StreamField:
+    path: str  # dotted source path, e.g. "shippingAddress.country.id" or "item.items[*].quantity"
+    type: str  # string, integer, number, boolean, date, datetime, object, array
+    label: str = ""
+    sample: Any = None
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str  # e.g. "shipments"
+    label: str  # e.g. "Item fulfillments"
+    standard: str  # the Ekyam Data Standard it maps to or from: product, shipment, inventory_level, order, location
+    direction: str  # "read" (source) or "write" (destination)
+    incremental: bool = False
+    fields: tuple[StreamField, ...] = ()
+    description: str = ""
+
+
+@dataclass
+class CheckResult:
+    ok: bool
+    message: str
+    reason: str = "ok"  # machine-readable: ok, invalid_credentials, wrong_account, clock_skew, unreachable, ...
+    details: dict = field(default_factory=dict)
+
+    @classmethod
+    def success(cls, message: str = "Authenticated.", **details) -> CheckResult:
+        return cls(True, message, "ok", details)
+
+    @classmethod
+    def failure(cls, reason: str, message: str, **details) -> CheckResult:
+        return cls(False, message, reason, details)
+
+
+@dataclass
+class Page:
+    """One page of source records. `cursor` resumes the stream right after this page."""
+
+    records: list[dict]
+    cursor: str | None
+    done: bool = False
+    requests: int = 1  # HTTP requests this page cost, for benchmarks and run statistics
+
+
+@dataclass
+class WriteResult:
+    """Outcome of writing one record."""
+
+    ok: bool
+    key: str  # the record's stable Ekyam key (e.g. source system + id) it was written under
+    destination_id: str | None = None
+    action: str = "created"  # created, updated, unchanged, skipped
+    error: ConnectorError | None = None
+    response: dict | None = None
+
+
+@dataclass
+class WebhookEvent:
+    """An inbound vendor webhook, verified, in a vendor-neutral shape."""
+
+    event_id: str  # the vendor's id used for deduplication
+    topic: str  # the vendor's topic, e.g. "item.inventory_changed", "inventory_levels/update"
+    ekyam_type: str | None  # the Ekyam event type it becomes, e.g. "inventory.updated"
+    payload: dict
+    occurred_at: str | None = None
+
+
+class Connector:
+    """Base class of the vendor connectors. Subclasses set the class attributes and implement methods."""
+
+    slug: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    logo: ClassVar[str] = ""  # static path of an SVG logo
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
+    streams: ClassVar[tuple[StreamSpec, ...]] = ()
+    default_concurrency: ClassVar[int] = 5
+
+    def __init__(
+        self,
+        credentials: dict[str, str],
+        *,
+        http=None,
+        on_credentials_changed: Callable[[dict[str, str]], None] | None = None,
+        concurrency_limiter=None,
+    ):
+        """`credentials` holds every credential field (secrets decrypted). `on_credentials_changed` is called
+        with the updates when the connector rotates a token, so the caller can persist them atomically.
+        `concurrency_limiter` is a context-manager factory bounding requests in flight across workers."""
+        self.credentials = credentials
+        self._http = http
+        self.on_credentials_changed = on_credentials_changed
+        self.concurrency_limiter = concurrency_limiter
+
+    # --- catalog -----------------------------------------------------------------------------
+    @classmethod
+    def reader_streams(cls) -> list[StreamSpec]:
+        return [s for s in cls.streams if s.direction == "read"]
+
+    @classmethod
+    def writer_streams(cls) -> list[StreamSpec]:
+        return [s for s in cls.streams if s.direction == "write"]
+
+    @classmethod
+    def stream(cls, name: str, direction: str | None = None) -> StreamSpec:
+        for spec in cls.streams:
+            if spec.name == name and (direction is None or spec.direction == direction):
+                return spec
+        raise ValidationError(f"{cls.name} has no {direction or ''} stream named {name!r}.".replace("  ", " "))
+
+    @classmethod
+    def sandbox_app(cls, **options):
+        """The vendor's sandbox emulator (a connectors.sandbox.SandboxApp)."""
+        raise NotImplementedError
+
+    @classmethod
+    def sandbox_credentials(cls, sandbox_url: str) -> dict[str, str]:
+        """Credentials that authenticate against the sandbox at `sandbox_url` (demo seeding, tests)."""
+        raise NotImplementedError
+
+    # --- behaviour ---------------------------------------------------------------------------
+    def check(self) -> CheckResult:
+        raise NotImplementedError
+
+    def discover(self) -> list[StreamSpec]:
+        return list(self.streams)
+
+    def read(
+        self, stream: str, *, cursor: str | None = None, page_size: int | None = None, ids: list[str] | None = None
+    ) -> Iterator[Page]:
+        raise ValidationError(f"{self.name} has no reader for {stream!r}.")
+
+    def write(self, stream: str, records: list[dict], *, context: dict | None = None) -> list[WriteResult]:
+        raise ValidationError(f"{self.name} has no writer: it is read-only.")
+
+    def verify_webhook(self, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
+        raise AuthError(f"{self.name} does not send webhooks.")
