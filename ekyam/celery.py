@@ -1,5 +1,11 @@
-"""The Celery app. Workers: `celery -A ekyam worker`; schedules: `celery -A ekyam beat`."""
+"""The Celery app. Workers: `celery -A ekyam worker`; schedules: `celery -A ekyam beat`.
 
+Apps declare fixed periodic tasks in `<app>/schedules.py` as `BEAT_SCHEDULE = {name: {...}}`
+(Celery's beat_schedule format); django-celery-beat's DatabaseScheduler stores them beside the
+per-workflow schedules, which live only in the database.
+"""
+
+import importlib
 import os
 
 from celery import Celery
@@ -9,3 +15,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ekyam.settings")
 app = Celery("ekyam")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+SCHEDULE_MODULES = ["connectors", "workflows", "webhooks"]
+
+
+@app.on_after_configure.connect
+def _collect_beat_schedules(sender, **kwargs):
+    for module_name in SCHEDULE_MODULES:
+        try:
+            module = importlib.import_module(f"{module_name}.schedules")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{module_name}.schedules":
+                raise
+            continue
+        sender.conf.beat_schedule.update(module.BEAT_SCHEDULE)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include("connectors.api_urls")),
     path("api/v1/", include("workflows.api_urls")),
     path("api/v1/", include("webhooks.api_urls")),
+    path("hooks/", include("webhooks.inbound_urls")),
     path("", include("connectors.urls")),
     path("", include("workflows.urls")),
     path("", include("webhooks.urls")),
