@@ -30,10 +30,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("connectors.api_urls")),
+    path("api/v1/", include("connectors.mapping.api_urls")),
     path("api/v1/", include("workflows.api_urls")),
     path("api/v1/", include("webhooks.api_urls")),
     path("hooks/", include("webhooks.inbound_urls")),
     path("", include("connectors.urls")),
+    path("", include("connectors.mapping.urls")),
     path("", include("workflows.urls")),
     path("", include("webhooks.urls")),
 ]
