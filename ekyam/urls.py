@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from ekyam import views
+from ekyam import portal_views, views
 from ekyam.api import views as api_views
 from ekyam.api.errors import json_error_view
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/switch/", views.switch_org, name="switch-org"),
+    path("settings/api-keys/", portal_views.api_keys, name="settings-api-keys"),
+    path("settings/api-keys/<int:pk>/revoke/", portal_views.revoke_api_key, name="settings-api-key-revoke"),
+    path("settings/members/", portal_views.members, name="settings-members"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),

@@ -1,0 +1,44 @@
+import pytest
+
+from ekyam.models import ApiKey, Membership, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_key_redirects_and_shows_secret_once(client, admin_a):
+    client.force_login(admin_a)
+    response = client.post("/settings/api-keys/", {"name": "bridge", "role": "viewer"})
+    assert response.status_code == 302
+    page = client.get("/settings/api-keys/").content.decode()
+    key = ApiKey.objects.get(name="bridge")
+    assert 'id="new-key"' in page and key.prefix in page
+    assert 'id="new-key"' not in client.get("/settings/api-keys/").content.decode()
+
+
+def test_viewer_cannot_create_keys_or_add_members(client, viewer_a, owner_b):
+    client.force_login(viewer_a)
+    assert client.post("/settings/api-keys/", {"name": "x", "role": "viewer"}).status_code == 403
+    assert client.post("/settings/members/", {"username": "owner_b", "role": "viewer"}).status_code == 403
+    assert not ApiKey.objects.exists()
+
+
+def test_admin_adds_member_with_clear_error_for_unknown_user(client, admin_a, owner_b, org_a):
+    client.force_login(admin_a)
+    response = client.post("/settings/members/", {"username": "nobody-here", "role": "viewer"})
+    assert "No user named “nobody-here”" in response.content.decode()
+    assert (
+        client.post("/settings/members/", {"username": "owner_b@example.com", "role": "developer"}).status_code == 302
+    )
+    assert Membership.objects.get(user=owner_b, organization=org_a).role == Role.DEVELOPER
+    # An admin cannot make someone owner.
+    assert client.post("/settings/members/", {"username": "owner_b", "role": "owner"}).status_code == 403
+
+
+def test_revoking_another_organizations_key_is_404(client, admin_a, org_b):
+    from ekyam import actions
+
+    key, _ = actions.create_api_key(org_b, "theirs")
+    client.force_login(admin_a)
+    assert client.post(f"/settings/api-keys/{key.pk}/revoke/").status_code == 404
+    key.refresh_from_db()
+    assert key.revoked_at is None
