@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("connectors.urls")),
     path("", include("connectors.mapping.urls")),
     path("", include("workflows.urls")),
+    path("setup/", include("workflows.wizard.urls")),
     path("", include("webhooks.urls")),
 ]
 
