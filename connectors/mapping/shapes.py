@@ -1,0 +1,408 @@
+"""What sample values look like: barcodes with valid check digits, e-mails, ISO codes, dates, money,
+quantities, tracking numbers. A field has a shape when most of its non-empty samples have it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+COUNTRIES = frozenset(
+    [
+        "AD",
+        "AE",
+        "AF",
+        "AG",
+        "AI",
+        "AL",
+        "AM",
+        "AO",
+        "AQ",
+        "AR",
+        "AS",
+        "AT",
+        "AU",
+        "AW",
+        "AX",
+        "AZ",
+        "BA",
+        "BB",
+        "BD",
+        "BE",
+        "BF",
+        "BG",
+        "BH",
+        "BI",
+        "BJ",
+        "BL",
+        "BM",
+        "BN",
+        "BO",
+        "BQ",
+        "BR",
+        "BS",
+        "BT",
+        "BV",
+        "BW",
+        "BY",
+        "BZ",
+        "CA",
+        "CC",
+        "CD",
+        "CF",
+        "CG",
+        "CH",
+        "CI",
+        "CK",
+        "CL",
+        "CM",
+        "CN",
+        "CO",
+        "CR",
+        "CU",
+        "CV",
+        "CW",
+        "CX",
+        "CY",
+        "CZ",
+        "DE",
+        "DJ",
+        "DK",
+        "DM",
+        "DO",
+        "DZ",
+        "EC",
+        "EE",
+        "EG",
+        "EH",
+        "ER",
+        "ES",
+        "ET",
+        "FI",
+        "FJ",
+        "FK",
+        "FM",
+        "FO",
+        "FR",
+        "GA",
+        "GB",
+        "GD",
+        "GE",
+        "GF",
+        "GG",
+        "GH",
+        "GI",
+        "GL",
+        "GM",
+        "GN",
+        "GP",
+        "GQ",
+        "GR",
+        "GS",
+        "GT",
+        "GU",
+        "GW",
+        "GY",
+        "HK",
+        "HM",
+        "HN",
+        "HR",
+        "HT",
+        "HU",
+        "ID",
+        "IE",
+        "IL",
+        "IM",
+        "IN",
+        "IO",
+        "IQ",
+        "IR",
+        "IS",
+        "IT",
+        "JE",
+        "JM",
+        "JO",
+        "JP",
+        "KE",
+        "KG",
+        "KH",
+        "KI",
+        "KM",
+        "KN",
+        "KP",
+        "KR",
+        "KW",
+        "KY",
+        "KZ",
+        "LA",
+        "LB",
+        "LC",
+        "LI",
+        "LK",
+        "LR",
+        "LS",
+        "LT",
+        "LU",
+        "LV",
+        "LY",
+        "MA",
+        "MC",
+        "MD",
+        "ME",
+        "MF",
+        "MG",
+        "MH",
+        "MK",
+        "ML",
+        "MM",
+        "MN",
+        "MO",
+        "MP",
+        "MQ",
+        "MR",
+        "MS",
+        "MT",
+        "MU",
+        "MV",
+        "MW",
+        "MX",
+        "MY",
+        "MZ",
+        "NA",
+        "NC",
+        "NE",
+        "NF",
+        "NG",
+        "NI",
+        "NL",
+        "NO",
+        "NP",
+        "NR",
+        "NU",
+        "NZ",
+        "OM",
+        "PA",
+        "PE",
+        "PF",
+        "PG",
+        "PH",
+        "PK",
+        "PL",
+        "PM",
+        "PN",
+        "PR",
+        "PS",
+        "PT",
+        "PW",
+        "PY",
+        "QA",
+        "RE",
+        "RO",
+        "RS",
+        "RU",
+        "RW",
+        "SA",
+        "SB",
+        "SC",
+        "SD",
+        "SE",
+        "SG",
+        "SH",
+        "SI",
+        "SJ",
+        "SK",
+        "SL",
+        "SM",
+        "SN",
+        "SO",
+        "SR",
+        "SS",
+        "ST",
+        "SV",
+        "SX",
+        "SY",
+        "SZ",
+        "TC",
+        "TD",
+        "TF",
+        "TG",
+        "TH",
+        "TJ",
+        "TK",
+        "TL",
+        "TM",
+        "TN",
+        "TO",
+        "TR",
+        "TT",
+        "TV",
+        "TW",
+        "TZ",
+        "UA",
+        "UG",
+        "UM",
+        "US",
+        "UY",
+        "UZ",
+        "VA",
+        "VC",
+        "VE",
+        "VG",
+        "VI",
+        "VN",
+        "VU",
+        "WF",
+        "WS",
+        "YE",
+        "YT",
+        "ZA",
+        "ZM",
+        "ZW",
+    ]
+)
+CURRENCIES = frozenset(
+    [
+        "AED",
+        "ARS",
+        "AUD",
+        "BGN",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CZK",
+        "DKK",
+        "EGP",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "ISK",
+        "JPY",
+        "KRW",
+        "MXN",
+        "MYR",
+        "NOK",
+        "NZD",
+        "PEN",
+        "PHP",
+        "PKR",
+        "PLN",
+        "RON",
+        "RUB",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TRY",
+        "TWD",
+        "UAH",
+        "USD",
+        "VND",
+        "ZAR",
+    ]
+)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}/\d{1,2}/\d{4}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+_INTEGER = re.compile(r"^-?\d+$")
+_URL = re.compile(r"^https?://\S+$", re.I)
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+_ZIP = re.compile(r"^\d{5}(-\d{4})?$|^[A-Z]\d[A-Z] ?\d[A-Z]\d$|^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.I)
+_TRACKING = re.compile(
+    r"^1Z[0-9A-Z]{16}$"  # UPS
+    r"|^\d{12}$|^\d{15}$|^\d{20}$"  # FedEx
+    r"|^9[2-5]\d{18,24}$"  # USPS
+    r"|^[A-Z]{2}\d{9}[A-Z]{2}$",  # UPU / international post
+    re.I,
+)
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{1,40}$")
+_STATUS = re.compile(r"^[A-Za-z_]{1,20}$")
+
+
+def gtin_valid(text: str) -> bool:
+    """UPC-A/E, EAN-8/13 and GTIN-14 check digit."""
+    if not text.isdigit() or len(text) not in (8, 12, 13, 14):
+        return False
+    digits = [int(c) for c in text]
+    body, check = digits[:-1], digits[-1]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def _value_shapes(value) -> set[str]:
+    if isinstance(value, bool):
+        return {"boolean"}
+    if isinstance(value, int):
+        return {"integer", "number"}
+    if isinstance(value, float):
+        return {"number", "decimal"} | ({"integer"} if value.is_integer() else set())
+    if isinstance(value, (date, datetime)):
+        return {"datetime" if isinstance(value, datetime) else "date"}
+    if isinstance(value, list):
+        return {"list"}
+    if isinstance(value, dict):
+        return {"object"}
+    text = str(value).strip()
+    shapes: set[str] = set()
+    if not text:
+        return shapes
+    lowered = text.lower()
+    if lowered in ("true", "false", "yes", "no"):
+        shapes.add("boolean")
+    if _EMAIL.match(text):
+        shapes.add("email")
+    if _URL.match(text):
+        shapes.add("url")
+    if gtin_valid(text):
+        shapes.add("gtin")
+    if _TRACKING.match(text):
+        shapes.add("tracking")
+    if text in COUNTRIES:
+        shapes.add("country")
+    if text in CURRENCIES:
+        shapes.add("currency")
+    if _DATETIME.match(text):
+        shapes.add("datetime")
+    elif _DATE.match(text):
+        shapes.add("date")
+    if _INTEGER.match(text):
+        shapes |= {"integer", "number", "numeric_text"}
+    elif _DECIMAL.match(text):
+        shapes |= {"decimal", "number", "numeric_text"}
+    if _ZIP.match(text):
+        shapes.add("zip")
+    if _PHONE.match(text) and sum(c.isdigit() for c in text) >= 7 and not _INTEGER.match(text):
+        shapes.add("phone")
+    if " " not in text and _CODE.match(text) and not shapes & {"email", "url", "datetime", "date"}:
+        shapes.add("code")
+    if _STATUS.match(text) and len(text) <= 12:
+        shapes.add("word")
+    if len(text) >= 40 or "<" in text:
+        shapes.add("long_text")
+    if " " in text and not shapes & {"phone", "datetime"}:
+        shapes.add("words")
+    return shapes
+
+
+def detect(samples) -> dict[str, float]:
+    """Shape -> share of non-empty samples having it."""
+    values = [s for s in samples or [] if s is not None and s != ""]
+    if not values:
+        return {}
+    counts: dict[str, int] = {}
+    for value in values[:50]:
+        for shape in _value_shapes(value):
+            counts[shape] = counts.get(shape, 0) + 1
+    total = min(len(values), 50)
+    return {shape: count / total for shape, count in counts.items()}
+
+
+def has(shapes: dict[str, float], shape: str, share: float = 0.8) -> bool:
+    return shapes.get(shape, 0.0) >= share
