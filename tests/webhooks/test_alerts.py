@@ -1,0 +1,48 @@
+"""Alerts: a row at once; e-mail and Slack once per digest window; the rest in one digest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from tests.servers import ScriptedServer
+from webhooks import alerts
+from webhooks.models import Alert, AlertNotification, AlertSettings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_alerts_are_sent_once_per_digest_window(
+    org_a, owner_a, admin_a, developer_a, settings, django_capture_on_commit_callbacks
+):
+    settings.ALERT_DIGEST_WINDOW_SECONDS = 600
+    with ScriptedServer() as slack:
+        AlertSettings.objects.create(organization=org_a, slack_webhook_url=slack.url + "/services/T/B/x")
+        for i in range(5):  # each alert in its own transaction, as a failing endpoint raises them
+            with django_capture_on_commit_callbacks(execute=True):
+                alerts.raise_alert(
+                    org_a, "dlq", f"Message {i} dead-lettered", "HTTP 500 x8", f"/developers/webhooks/dlq/{i}/"
+                )
+        assert Alert.objects.filter(organization=org_a).count() == 5  # every alert is in the portal
+        assert len(mail.outbox) == 1 and len(slack.requests) == 1  # but only one notification went out
+        assert sorted(mail.outbox[0].to) == ["admin_a@example.com", "owner_a@example.com"]
+        assert "Message 0" in mail.outbox[0].subject
+
+        assert alerts.send_alert_notifications(org_a.pk) == 0  # still inside the window
+        AlertSettings.objects.filter(organization=org_a).update(
+            last_notified_at=timezone.now() - timedelta(seconds=601)
+        )
+        assert alerts.send_alert_notifications(org_a.pk) == 4  # one digest of the rest
+        assert len(mail.outbox) == 2 and len(slack.requests) == 2
+        assert "4 alerts" in mail.outbox[1].subject and "HTTP 500 x8" in mail.outbox[1].body
+        assert b"4 alerts" in slack.requests[1]["body"]
+    assert not Alert.objects.filter(notified_at__isnull=True).exists()
+    assert AlertNotification.objects.filter(status="sent").count() == 4
+
+
+def test_unknown_alert_kind_is_refused(org_a):
+    with pytest.raises(ValueError, match="Unknown alert kind"):
+        alerts.raise_alert(org_a, "weather", "t", "r", "")

@@ -1,0 +1,301 @@
+"""State changes of outgoing webhooks. Views, the API, the admin and the consumer call these."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from webhooks import catalog, conf, links, secrets
+from webhooks.alerts import raise_alert
+from webhooks.delivery import RefusedUrl, check_endpoint_url
+from webhooks.events import emit
+from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
+
+log = logging.getLogger("webhooks.actions")
+
+
+# --- Endpoints -------------------------------------------------------------------------------
+
+
+def check_endpoint_fields(*, url: str, event_types: list | None, headers: dict | None, filter: dict | None) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        check_endpoint_url(url)
+    except RefusedUrl as exc:
+        errors["url"] = [str(exc)]
+    unknown = sorted(set(event_types or []) - set(catalog.EVENT_TYPES))
+    if unknown:
+        errors["event_types"] = [f"Unknown event types: {', '.join(unknown)}."]
+    if headers is not None and (
+        not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+    ):
+        errors["headers"] = ["Headers must be an object of string names to string values."]
+    elif headers and any("\n" in k + v or "\r" in k + v for k, v in headers.items()):
+        errors["headers"] = ["Header names and values cannot contain line breaks."]
+    if filter is not None and not isinstance(filter, dict):
+        errors["filter"] = ["The filter must be an object of field paths to expected values."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def create_endpoint(
+    organization,
+    *,
+    url: str,
+    description: str = "",
+    event_types=None,
+    headers=None,
+    filter=None,
+    rate_limit_per_second: int | None = None,
+) -> tuple[Endpoint, str]:
+    """Create an endpoint; returns it with its new secret (shown once)."""
+    check_endpoint_fields(url=url, event_types=event_types, headers=headers, filter=filter)
+    secret, token = secrets.new_secrets_token()
+    endpoint = Endpoint.objects.create(
+        organization=organization,
+        url=url,
+        description=description,
+        event_types=list(event_types or []),
+        headers=dict(headers or {}),
+        filter=dict(filter or {}),
+        rate_limit_per_second=rate_limit_per_second,
+        secrets_encrypted=token,
+    )
+    return endpoint, secret
+
+
+def update_endpoint(endpoint: Endpoint, **changes) -> Endpoint:
+    allowed = {"url", "description", "event_types", "headers", "filter", "rate_limit_per_second"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
+    merged = {name: changes.get(name, getattr(endpoint, name)) for name in ("url", "event_types", "headers", "filter")}
+    check_endpoint_fields(**merged)
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
+    endpoint.save(update_fields=[*changes, "updated_at"])
+    return endpoint
+
+
+def reveal_secret(endpoint: Endpoint) -> str:
+    """The current secret, once per secret: a second reveal needs a rotation."""
+    updated = Endpoint.objects.filter(pk=endpoint.pk, secret_revealed_at__isnull=True).update(
+        secret_revealed_at=timezone.now()
+    )
+    if not updated:
+        raise ValidationError("The secret was already revealed. Rotate it to get a new one.")
+    endpoint.refresh_from_db(fields=["secret_revealed_at"])
+    return secrets.current_secret(endpoint.secrets_encrypted)
+
+
+def rotate_secret(endpoint: Endpoint, overlap_hours: float | None = None) -> str:
+    """A new secret; the old one keeps signing alongside it during the overlap window."""
+    overlap = timedelta(hours=overlap_hours) if overlap_hours is not None else None
+    with transaction.atomic():
+        locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        secret, token = secrets.rotated_token(locked.secrets_encrypted, overlap=overlap)
+        locked.secrets_encrypted = token
+        locked.secret_revealed_at = timezone.now()
+        locked.save(update_fields=["secrets_encrypted", "secret_revealed_at", "updated_at"])
+    endpoint.secrets_encrypted, endpoint.secret_revealed_at = locked.secrets_encrypted, locked.secret_revealed_at
+    return secret
+
+
+def enable_endpoint(endpoint: Endpoint) -> Endpoint:
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        is_active=True,
+        disabled_reason="",
+        disabled_at=None,
+        failing_since=None,
+        consecutive_failed_messages=0,
+        updated_at=timezone.now(),
+    )
+    endpoint.refresh_from_db()
+    return endpoint
+
+
+def disable_endpoint(endpoint: Endpoint, reason: str, *, automatic: bool = False) -> bool:
+    """Disable once (returns False when it already was), with an event and, if automatic, an alert."""
+    with transaction.atomic():
+        changed = Endpoint.objects.filter(pk=endpoint.pk, is_active=True).update(
+            is_active=False, disabled_reason=reason[:300], disabled_at=timezone.now(), updated_at=timezone.now()
+        )
+        if not changed:
+            return False
+        emit(
+            endpoint.organization,
+            "webhook.endpoint.disabled",
+            {"endpoint_id": endpoint.pk, "url": endpoint.url, "reason": reason},
+            key=f"endpoint:{endpoint.pk}",
+        )
+        if automatic:
+            raise_alert(
+                endpoint.organization,
+                "endpoint_disabled",
+                f"Webhook endpoint disabled: {endpoint}",
+                reason,
+                links.endpoint(endpoint.pk),
+            )
+    endpoint.is_active = False
+    endpoint.disabled_reason = reason
+    return True
+
+
+def check_auto_disable(endpoint_id: int) -> None:
+    endpoint = Endpoint.objects.select_related("organization").filter(pk=endpoint_id, is_active=True).first()
+    if endpoint is None:
+        return
+    period = timedelta(days=conf.get("WEBHOOK_DISABLE_AFTER_DAYS"))
+    limit = conf.get("WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES")
+    if endpoint.failing_since and timezone.now() - endpoint.failing_since >= period:
+        disable_endpoint(
+            endpoint,
+            f"Every delivery failed since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC ({period.days} days or more).",
+            automatic=True,
+        )
+    elif endpoint.consecutive_failed_messages >= limit:
+        disable_endpoint(
+            endpoint,
+            f"{endpoint.consecutive_failed_messages} consecutive messages failed all their attempts.",
+            automatic=True,
+        )
+
+
+# --- Messages and test events ------------------------------------------------------------------
+
+
+def webhook_id_for(event_id: uuid.UUID) -> str:
+    return f"msg_{uuid.UUID(str(event_id)).hex}"
+
+
+def message_body(event_type: str, occurred_at, data: dict) -> dict:
+    return {"type": event_type, "timestamp": occurred_at.isoformat().replace("+00:00", "Z"), "data": data}
+
+
+def send_test_event(endpoint: Endpoint) -> Delivery:
+    """A `webhook.test` message to this endpoint alone, attempted by the delivery workers at once."""
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    with transaction.atomic():
+        message = Message.objects.create(
+            organization_id=endpoint.organization_id,
+            event_id=event_id,
+            webhook_id=webhook_id_for(event_id),
+            event_type="webhook.test",
+            occurred_at=now,
+            body=message_body("webhook.test", now, {"message": "Hello from Ekyam", "endpoint_id": endpoint.pk}),
+        )
+        return Delivery.objects.create(
+            organization_id=endpoint.organization_id, message=message, endpoint=endpoint, next_attempt_at=now
+        )
+
+
+# --- Dead letters --------------------------------------------------------------------------------
+
+
+def dead_letter(delivery: Delivery, reason: str) -> DeadLetter:
+    """Move an exhausted delivery to the DLQ: row (payload, every attempt, reason), topic, event, alert."""
+    endpoint = delivery.endpoint
+    message = delivery.message
+    attempts = [a.as_dict() for a in DeliveryAttempt.objects.filter(delivery=delivery).order_by("number", "pk")]
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.DEAD,
+            claimed_until=None,
+            claim_token="",
+            next_attempt_at=None,
+            updated_at=timezone.now(),
+        )
+        dead, _ = DeadLetter.objects.update_or_create(
+            delivery=delivery,
+            defaults={
+                "organization_id": delivery.organization_id,
+                "endpoint": endpoint,
+                "event_type": message.event_type,
+                "payload": message.body,
+                "attempts": attempts,
+                "reason": reason[:500],
+                "status": DeadLetter.Status.DEAD,
+                "created_at": timezone.now(),
+            },
+        )
+        Endpoint.objects.filter(pk=endpoint.pk).update(consecutive_failed_messages=F("consecutive_failed_messages") + 1)
+        if message.event_type not in catalog.DELIVERY_META_TYPES:
+            emit(
+                endpoint.organization,
+                "webhook.message.dead_lettered",
+                {
+                    "dead_letter_id": dead.pk,
+                    "endpoint_id": endpoint.pk,
+                    "event_id": str(message.event_id),
+                    "event_type": message.event_type,
+                    "reason": reason,
+                    "attempts": len(attempts),
+                },
+                key=f"endpoint:{endpoint.pk}",
+            )
+        raise_alert(
+            endpoint.organization,
+            "dlq",
+            f"Webhook message dead-lettered ({message.event_type})",
+            f"Endpoint {endpoint.url}: {reason}",
+            links.dead_letter(dead.pk),
+        )
+        transaction.on_commit(lambda: _publish_dead_letter(dead.pk))
+    return dead
+
+
+def _publish_dead_letter(dead_letter_id: int) -> None:
+    from webhooks import kafka
+
+    try:
+        kafka.publish_dead_letter(dead_letter_id)
+    except Exception:
+        log.exception("could not publish dead letter %s to the DLQ topic", dead_letter_id)
+
+
+def replay_dead_letters(queryset) -> int:
+    """Put dead letters back on the schedule (from its first step). Returns how many were replayed."""
+    now = timezone.now()
+    count = 0
+    for dead in queryset.select_related("delivery", "endpoint").filter(status=DeadLetter.Status.DEAD):
+        with transaction.atomic():
+            updated = DeadLetter.objects.filter(pk=dead.pk, status=DeadLetter.Status.DEAD).update(
+                status=DeadLetter.Status.REPLAYING, replayed_at=now
+            )
+            if not updated:
+                continue
+            Delivery.objects.filter(pk=dead.delivery_id).update(
+                status=Delivery.Status.PENDING,
+                replay_base=F("attempt_count"),
+                next_attempt_at=now,
+                claimed_until=None,
+                claim_token="",
+                updated_at=now,
+            )
+            count += 1
+    return count
+
+
+def replay_dead_letter(dead: DeadLetter) -> bool:
+    return bool(replay_dead_letters(DeadLetter.objects.filter(pk=dead.pk)))
+
+
+def delete_dead_letters(queryset) -> int:
+    """Forget dead letters (the delivery row stays, marked dead, until retention prunes it)."""
+    deleted, _ = queryset.filter(status__in=[DeadLetter.Status.DEAD, DeadLetter.Status.REPLAYED]).delete()
+    return deleted
+
+
+def mark_alert_read(alert):
+    from webhooks.models import Alert
+
+    Alert.objects.filter(pk=alert.pk, read_at__isnull=True).update(read_at=timezone.now())
+    alert.refresh_from_db()
+    return alert

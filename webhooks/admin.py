@@ -1,0 +1,113 @@
+from django.contrib import admin
+
+from ekyam.admin_scoping import OrgScopedAdmin
+from webhooks import actions
+from webhooks.models import (
+    Alert,
+    AlertNotification,
+    AlertSettings,
+    DeadLetter,
+    Delivery,
+    DeliveryAttempt,
+    Endpoint,
+    InboundWebhook,
+    Message,
+    OutboxEvent,
+)
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(OrgScopedAdmin):
+    list_display = ["type", "key", "organization", "occurred_at", "published_at"]
+    list_filter = ["type", ("published_at", admin.EmptyFieldListFilter)]
+    search_fields = ["event_id", "key"]
+    readonly_fields = ["event_id", "occurred_at", "published_at"]
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(OrgScopedAdmin):
+    list_display = ["url", "organization", "is_active", "failing_since", "consecutive_failed_messages", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url", "description"]
+    readonly_fields = ["secret_revealed_at", "disabled_at", "failing_since", "consecutive_failed_messages"]
+    exclude = ["secrets_encrypted"]
+    actions = ["disable_selected"]
+
+    def has_add_permission(self, request):
+        return False  # endpoints get their secret through actions.create_endpoint (portal or API)
+
+    @admin.action(description="Disable selected endpoints")
+    def disable_selected(self, request, queryset):
+        count = sum(actions.disable_endpoint(e, f"Disabled by {request.user} in the admin.") for e in queryset)
+        self.message_user(request, f"Disabled {count} endpoint(s).")
+
+
+class AttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "trigger", "status", "status_code", "duration_ms", "error", "created_at"]
+    exclude = ["organization", "response_body"]
+
+
+@admin.register(Message)
+class MessageAdmin(OrgScopedAdmin):
+    list_display = ["webhook_id", "event_type", "organization", "occurred_at", "created_at"]
+    list_filter = ["event_type"]
+    search_fields = ["webhook_id", "event_id"]
+    readonly_fields = ["event_id", "webhook_id", "event_type", "body", "occurred_at", "published_at", "created_at"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(OrgScopedAdmin):
+    list_display = ["pk", "message", "endpoint", "status", "attempt_count", "next_attempt_at", "last_status_code"]
+    list_filter = ["status"]
+    raw_id_fields = ["message", "endpoint"]
+    readonly_fields = ["claim_token", "claimed_until", "delivered_at"]
+    inlines = [AttemptInline]
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(OrgScopedAdmin):
+    list_display = ["delivery", "number", "trigger", "status", "status_code", "duration_ms", "created_at"]
+    list_filter = ["status", "trigger"]
+    raw_id_fields = ["delivery"]
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(OrgScopedAdmin):
+    list_display = ["event_type", "endpoint", "organization", "status", "reason", "created_at"]
+    list_filter = ["status", "event_type"]
+    raw_id_fields = ["delivery", "endpoint"]
+    readonly_fields = ["payload", "attempts", "reason", "created_at", "replayed_at"]
+    actions = ["replay_selected"]
+
+    @admin.action(description="Replay selected dead letters")
+    def replay_selected(self, request, queryset):
+        self.message_user(request, f"Replaying {actions.replay_dead_letters(queryset)} message(s).")
+
+
+@admin.register(Alert)
+class AlertAdmin(OrgScopedAdmin):
+    list_display = ["title", "kind", "organization", "created_at", "notified_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "reason"]
+
+
+@admin.register(AlertSettings)
+class AlertSettingsAdmin(OrgScopedAdmin):
+    list_display = ["organization", "email_enabled", "slack_webhook_url", "last_notified_at"]
+
+
+@admin.register(AlertNotification)
+class AlertNotificationAdmin(OrgScopedAdmin):
+    list_display = ["channel", "status", "alert_count", "recipients", "organization", "created_at"]
+    list_filter = ["channel", "status"]
+
+
+@admin.register(InboundWebhook)
+class InboundWebhookAdmin(OrgScopedAdmin):
+    list_display = ["topic", "vendor_event_id", "connection", "status", "duplicate_count", "received_at"]
+    list_filter = ["status", "topic"]
+    search_fields = ["vendor_event_id"]
+    raw_id_fields = ["connection"]

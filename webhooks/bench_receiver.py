@@ -1,0 +1,33 @@
+"""The benchmark's receiver: `python -m webhooks.bench_receiver PORT` (aiohttp, no Django).
+POST /hook/<phase> records (webhook-id, arrival time); GET /stats reports them."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def main(port: int) -> None:
+    from aiohttp import web
+
+    received: dict[str, list] = {"pipeline": [], "bare": []}
+
+    async def hook(request):
+        await request.read()
+        received[request.match_info["phase"]].append((request.headers.get("webhook-id"), time.time()))
+        return web.Response(text="ok")
+
+    async def stats(request):
+        full = request.query.get("full")
+        return web.json_response(
+            {"counts": {k: len(v) for k, v in received.items()}, "pipeline": received["pipeline"] if full else []}
+        )
+
+    app = web.Application()
+    app.router.add_post("/hook/{phase}", hook)
+    app.router.add_get("/stats", stats)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

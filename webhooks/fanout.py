@@ -1,0 +1,135 @@
+"""Fan-out: turn a batch of events from Kafka into one message and one delivery per subscribed
+endpoint, stored before any attempt (and before the consumer commits its offsets).
+
+Deliveries are inserted already claimed by the storing process (a lease), so it can attempt them
+at once without another query; if it dies first, the lease expires and the scheduler retries them.
+Events seen before (the relay republished, offsets were not committed) insert nothing: messages
+are unique per (organization, event_id) and deliveries per (message, endpoint).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from webhooks import actions, catalog, conf, delivery
+from webhooks.dispatcher import new_claim_token
+from webhooks.models import Delivery, Endpoint, Message
+
+log = logging.getLogger("webhooks.fanout")
+
+
+def _targets(event: dict, endpoints: list[Endpoint]) -> list[Endpoint]:
+    event_type = event["type"]
+    data = event.get("data") or {}
+    found = []
+    for endpoint in endpoints:
+        if not endpoint.subscribes_to(event_type) or not endpoint.matches(data):
+            continue
+        # An endpoint never receives the news of its own failure (it would fail on it again).
+        if event_type in catalog.DELIVERY_META_TYPES and data.get("endpoint_id") == endpoint.pk:
+            continue
+        found.append(endpoint)
+    return found
+
+
+def store(events: list[dict]) -> list[delivery.Job]:
+    """Store messages + deliveries for the events; return jobs for the deliveries created now."""
+    try:
+        return _store(events)
+    except IntegrityError:
+        # E.g. an organization deleted meanwhile: store one by one, dropping only the bad event.
+        jobs = []
+        for event in events:
+            try:
+                jobs.extend(_store([event]))
+            except IntegrityError as exc:
+                log.warning("dropping event %s: %s", event.get("event_id"), exc)
+        return jobs
+
+
+def _store(events: list[dict]) -> list[delivery.Job]:
+    org_ids = {e["organization_id"] for e in events}
+    by_org: dict[int, list[Endpoint]] = defaultdict(list)
+    for endpoint in Endpoint.objects.filter(organization_id__in=org_ids, is_active=True):
+        by_org[endpoint.organization_id].append(endpoint)
+    if not by_org:
+        return []
+    now = timezone.now()
+    plans: list[tuple[dict, list[Endpoint]]] = []
+    messages: list[Message] = []
+    for event in events:
+        targets = _targets(event, by_org.get(event["organization_id"], []))
+        if not targets:
+            continue
+        event_id = uuid.UUID(event["event_id"])
+        occurred_at = datetime.fromisoformat(event["occurred_at"])
+        plans.append((event, targets))
+        messages.append(
+            Message(
+                organization_id=event["organization_id"],
+                event_id=event_id,
+                webhook_id=actions.webhook_id_for(event_id),
+                event_type=event["type"],
+                body=actions.message_body(event["type"], occurred_at, event.get("data") or {}),
+                occurred_at=occurred_at,
+                published_at=event.get("published_at"),
+                created_at=now,
+            )
+        )
+    if not plans:
+        return []
+    token = new_claim_token()
+    lease_until = now + timedelta(seconds=conf.get("WEBHOOK_CLAIM_LEASE_SECONDS"))
+    with transaction.atomic():
+        Message.objects.bulk_create(messages, ignore_conflicts=True)
+        stored = {
+            (m.organization_id, m.event_id): m
+            for m in Message.objects.filter(webhook_id__in=[m.webhook_id for m in messages])
+        }
+        deliveries = []
+        for event, targets in plans:
+            message = stored[(event["organization_id"], uuid.UUID(event["event_id"]))]
+            deliveries.extend(
+                Delivery(
+                    organization_id=message.organization_id,
+                    message=message,
+                    endpoint=endpoint,
+                    next_attempt_at=now,
+                    claim_token=token,
+                    claimed_until=lease_until,
+                    created_at=now,
+                )
+                for endpoint in targets
+            )
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        created = list(Delivery.objects.filter(claim_token=token).values_list("pk", "message_id", "endpoint_id"))
+    endpoints = {e.pk: e for group in by_org.values() for e in group}
+    messages_by_id = {m.pk: m for m in stored.values()}
+    jobs = []
+    for pk, message_id, endpoint_id in created:
+        message, endpoint = messages_by_id[message_id], endpoints[endpoint_id]
+        jobs.append(
+            delivery.Job(
+                delivery_id=pk,
+                organization_id=message.organization_id,
+                endpoint_id=endpoint_id,
+                url=endpoint.url,
+                secrets_token=endpoint.secrets_encrypted,
+                custom_headers=endpoint.headers,
+                webhook_id=message.webhook_id,
+                body=delivery.encode_body(message.body),
+                number=1,
+                schedule_index=0,
+                claim_token=token,
+                event_type=message.event_type,
+                rate_limit=endpoint.rate_limit_per_second,
+                published_at=message.published_at.timestamp() if message.published_at else None,
+            )
+        )
+    return jobs

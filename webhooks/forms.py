@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from webhooks import catalog
+from webhooks.models import AlertSettings
+
+
+class JSONObjectField(forms.CharField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+        super().__init__(*args, **kwargs)
+
+    def prepare_value(self, value):
+        return json.dumps(value) if isinstance(value, dict) else value
+
+    def to_python(self, value):
+        if not value or not value.strip():
+            return {}
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+        if not isinstance(parsed, dict):
+            raise forms.ValidationError('Enter a JSON object, e.g. {"vendor": "shopify"}.')
+        return parsed
+
+
+class EndpointForm(forms.Form):
+    url = forms.URLField(max_length=1000, label="URL", assume_scheme="https")
+    description = forms.CharField(max_length=200, required=False)
+    event_types = forms.MultipleChoiceField(
+        choices=catalog.type_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unchecked to receive every event type.",
+    )
+    filter = JSONObjectField(help_text='Only events whose data fields equal these values, e.g. {"vendor": "shopify"}.')
+    headers = JSONObjectField(help_text='Extra headers, e.g. {"X-Team": "ops"}.')
+    rate_limit_per_second = forms.IntegerField(min_value=1, required=False, label="Rate limit (requests/second)")
+
+
+class AlertSettingsForm(forms.ModelForm):
+    slack_webhook_url = forms.URLField(
+        max_length=500, required=False, assume_scheme="https", label="Slack-compatible incoming-webhook URL"
+    )
+
+    class Meta:
+        model = AlertSettings
+        fields = ["email_enabled", "slack_webhook_url"]
+        labels = {"slack_webhook_url": "Slack-compatible incoming-webhook URL"}

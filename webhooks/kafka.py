@@ -1,0 +1,149 @@
+"""Kafka plumbing: topic names, client configurations, topic creation, event (de)serialization."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from webhooks import conf
+
+log = logging.getLogger("webhooks.kafka")
+
+
+def events_topic() -> str:
+    return f"{settings.KAFKA_TOPIC_PREFIX}.events"
+
+
+def dlq_topic() -> str:
+    return f"{settings.KAFKA_TOPIC_PREFIX}.webhooks.dlq"
+
+
+def bootstrap_servers() -> str:
+    servers = settings.KAFKA_BOOTSTRAP_SERVERS
+    if not servers:
+        raise ImproperlyConfigured(
+            "KAFKA_BOOTSTRAP_SERVERS is not set: point it at Kafka, or run `manage.py standalone`, "
+            "which starts an embedded broker."
+        )
+    return servers
+
+
+def producer_config(**extra) -> dict:
+    return {
+        "bootstrap.servers": bootstrap_servers(),
+        # Idempotent + acks=all: a retried send never duplicates or reorders within a partition.
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        "compression.type": "lz4",
+        **extra,
+    }
+
+
+def consumer_config(group_id: str, **extra) -> dict:
+    session_ms = conf.get("KAFKA_SESSION_TIMEOUT_MS")
+    return {
+        "bootstrap.servers": bootstrap_servers(),
+        "group.id": group_id,
+        # Offsets are committed by hand, only after the rows for the consumed events are stored.
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": session_ms,
+        "heartbeat.interval.ms": max(250, session_ms // 10),
+        **extra,
+    }
+
+
+def ensure_topics(partitions: int | None = None) -> None:
+    """Create the event and DLQ topics with the configured partitions; existing topics are kept."""
+    from confluent_kafka import KafkaError, KafkaException
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    partitions = partitions or settings.KAFKA_TOPIC_PARTITIONS
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers()})
+    wanted = [NewTopic(events_topic(), num_partitions=partitions), NewTopic(dlq_topic(), num_partitions=partitions)]
+    for topic, future in admin.create_topics(wanted, request_timeout=15).items():
+        try:
+            future.result(timeout=20)
+            log.info("created topic %s with %d partitions", topic, partitions)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+def partition_key(organization_id: int, entity_key: str) -> bytes:
+    """One organization's events about one entity share a key, so they stay ordered."""
+    return f"{organization_id}:{entity_key}".encode()
+
+
+def encode_event(
+    *, event_id: uuid.UUID, organization_id: int, type: str, version: int, key: str, data: dict, occurred_at: datetime
+) -> bytes:
+    return json.dumps(
+        {
+            "event_id": str(event_id),
+            "organization_id": organization_id,
+            "type": type,
+            "version": version,
+            "key": key,
+            "data": data,
+            "occurred_at": occurred_at.isoformat(),
+        },
+        separators=(",", ":"),
+        default=str,
+    ).encode()
+
+
+def decode_event(value: bytes) -> dict:
+    event = json.loads(value)
+    for field in ("event_id", "organization_id", "type", "data", "occurred_at"):
+        if field not in event:
+            raise ValueError(f"event without {field!r}")
+    return event
+
+
+_producer = None
+
+
+def shared_producer():
+    """One producer per process for occasional messages (dead letters)."""
+    global _producer
+    if _producer is None:
+        from confluent_kafka import Producer
+
+        _producer = Producer(producer_config())
+    return _producer
+
+
+def publish_dead_letter(dead_letter_id: int) -> None:
+    from webhooks.models import DeadLetter
+
+    if not settings.KAFKA_BOOTSTRAP_SERVERS:
+        log.info("no Kafka configured; dead letter %s kept as a row only", dead_letter_id)
+        return
+    dead = DeadLetter.objects.filter(pk=dead_letter_id).first()
+    if dead is None:
+        return
+    value = json.dumps(
+        {
+            "dead_letter_id": dead.pk,
+            "organization_id": dead.organization_id,
+            "endpoint_id": dead.endpoint_id,
+            "event_type": dead.event_type,
+            "payload": dead.payload,
+            "attempts": dead.attempts,
+            "reason": dead.reason,
+            "created_at": dead.created_at.isoformat(),
+        },
+        separators=(",", ":"),
+        default=str,
+    ).encode()
+    producer = shared_producer()
+    producer.produce(dlq_topic(), key=partition_key(dead.organization_id, f"endpoint:{dead.endpoint_id}"), value=value)
+    producer.poll(0)
+    producer.flush(10)

@@ -1,0 +1,119 @@
+"""Recording attempt outcomes in batches: attempt rows, delivery status, retries, dead letters.
+
+Successes (the common case) cost a few queries per batch whatever its size; each failure is handled
+on its own inside a savepoint, so one bad record never sinks the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webhooks import actions, retries
+from webhooks.delivery import Job, Result
+from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint
+
+log = logging.getLogger("webhooks.outcomes")
+
+
+def _attempt_row(job: Job, result: Result) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        organization_id=job.organization_id,
+        delivery_id=job.delivery_id,
+        number=job.number,
+        trigger=job.trigger,
+        status=DeliveryAttempt.Status.SUCCEEDED if result.ok else DeliveryAttempt.Status.FAILED,
+        status_code=result.status_code,
+        response_body=result.body,
+        duration_ms=result.duration_ms,
+        error=result.error[:500],
+        created_at=datetime.fromtimestamp(result.finished_at, tz=UTC),
+    )
+
+
+def record(outcomes: list[tuple[Job, Result]]) -> None:
+    if not outcomes:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create([_attempt_row(job, result) for job, result in outcomes])
+        _record_successes([(j, r) for j, r in outcomes if r.ok], now)
+    for job, result in outcomes:
+        if result.ok:
+            continue
+        try:
+            with transaction.atomic():
+                _record_failure(job, result, now)
+        except Exception:
+            log.exception("could not record the failed attempt of delivery %s", job.delivery_id)
+
+
+def _record_successes(successes: list[tuple[Job, Result]], now) -> None:
+    if not successes:
+        return
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for job, result in successes:
+        groups[(job.claim_token, job.number, result.status_code)].append(job.delivery_id)
+    for (token, number, code), ids in groups.items():
+        Delivery.objects.filter(pk__in=ids, claim_token=token).update(
+            status=Delivery.Status.SUCCEEDED,
+            attempt_count=number,
+            last_status_code=code,
+            last_error="",
+            delivered_at=now,
+            next_attempt_at=None,
+            claimed_until=None,
+            claim_token="",
+            updated_at=now,
+        )
+    delivery_ids = [job.delivery_id for job, _ in successes]
+    if any(job.trigger == DeliveryAttempt.Trigger.REPLAY or job.schedule_index for job, _ in successes):
+        DeadLetter.objects.filter(delivery_id__in=delivery_ids, status=DeadLetter.Status.REPLAYING).update(
+            status=DeadLetter.Status.REPLAYED, replayed_at=now
+        )
+    endpoint_ids = {job.endpoint_id for job, _ in successes}
+    Endpoint.objects.filter(pk__in=endpoint_ids).filter(
+        Q(failing_since__isnull=False) | Q(consecutive_failed_messages__gt=0)
+    ).update(failing_since=None, consecutive_failed_messages=0)
+
+
+def _record_failure(job: Job, result: Result, now) -> None:
+    Endpoint.objects.filter(pk=job.endpoint_id, failing_since__isnull=True).update(failing_since=now)
+    delay = (
+        None
+        if result.gone
+        else retries.next_delay(job.schedule_index + 1, retry_after=result.retry_after, slow_down=result.slow_down)
+    )
+    if delay is not None:
+        Delivery.objects.filter(pk=job.delivery_id, claim_token=job.claim_token).update(
+            status=Delivery.Status.RETRYING,
+            attempt_count=job.number,
+            last_status_code=result.status_code,
+            last_error=result.error[:500],
+            next_attempt_at=now + timedelta(seconds=delay),
+            claimed_until=None,
+            claim_token="",
+            updated_at=now,
+        )
+        actions.check_auto_disable(job.endpoint_id)
+        return
+    updated = Delivery.objects.filter(pk=job.delivery_id, claim_token=job.claim_token).update(
+        attempt_count=job.number, last_status_code=result.status_code, last_error=result.error[:500]
+    )
+    if not updated:
+        return  # another worker owns it now (our lease expired); it will decide
+    delivery = Delivery.objects.select_related("endpoint__organization", "message").get(pk=job.delivery_id)
+    if result.gone:
+        reason = "The endpoint answered 410 Gone; it has been disabled."
+    else:
+        reason = f"All {job.schedule_index + 1} attempts failed; last: {result.error or 'no response'}"
+    actions.dead_letter(delivery, reason)
+    if result.gone:
+        actions.disable_endpoint(delivery.endpoint, "The endpoint answered 410 Gone.", automatic=True)
+    else:
+        actions.check_auto_disable(job.endpoint_id)

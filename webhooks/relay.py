@@ -1,0 +1,104 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, then marks them published.
+
+Rows of a rolled-back transaction never existed, so they are never published. If the relay dies
+after the broker acknowledged but before the mark, the rows are published again on restart
+(at-least-once); consumers deduplicate on `event_id`. Run one relay: a second one is safe (batches
+are claimed with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, so nothing is sent twice by them),
+but per-entity ordering across batches is only guaranteed with a single relay.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from webhooks import conf, kafka
+from webhooks.models import OutboxEvent
+
+log = logging.getLogger("webhooks.relay")
+
+
+class PublishFailed(Exception):
+    pass
+
+
+def _unpublished(batch_size: int):
+    queryset = OutboxEvent.objects.filter(published_at__isnull=True).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True)
+    return list(queryset[:batch_size])
+
+
+def relay_once(producer, batch_size: int | None = None, flush_timeout: float = 30.0) -> int:
+    """Publish one batch; return how many rows were published and marked."""
+    batch_size = batch_size or conf.get("OUTBOX_RELAY_BATCH")
+    topic = kafka.events_topic()
+    with transaction.atomic():
+        rows = _unpublished(batch_size)
+        if not rows:
+            return 0
+        failures: list[str] = []
+
+        def on_delivery(err, msg):
+            if err is not None:
+                failures.append(str(err))
+
+        for row in rows:
+            value = kafka.encode_event(
+                event_id=row.event_id,
+                organization_id=row.organization_id,
+                type=row.type,
+                version=row.version,
+                key=row.key,
+                data=row.payload,
+                occurred_at=row.occurred_at,
+            )
+            while True:
+                try:
+                    producer.produce(
+                        topic,
+                        key=kafka.partition_key(row.organization_id, row.key),
+                        value=value,
+                        on_delivery=on_delivery,
+                    )
+                    break
+                except BufferError:  # local queue full: let librdkafka drain it
+                    producer.poll(0.1)
+            producer.poll(0)
+        remaining = producer.flush(flush_timeout)
+        if remaining or failures:
+            # Nothing is marked: the whole batch is published again next time (consumers dedupe).
+            raise PublishFailed(f"{remaining} unacknowledged, {len(failures)} failed: {failures[:1]}")
+        OutboxEvent.objects.filter(pk__in=[r.pk for r in rows]).update(published_at=timezone.now())
+    return len(rows)
+
+
+def make_producer():
+    from confluent_kafka import Producer
+
+    return Producer(kafka.producer_config())
+
+
+def run(stop=lambda: False, idle_sleep: float | None = None) -> None:
+    idle_sleep = idle_sleep if idle_sleep is not None else conf.get("OUTBOX_RELAY_IDLE_SECONDS")
+    kafka.ensure_topics()
+    producer = make_producer()
+    log.info("outbox relay publishing to %s", kafka.events_topic())
+    while not stop():
+        try:
+            published = relay_once(producer)
+        except PublishFailed as exc:
+            log.warning("outbox batch not acknowledged, will retry: %s", exc)
+            time.sleep(1.0)
+            continue
+        except Exception:
+            log.exception("outbox relay error; retrying in 1 s")
+            connection.close()
+            time.sleep(1.0)
+            continue
+        if not published:
+            time.sleep(idle_sleep)
+    producer.flush(10)

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from webhooks.models import Alert, DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
+
+
+class EndpointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Endpoint
+        fields = [
+            "id",
+            "url",
+            "description",
+            "event_types",
+            "filter",
+            "headers",
+            "rate_limit_per_second",
+            "is_active",
+            "disabled_reason",
+            "disabled_at",
+            "failing_since",
+            "consecutive_failed_messages",
+            "secret_revealed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "is_active",
+            "disabled_reason",
+            "disabled_at",
+            "failing_since",
+            "consecutive_failed_messages",
+            "secret_revealed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class EndpointCreatedSerializer(EndpointSerializer):
+    secret = serializers.CharField(read_only=True, help_text="The signing secret (whsec_…). Shown once.")
+
+    class Meta(EndpointSerializer.Meta):
+        fields = [*EndpointSerializer.Meta.fields, "secret"]
+
+
+class SecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(read_only=True)
+
+
+# Plain strings rather than enums in the OpenAPI schema: "status" and "trigger" choice sets of
+# other apps would otherwise collide with these names.
+class AttemptSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="succeeded | failed")
+    trigger = serializers.CharField(read_only=True, help_text="scheduled | replay | test")
+
+    class Meta:
+        model = DeliveryAttempt
+        fields = [
+            "id",
+            "number",
+            "trigger",
+            "status",
+            "status_code",
+            "response_body",
+            "duration_ms",
+            "error",
+            "created_at",
+        ]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    attempts = AttemptSerializer(many=True, read_only=True)
+    status = serializers.CharField(read_only=True, help_text="pending | retrying | succeeded | dead")
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "endpoint",
+            "status",
+            "attempt_count",
+            "next_attempt_at",
+            "last_status_code",
+            "last_error",
+            "delivered_at",
+            "created_at",
+            "attempts",
+        ]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    deliveries = DeliverySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "event_id",
+            "webhook_id",
+            "event_type",
+            "body",
+            "occurred_at",
+            "published_at",
+            "created_at",
+            "deliveries",
+        ]
+
+
+class DeadLetterSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="dead | replaying | replayed")
+
+    class Meta:
+        model = DeadLetter
+        fields = [
+            "id",
+            "endpoint",
+            "delivery",
+            "event_type",
+            "payload",
+            "attempts",
+            "reason",
+            "status",
+            "created_at",
+            "replayed_at",
+        ]
+
+
+class ReplaySelectedSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=1000)
+
+
+class ReplaySinceSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    endpoint = serializers.IntegerField(required=False)
+
+
+class ReplayedSerializer(serializers.Serializer):
+    replayed = serializers.IntegerField()
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = ["id", "kind", "title", "reason", "link", "created_at", "notified_at", "read_at"]
+        read_only_fields = fields
+
+
+class EventTypeSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    version = serializers.IntegerField()
+    group = serializers.CharField()
+    description = serializers.CharField()
+    schema = serializers.JSONField(help_text="JSON Schema of the event's data.")
+    example = serializers.JSONField()

@@ -1,0 +1,231 @@
+"""The developer portal pages: endpoints, messages with attempts, the dead-letter queue, alerts."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
+
+from ekyam.models import Role, role_at_least
+from ekyam.tenancy import get_scoped_or_404, scoped
+from webhooks import actions, catalog
+from webhooks.delivery import RefusedUrl, check_endpoint_url
+from webhooks.forms import AlertSettingsForm, EndpointForm
+from webhooks.models import Alert, AlertSettings, DeadLetter, Delivery, Endpoint, Message
+
+
+def _require(request, role=Role.DEVELOPER):
+    if not role_at_least(getattr(request, "role", None), role):
+        raise PermissionDenied(f"This needs the {role} role or higher.")
+
+
+def _page(request, queryset, size=50):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _form_errors(form, exc: ValidationError):
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+def endpoint_list(request):
+    _require(request, Role.VIEWER)
+    form = EndpointForm(request.POST or None)
+    if request.method == "POST":
+        _require(request)
+        if form.is_valid():
+            try:
+                endpoint, secret = actions.create_endpoint(request.organization, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                request.session[f"webhook_secret_{endpoint.pk}"] = secret
+                return redirect("webhooks:endpoint-detail", endpoint.pk)
+    endpoints = scoped(Endpoint, request.organization)
+    return render(request, "webhooks/endpoint_list.html", {"endpoints": endpoints, "form": form})
+
+
+@login_required
+def endpoint_detail(request, pk):
+    _require(request, Role.VIEWER)
+    endpoint = get_scoped_or_404(Endpoint, request.organization, pk=pk)
+    initial = {name: getattr(endpoint, name) for name in EndpointForm.base_fields}
+    form = EndpointForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        _require(request)
+        if form.is_valid():
+            try:
+                actions.update_endpoint(endpoint, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "Endpoint saved.")
+                return redirect("webhooks:endpoint-detail", endpoint.pk)
+    new_secret = request.session.pop(f"webhook_secret_{endpoint.pk}", None)
+    deliveries = scoped(Delivery, request.organization).filter(endpoint=endpoint).select_related("message")[:50]
+    return render(
+        request,
+        "webhooks/endpoint_detail.html",
+        {
+            "endpoint": endpoint,
+            "form": form,
+            "new_secret": new_secret,
+            "deliveries": deliveries,
+        },
+    )
+
+
+@login_required
+@require_POST
+def endpoint_action(request, pk, name):
+    _require(request)
+    endpoint = get_scoped_or_404(Endpoint, request.organization, pk=pk)
+    try:
+        if name == "enable":
+            try:
+                check_endpoint_url(endpoint.url)
+            except RefusedUrl as exc:
+                raise ValidationError(str(exc)) from None
+            actions.enable_endpoint(endpoint)
+            messages.success(request, "Endpoint enabled; pending deliveries resume.")
+        elif name == "disable":
+            actions.disable_endpoint(endpoint, f"Disabled by {request.user}.")
+            messages.success(request, "Endpoint disabled.")
+        elif name == "reveal":
+            request.session[f"webhook_secret_{endpoint.pk}"] = actions.reveal_secret(endpoint)
+        elif name == "rotate":
+            request.session[f"webhook_secret_{endpoint.pk}"] = actions.rotate_secret(endpoint)
+            messages.success(request, "Secret rotated. The previous secret keeps signing during the overlap window.")
+        elif name == "test":
+            actions.send_test_event(endpoint)
+            messages.success(request, "Test event queued; its attempt appears below within seconds.")
+        elif name == "delete":
+            _require(request, Role.ADMIN)
+            endpoint.delete()
+            messages.success(request, "Endpoint deleted.")
+            return redirect("webhooks:endpoint-list")
+        else:
+            raise PermissionDenied("Unknown action.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("webhooks:endpoint-detail", endpoint.pk)
+
+
+@login_required
+def message_list(request):
+    _require(request, Role.VIEWER)
+    queryset = scoped(Message, request.organization)
+    if request.GET.get("event_type"):
+        queryset = queryset.filter(event_type=request.GET["event_type"])
+    return render(
+        request,
+        "webhooks/message_list.html",
+        {
+            "page": _page(request, queryset),
+            "event_types": list(catalog.EVENT_TYPES),
+            "selected_type": request.GET.get("event_type", ""),
+        },
+    )
+
+
+@login_required
+def message_detail(request, pk):
+    _require(request, Role.VIEWER)
+    message = get_scoped_or_404(Message, request.organization, pk=pk)
+    deliveries = message.deliveries.select_related("endpoint").prefetch_related("attempts")
+    return render(request, "webhooks/message_detail.html", {"message": message, "deliveries": deliveries})
+
+
+def _dead_letter_filters(request, queryset):
+    filters = {k: request.GET.get(k, "") for k in ("endpoint", "event_type", "since", "until", "status")}
+    if filters["endpoint"].isdigit():
+        queryset = queryset.filter(endpoint_id=int(filters["endpoint"]))
+    if filters["event_type"]:
+        queryset = queryset.filter(event_type=filters["event_type"])
+    if filters["status"]:
+        queryset = queryset.filter(status=filters["status"])
+    for key, lookup in (("since", "created_at__gte"), ("until", "created_at__lte")):
+        when = parse_datetime(filters[key]) if filters[key] else None
+        if when:
+            queryset = queryset.filter(**{lookup: when})
+    return queryset, filters
+
+
+@login_required
+def dead_letter_list(request):
+    _require(request, Role.VIEWER)
+    base = scoped(DeadLetter, request.organization).select_related("endpoint")
+    if request.method == "POST":
+        _require(request)
+        operation = request.POST.get("operation")
+        if operation in ("replay_selected", "delete_selected"):
+            chosen = base.filter(pk__in=[int(i) for i in request.POST.getlist("ids") if i.isdigit()])
+            if operation == "replay_selected":
+                messages.success(request, f"Replaying {actions.replay_dead_letters(chosen)} message(s).")
+            else:
+                messages.success(request, f"Deleted {actions.delete_dead_letters(chosen)} dead letter(s).")
+        elif operation == "replay_since":
+            since = parse_datetime(request.POST.get("since", ""))
+            if since is None:
+                messages.error(request, "Give a date and time, e.g. 2026-11-27T09:00.")
+            else:
+                count = actions.replay_dead_letters(base.filter(created_at__gte=since))
+                messages.success(request, f"Replaying {count} message(s) that failed since {since}.")
+        return redirect(request.get_full_path())
+    queryset, filters = _dead_letter_filters(request, base)
+    return render(
+        request,
+        "webhooks/dead_letter_list.html",
+        {
+            "page": _page(request, queryset),
+            "filters": filters,
+            "endpoints": scoped(Endpoint, request.organization),
+            "event_types": list(catalog.EVENT_TYPES),
+            "statuses": DeadLetter.Status.choices,
+        },
+    )
+
+
+@login_required
+def dead_letter_detail(request, pk):
+    _require(request, Role.VIEWER)
+    dead = get_scoped_or_404(DeadLetter.objects.select_related("endpoint"), request.organization, pk=pk)
+    if request.method == "POST":
+        _require(request)
+        if request.POST.get("operation") == "delete":
+            actions.delete_dead_letters(DeadLetter.objects.filter(pk=dead.pk))
+            messages.success(request, "Dead letter deleted.")
+            return redirect("webhooks:dead-letter-list")
+        if actions.replay_dead_letter(dead):
+            messages.success(request, "Replaying the message now.")
+        else:
+            messages.error(request, "Only dead letters that are not already replaying can be replayed.")
+        return redirect("webhooks:dead-letter-detail", dead.pk)
+    return render(request, "webhooks/dead_letter_detail.html", {"dead": dead})
+
+
+@login_required
+def alert_list(request):
+    _require(request, Role.VIEWER)
+    alert_settings, _ = AlertSettings.objects.get_or_create(organization=request.organization)
+    form = AlertSettingsForm(request.POST or None, instance=alert_settings)
+    if request.method == "POST":
+        _require(request, Role.ADMIN)
+        if form.is_valid():
+            url = form.cleaned_data["slack_webhook_url"]
+            try:
+                if url:
+                    check_endpoint_url(url)
+            except RefusedUrl as exc:
+                form.add_error("slack_webhook_url", str(exc))
+            else:
+                form.save()
+                messages.success(request, "Alert settings saved.")
+                return redirect("webhooks:alert-list")
+    alerts = scoped(Alert, request.organization)
+    return render(request, "webhooks/alert_list.html", {"page": _page(request, alerts), "form": form})
