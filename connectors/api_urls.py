@@ -1,5 +1,9 @@
 from rest_framework.routers import SimpleRouter
 
+from connectors.views import ConnectionViewSet, ConnectorCatalogViewSet
+
 router = SimpleRouter()
+router.register("connectors", ConnectorCatalogViewSet, basename="connector")
+router.register("connections", ConnectionViewSet, basename="connection")
 
 urlpatterns = [*router.urls]

@@ -183,6 +183,9 @@ class Connector:
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     streams: ClassVar[tuple[StreamSpec, ...]] = ()
     default_concurrency: ClassVar[int] = 5
+    # Set by `build_connector` when the stored connection has authenticated before. Lets a connector treat
+    # an ambiguous vendor answer (NetSuite's 401-under-load) as transient instead of "bad credentials".
+    credentials_verified: bool = False
 
     def __init__(
         self,
@@ -215,6 +218,22 @@ class Connector:
             if spec.name == name and (direction is None or spec.direction == direction):
                 return spec
         raise ValidationError(f"{cls.name} has no {direction or ''} stream named {name!r}.".replace("  ", " "))
+
+    @classmethod
+    def validate_credentials(cls, credentials: dict[str, str]) -> dict[str, str]:
+        """{field name: message} for missing or invalid credential fields; {} when acceptable.
+        Connectors with conditional fields (one auth method or another) extend this."""
+        errors = {}
+        known = {f.name for f in cls.credential_fields}
+        for f in cls.credential_fields:
+            if f.required and not str(credentials.get(f.name) or f.default or "").strip():
+                errors[f.name] = "This field is required."
+            if f.choices and credentials.get(f.name) and credentials[f.name] not in {v for v, _ in f.choices}:
+                errors[f.name] = "Choose one of: " + ", ".join(v for v, _ in f.choices) + "."
+        for name in credentials:
+            if name not in known:
+                errors[name] = f"{cls.name} has no credential field named {name!r}."
+        return errors
 
     @classmethod
     def sandbox_app(cls, **options):

@@ -183,6 +183,9 @@ class SandboxApp:
 def _make_handler(app: SandboxApp):
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm plus the
+        # client's delayed ACK stall every keep-alive response by ~40 ms.
+        disable_nagle_algorithm = True
 
         def _handle(self):
             parts = urlsplit(self.path)

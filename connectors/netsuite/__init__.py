@@ -1,0 +1,1 @@
+"""NetSuite (SuiteTalk REST web services): a read-only connector for inventory items and item fulfillments."""
