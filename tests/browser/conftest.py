@@ -59,20 +59,6 @@ def live_portal(transactional_db):
     server = ThreadedServer(free_port()).start()
     yield server
     server.stop()
-    _close_server_connections()
-
-
-def _close_server_connections():
-    """The server's worker threads keep database connections the test cannot close; end them so
-    the test database can be flushed and dropped."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
 
 
 @pytest.fixture
@@ -80,6 +66,7 @@ def browser(monkeypatch):
     """One Chromium per test. Playwright's sync API keeps an event loop running in this thread, so
     the test's own ORM calls need Django's async-safety check off; both end with the test, so
     other tests keep the check."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -87,6 +74,10 @@ def browser(monkeypatch):
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+        # While the event loop ran, the test's ORM calls used a connection of their own (Django's
+        # connections are context-local); close it here, where it is still reachable, so the test
+        # database can be flushed and dropped afterwards.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -52,7 +52,9 @@ def test_keyboard_only_login(live_portal, new_page):
     _user(org, "kim", Role.VIEWER)
     page = new_page()
     page.goto(f"{live_portal.url}/login/")
-    page.keyboard.type("kim")  # the username field has autofocus
+    # The username field has autofocus; wait until the browser has applied it.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_username'")
+    page.keyboard.type("kim")
     page.keyboard.press("Tab")
     page.keyboard.type("kim-Passw0rd!")
     page.keyboard.press("Enter")

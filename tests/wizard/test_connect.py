@@ -1,0 +1,83 @@
+"""Steps 1 and 2: connector cards, the generated credential form and the real check against a sandbox."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from connectors.models import Connection, ConnectionStatus
+from tests.wizard.helpers import form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def test_cards_say_what_each_connector_reads_and_writes(web_for, owner_a):
+    page = web_for(owner_a).get(reverse("wizard-start")).content.decode()
+    assert "NetSuite: reads Products and Shipments; no writer" in page
+    assert "Whiplash: reads" in page and "writes Orders" in page
+    assert 'href="/setup/connect/netsuite/"' in page
+
+
+def test_credential_form_is_generated_from_the_connector(web_for, owner_a):
+    page = web_for(owner_a).get(reverse("wizard-connect", args=["netsuite"])).content.decode()
+    assert '<label for="id_account_id">Account ID</label>' in page
+    assert 'type="password" name="consumer_secret"' in page
+    assert "Setup &gt; Company &gt; Company Information" in page  # help text: where to find the key
+    assert 'aria-describedby="id_account_id_helptext"' in page
+
+
+def test_wrong_key_fails_with_the_reason_and_keeps_what_was_typed(web_for, owner_a, netsuite_sandbox):
+    client = web_for(owner_a)
+    credentials = dict(netsuite_sandbox.credentials, consumer_secret="wrong-secret-123")
+    response = client.post(reverse("wizard-connect", args=["netsuite"]), form_data(credentials, "Main NetSuite"))
+    connection = Connection.objects.get(name="Main NetSuite")
+    assert response.status_code == 302 and response["Location"] == reverse("wizard-auth", args=[connection.pk])
+    assert connection.status == ConnectionStatus.FAILED
+
+    page = client.get(response["Location"]).content.decode()
+    assert "The check failed" in page
+    assert "consumer secret or the token secret is wrong" in page
+    for name in ("consumer_key", "token_id", "account_id", "base_url"):  # non-secret fields kept
+        assert f'value="{netsuite_sandbox.credentials[name]}"' in page, name
+    assert "wrong-secret-123" not in page and netsuite_sandbox.credentials["token_secret"] not in page
+    assert 'placeholder="•••• saved"' in page
+
+    # Fix only the wrong secret; the other stored secret is kept.
+    fixed = {k: v for k, v in credentials.items() if k not in ("consumer_secret", "token_secret")}
+    fixed["consumer_secret"] = netsuite_sandbox.credentials["consumer_secret"]
+    response = client.post(reverse("wizard-auth", args=[connection.pk]), form_data(fixed, "Main NetSuite"))
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.VERIFIED, connection.last_error
+    page = client.get(response["Location"]).content.decode()
+    assert "Authenticated" in page and "Next: map your data" in page
+
+
+def test_missing_field_is_shown_on_the_field(web_for, owner_a):
+    response = web_for(owner_a).post(
+        reverse("wizard-connect", args=["netsuite"]), {"name": "NS", "account_id": "123", "auth_method": "tba"}
+    )
+    assert response.status_code == 200
+    assert "This field is required for the chosen authentication." in response.content.decode()
+    assert not Connection.objects.exists()
+
+
+def test_viewer_sees_but_cannot_connect(web_for, org_a, make_member):
+    from ekyam.models import Role
+
+    viewer = make_member(org_a, "vic", Role.VIEWER)
+    client = web_for(viewer)
+    assert client.get(reverse("wizard-start")).status_code == 200
+    assert client.post(reverse("wizard-connect", args=["netsuite"]), {"name": "x"}).status_code == 403
+
+
+def test_other_organizations_connection_is_not_found(web_for, org_a, owner_b):
+    connection = Connection(organization=org_a, connector_type="netsuite", name="Secret NS")
+    connection.set_credentials({"account_id": "1"})
+    connection.save()
+    client = web_for(owner_b)
+    assert client.get(reverse("wizard-auth", args=[connection.pk])).status_code == 404
+    assert "Secret NS" not in client.get(reverse("wizard-start")).content.decode()
+
+
+def test_unknown_connector_is_not_found(web_for, owner_a):
+    assert web_for(owner_a).get(reverse("wizard-connect", args=["nope"])).status_code == 404

@@ -1,0 +1,19 @@
+"""The workflow benchmark runs end to end on a small input and prints its figures (no timing assertions)."""
+
+import re
+
+import pytest
+
+from workflows.bench import BENCHMARKS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workflow_benchmark_prints_figures(capsys):
+    run, description = BENCHMARKS["workflow"]
+    assert "Shipment Sync" in description
+    run(["--shipments", "40", "--whiplash-rate", "0"])
+    out = capsys.readouterr().out
+    assert re.search(r"baseline\s+shipments=\s+10 status=succeeded written=\s+10 .*shipments/s=[\d.]+", out), out
+    assert re.search(r"measured\s+shipments=\s+40 status=succeeded written=\s+40 .*peak_worker_memory=[\d.]+MB "
+                     r"requests/shipment=[\d.]+", out), out  # fmt: skip
+    assert re.search(r"ratio\s+memory [\d.]+x for 4x the shipments; throughput [\d.]+x the baseline", out), out

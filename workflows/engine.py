@@ -1,0 +1,520 @@
+"""The sync engine: one run, batch by batch.
+
+    claim (lease) → read a page from the checkpoint → read mapping → write mapping → skip what the lineage
+    ledger already has → write → lineage, record errors, counts, checkpoint, events (one transaction, guarded
+    by the lease) → live push on commit → … → finish
+
+Safety properties:
+- one run per workflow at a time: claiming locks the workflow row and refuses while another run holds a
+  fresh lease; the finished run dispatches the next queued one;
+- a batch's results and the cursor after it commit together, so a killed worker resumes from the last
+  durable batch; records written to the vendor but not yet committed here are re-sent under the same
+  keys, and the connectors' writers are idempotent on those keys;
+- a run resumed elsewhere gets a new lease, so the old holder's next checkpoint fails and it stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from connectors.actions import build_connector
+from connectors.base import ConnectorError, TransientError, WriteResult
+from workflows import conf, live, mappings, sinks
+from workflows import events as wf_events
+from workflows.models import (
+    INCREMENTAL_TRIGGERS,
+    Builtin,
+    ErrorClass,
+    Lineage,
+    NodeKind,
+    RecordError,
+    RecordErrorStatus,
+    Run,
+    RunStatus,
+    StreamCursor,
+    Trigger,
+    Workflow,
+)
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over (this one was considered stale): stop without touching it."""
+
+
+class RunFailed(Exception):
+    """The run cannot go on (authentication, destination down after retries, bad configuration)."""
+
+
+@dataclass
+class Outcome:
+    """What one batch produced, committed in one transaction."""
+
+    read: int = 0
+    mapped: int = 0
+    requests: int = 0
+    lineage: dict = field(default_factory=dict)  # source_key -> Lineage (unsaved)
+    skipped_keys: list = field(default_factory=list)
+    errors: list = field(default_factory=list)  # dicts for RecordError
+    synced: list = field(default_factory=list)  # (source_key, destination dict, standard record)
+
+
+def _backoff(attempt: int, retry_after: float | None = None) -> float:
+    delay = min(conf.RETRY_BACKOFF_SECONDS * (2**attempt), conf.RETRY_BACKOFF_MAX_SECONDS)
+    return max(delay, retry_after or 0)
+
+
+def classify(error: ConnectorError | None) -> str:
+    if error is None:
+        return ErrorClass.PERMANENT
+    if error.code in ErrorClass.values:
+        return error.code
+    return ErrorClass.PERMANENT if error.permanent else ErrorClass.TRANSIENT
+
+
+# --- claiming and finishing -------------------------------------------------------------------------------
+
+
+def _fresh(run: Run) -> bool:
+    return bool(run.heartbeat_at) and (timezone.now() - run.heartbeat_at).total_seconds() < conf.STALE_AFTER_SECONDS
+
+
+def claim(run_id: int) -> str | None:
+    """Take the run under a new lease, or return None when it must not run now."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.is_finished:
+            return None
+        workflow = Workflow.objects.select_for_update().get(pk=run.workflow_id)
+        if run.status == RunStatus.RUNNING and _fresh(run):
+            return None  # a duplicate delivery of a task whose run is alive elsewhere
+        busy = Run.objects.filter(workflow=workflow, status=RunStatus.RUNNING).exclude(pk=run.pk)
+        if busy.exists():
+            return None  # stays queued; the running one dispatches it when it finishes
+        lease = uuid.uuid4().hex
+        first_start = run.started_at is None
+        run.status = RunStatus.RUNNING
+        run.lease = lease
+        run.heartbeat_at = timezone.now()
+        run.attempts += 1
+        if first_start:
+            run.started_at = run.heartbeat_at
+            sync = workflow.node(NodeKind.SYNC)
+            if sync is not None:
+                read_pin, write_pin = mappings.current(sync.read_mapping_id), mappings.current(sync.write_mapping_id)
+                run.read_mapping_version_id = read_pin.version_id if read_pin else None
+                run.write_mapping_version_id = write_pin.version_id if write_pin else None
+        run.save()
+        if first_start:
+            wf_events.run_event(run, "workflow.run.started")
+        live.push_on_commit(workflow.pk)
+        return lease
+
+
+def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | None:
+    from workflows.actions import refresh_status
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.lease != lease or run.is_finished:
+            return None
+        workflow = Workflow.objects.select_for_update().get(pk=run.workflow_id)
+        if status == RunStatus.SUCCEEDED and run.failed_count:
+            handled = run.written_count + run.skipped_count
+            status = RunStatus.PARTIAL if handled else RunStatus.FAILED
+            summary = summary or _failure_summary(run)
+        run.status = status
+        run.finished_at = timezone.now()
+        run.lease = ""
+        run.error_summary = summary[:2000]
+        run.save(update_fields=["status", "finished_at", "lease", "error_summary"])
+        wf_events.run_event(run, "workflow.run.failed" if status == RunStatus.FAILED else "workflow.run.succeeded")
+
+        if status == RunStatus.FAILED:
+            workflow.consecutive_failures += 1
+        elif status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
+            workflow.consecutive_failures = 0
+        workflow.save(update_fields=["consecutive_failures", "updated_at"])
+        limit = workflow.max_consecutive_failures
+        if status == RunStatus.FAILED and limit and workflow.consecutive_failures >= limit and workflow.enabled:
+            from workflows.actions import pause_workflow
+
+            reason = f"Paused after {workflow.consecutive_failures} failed runs in a row: {summary[:200]}"
+            pause_workflow(workflow, reason=reason)
+            wf_events.raise_alert(workflow, f"Workflow {workflow.name!r} paused itself", reason)
+        refresh_status(workflow)
+        live.push_on_commit(workflow.pk)
+        transaction.on_commit(lambda: dispatch_next(workflow.pk))
+    return run
+
+
+def _failure_summary(run: Run) -> str:
+    first = run.record_errors.order_by("pk").first()
+    text = f"{run.failed_count} records rejected"
+    return f"{text}; first: {first.trace_key}: {first.message}" if first else text
+
+
+def dispatch_next(workflow_id: int) -> None:
+    """Start the oldest queued run of the workflow (after the previous one finished)."""
+    from workflows.tasks import run_workflow
+
+    run = Run.objects.filter(workflow_id=workflow_id, status=RunStatus.QUEUED).order_by("pk").first()
+    if run is not None:
+        run_workflow.delay(run.pk)
+
+
+# --- the run loop -------------------------------------------------------------------------------------------
+
+
+class RunExecutor:
+    def __init__(self, run: Run, lease: str):
+        self.run = run
+        self.lease = lease
+        self.workflow = Workflow.objects.select_related("organization").get(pk=run.workflow_id)
+        nodes = {n.kind: n for n in self.workflow.nodes.select_related("connection")}
+        self.source, self.sync, self.destination = (
+            nodes.get(NodeKind.SOURCE),
+            nodes.get(NodeKind.SYNC),
+            nodes.get(NodeKind.DESTINATION),
+        )
+        if not (self.source and self.sync and self.destination) or self.source.connection is None:
+            raise RunFailed("The workflow diagram needs a source connection, a sync step and a destination.")
+        self.read_map = mappings.pinned(run.read_mapping_version_id)
+        if self.read_map is None:
+            raise RunFailed(f"{self.sync.label} has no read mapping (or its version was deleted).")
+        self.standard = self.read_map.standard
+        self.write_map = mappings.pinned(run.write_mapping_version_id)
+        self.source_connector = build_connector(self.source.connection)
+        if self.destination.builtin == Builtin.SHIPMENT_LEDGER:
+            self.sink = sinks.ShipmentLedgerSink(self.workflow, self.source_connector.slug)
+        elif self.destination.connection is None:
+            raise RunFailed(f"{self.destination.label} has no connection.")
+        else:
+            if self.write_map is None:
+                raise RunFailed(f"{self.sync.label} has no write mapping (or its version was deleted).")
+            self.sink = sinks.ConnectionSink(build_connector(self.destination.connection), self.destination.stream)
+
+    # --- reading --------------------------------------------------------------------------------------------
+    def _start_cursor(self) -> str | None:
+        if self.run.batches:
+            return self.run.checkpoint
+        if self.run.trigger in INCREMENTAL_TRIGGERS:
+            row = StreamCursor.objects.filter(workflow=self.workflow, stream=self.source.stream).first()
+            return row.cursor if row else None
+        if self.run.trigger == Trigger.BACKFILL and self.run.params.get("since"):
+            hook = getattr(self.source_connector, "cursor_from_date", None)
+            if callable(hook):
+                return hook(self.source.stream, self.run.params["since"])
+        return None
+
+    def _pages(self):
+        """Source pages from the last durable checkpoint; transient read failures retry with backoff."""
+        if self.run.trigger == Trigger.RETRY:
+            yield from self._retry_pages()
+            return
+        ids = self.run.params.get("record_ids") if self.run.trigger == Trigger.EVENT else None
+        attempt = 0
+        while True:
+            cursor = self.run.checkpoint if self.run.batches else self._start_cursor()
+            reader = self.source_connector.read(
+                self.source.stream, cursor=cursor, page_size=self.workflow.page_size, ids=ids or None
+            )
+            try:
+                for page in reader:
+                    attempt = 0
+                    yield page
+                    if page.done:
+                        return
+                return
+            except TransientError as exc:
+                if attempt >= conf.RETRY_ATTEMPTS:
+                    raise RunFailed(f"Reading {self.source.stream} failed after {attempt + 1} attempts: {exc.message}")
+                time.sleep(_backoff(attempt, exc.retry_after))
+                attempt += 1
+            except ConnectorError as exc:
+                raise RunFailed(f"Reading {self.source.connection.name} {self.source.stream} failed: {exc.message}")
+
+    def _retry_pages(self):
+        from connectors.base import Page
+
+        ids = self.run.params.get("record_error_ids") or []
+        errors = RecordError.objects.filter(workflow=self.workflow, pk__in=ids).order_by("pk")
+        records = [e.edited_payload if e.edited_payload is not None else e.source_payload for e in errors]
+        size = self.workflow.page_size
+        for start in range(self.run.batches * size, len(records), size):
+            chunk = records[start : start + size]
+            yield Page(records=chunk, cursor=None, done=start + size >= len(records), requests=0)
+
+    # --- one batch ------------------------------------------------------------------------------------------
+    def process(self, records: list[dict]) -> Outcome:
+        out = Outcome(read=len(records))
+        connector_cls = type(self.source_connector)
+        staged: dict[str, tuple] = {}  # source_key -> (source_id, raw, standard, payload, hash); last wins
+        for raw in records:
+            key, source_id = sinks.record_key(connector_cls, self.source.stream, raw)
+            result = self.read_map.compiled.apply(raw)
+            if result.errors or result.output is None:
+                out.errors.append(self._mapping_error(key, raw, "read_mapping", result.errors))
+                continue
+            standard = result.output
+            payload = standard
+            if self.write_map is not None and not self.destination.builtin:
+                written = self.write_map.compiled.apply(standard)
+                if written.errors or written.output is None:
+                    out.errors.append(self._mapping_error(key, raw, "write_mapping", written.errors))
+                    continue
+                payload = written.output
+            out.mapped += 1
+            staged[key] = (source_id, raw, standard, payload, sinks.content_hash(payload))
+
+        known = {
+            row.source_key: row
+            for row in Lineage.objects.filter(workflow=self.workflow, source_key__in=list(staged)).only(
+                "source_key", "content_hash"
+            )
+        }
+        pending = []
+        for key, item in staged.items():
+            if key in known and known[key].content_hash == item[4]:
+                out.skipped_keys.append(key)  # idempotency ledger: exactly this payload was written before
+            else:
+                pending.append((key, *item))
+        self._write(pending, out)
+        return out
+
+    def _mapping_error(self, key: str, raw: dict, stage: str, errors) -> dict:
+        first = errors[0] if errors else None
+        message = (
+            f"{first.rule}: {first.message}"
+            + (f" (source {first.source_path} = {first.value!r})" if first.source_path else "")
+            if first
+            else "The mapping produced no output."
+        )
+        details = {
+            "errors": [
+                {"rule": e.rule, "source_path": e.source_path, "value": _jsonable(e.value), "message": e.message}
+                for e in errors
+            ]
+        }
+        return {
+            "key": key,
+            "raw": raw,
+            "stage": stage,
+            "class": ErrorClass.VALIDATION,
+            "message": message,
+            "details": details,
+        }
+
+    def _write(self, pending: list, out: Outcome) -> None:
+        attempt = 0
+        while pending:
+            context = {
+                "run_id": self.run.pk,
+                "keys": [p[0] for p in pending],
+                "source_ids": [p[1] for p in pending],
+            }
+            try:
+                results = self.sink.write([p[4] for p in pending], context=context)
+            except TransientError as exc:
+                if attempt >= conf.RETRY_ATTEMPTS:
+                    raise RunFailed(
+                        f"Writing to {self.destination.label} failed after {attempt + 1} attempts: {exc.message}"
+                    )
+                time.sleep(_backoff(attempt, exc.retry_after))
+                attempt += 1
+                continue
+            except ConnectorError as exc:
+                raise RunFailed(f"Writing to {self.destination.label} failed: {exc.message}")
+            retry = []
+            for item, result in zip(pending, results, strict=True):
+                if result.ok:
+                    self._stage_success(item, result, out)
+                elif result.error is not None and not result.error.permanent and attempt < conf.RETRY_ATTEMPTS:
+                    retry.append(item)
+                else:
+                    key, _source_id, raw = item[0], item[1], item[2]
+                    error = result.error
+                    out.errors.append(
+                        {
+                            "key": key,
+                            "raw": raw,
+                            "stage": "write",
+                            "class": classify(error),
+                            "message": error.message if error else "The destination rejected the record.",
+                            "details": error.as_dict() if error else {},
+                        }
+                    )
+            if retry:
+                worst = max((r.error.retry_after or 0 for r in results if r.error is not None), default=0)
+                time.sleep(_backoff(attempt, worst))
+                attempt += 1
+            pending = retry
+
+    def _stage_success(self, item, result: WriteResult, out: Outcome) -> None:
+        key, source_id, _raw, standard, _payload, digest = item
+        if result.action == "skipped" and not result.destination_id:
+            out.skipped_keys.append(key)
+            return
+        out.lineage[key] = Lineage(
+            organization_id=self.workflow.organization_id,
+            workflow=self.workflow,
+            run=self.run,
+            source_key=key,
+            source_system=self.source_connector.slug,
+            source_id=source_id,
+            destination_system=self.sink.system,
+            destination_stream=self.destination.stream,
+            destination_id=str(result.destination_id or ""),
+            read_mapping_version_id=self.run.read_mapping_version_id,
+            write_mapping_version_id=self.run.write_mapping_version_id,
+            content_hash=digest,
+            action=result.action,
+        )
+        if result.action == "unchanged":
+            out.skipped_keys.append(key)
+        else:
+            destination = {"system": self.sink.system, "id": result.destination_id, "action": result.action}
+            out.synced.append((key, destination, standard))
+
+    # --- commit ---------------------------------------------------------------------------------------------
+    def commit(self, out: Outcome, cursor: str | None) -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            written = len(out.lineage) - sum(1 for r in out.lineage.values() if r.action == "unchanged")
+            claimed = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
+                heartbeat_at=now,
+                checkpoint=cursor,
+                batches=F("batches") + 1,
+                read_count=F("read_count") + out.read,
+                mapped_count=F("mapped_count") + out.mapped,
+                written_count=F("written_count") + written,
+                skipped_count=F("skipped_count") + len(out.skipped_keys),
+                failed_count=F("failed_count") + len(out.errors),
+                requests_count=F("requests_count") + out.requests,
+            )
+            if not claimed:
+                raise LeaseLost(self.run.pk)
+            if out.lineage:
+                Lineage.objects.bulk_create(
+                    list(out.lineage.values()),
+                    update_conflicts=True,
+                    unique_fields=["workflow", "source_key"],
+                    update_fields=[
+                        "run",
+                        "destination_id",
+                        "read_mapping_version_id",
+                        "write_mapping_version_id",
+                        "content_hash",
+                        "action",
+                        "updated_at",
+                    ],
+                )
+            succeeded = list(out.lineage) + out.skipped_keys
+            if succeeded:
+                RecordError.objects.filter(
+                    workflow=self.workflow, trace_key__in=succeeded, status=RecordErrorStatus.OPEN
+                ).update(
+                    status=RecordErrorStatus.RESOLVED, resolution="auto", resolved_at=now, resolved_by_run=self.run
+                )
+            for error in out.errors:
+                self._store_error(error)
+            if self.run.trigger in INCREMENTAL_TRIGGERS and cursor is not None:
+                StreamCursor.objects.update_or_create(
+                    workflow=self.workflow,
+                    stream=self.source.stream,
+                    defaults={"cursor": cursor, "run": self.run, "organization_id": self.workflow.organization_id},
+                )
+            connection_id = self.destination.connection_id or self.source.connection_id
+            for key, destination, record in out.synced:
+                wf_events.record_synced(
+                    self.run,
+                    self.standard,
+                    source_key=key,
+                    destination=destination,
+                    record=record,
+                    connection_id=connection_id,
+                )
+            live.push_on_commit(self.workflow.pk)
+        self.run.refresh_from_db(fields=["batches", "checkpoint", "cancel_requested"])
+
+    def _store_error(self, error: dict) -> None:
+        existing = (
+            RecordError.objects.select_for_update()
+            .filter(workflow=self.workflow, trace_key=error["key"], status=RecordErrorStatus.OPEN)
+            .first()
+        )
+        if existing is not None:
+            existing.run = self.run
+            existing.error_class = error["class"]
+            existing.stage = error["stage"]
+            existing.message = error["message"]
+            existing.details = _jsonable(error["details"])
+            existing.source_payload = error["raw"]
+            existing.occurrences += 1
+            existing.save(
+                update_fields=[
+                    "run",
+                    "error_class",
+                    "stage",
+                    "message",
+                    "details",
+                    "source_payload",
+                    "occurrences",
+                    "updated_at",
+                ]
+            )
+            return
+        row = RecordError.objects.create(
+            organization_id=self.workflow.organization_id,
+            workflow=self.workflow,
+            run=self.run,
+            trace_key=error["key"],
+            error_class=error["class"],
+            stage=error["stage"],
+            message=error["message"],
+            details=_jsonable(error["details"]),
+            source_payload=error["raw"],
+        )
+        wf_events.record_error_created(row)
+
+    def execute(self) -> str:
+        for page in self._pages():
+            if self.run.cancel_requested:
+                return RunStatus.CANCELLED
+            outcome = self.process(page.records)
+            outcome.requests += page.requests
+            self.commit(outcome, page.cursor)
+        return RunStatus.SUCCEEDED
+
+
+def _jsonable(value):
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def execute_run(run_id: int) -> Run | None:
+    """Claim and run; the whole of a Celery task. Safe to call twice for the same run."""
+    lease = claim(run_id)
+    if lease is None:
+        return None
+    run = Run.objects.get(pk=run_id)
+    try:
+        status = RunExecutor(run, lease).execute()
+    except LeaseLost:
+        log.warning("Run %s was taken over by another worker; stopping here.", run_id)
+        return None
+    except RunFailed as exc:
+        return finish(run_id, lease, RunStatus.FAILED, str(exc))
+    except Exception as exc:  # a bug must fail the run visibly, not leave it running
+        log.exception("Run %s crashed", run_id)
+        return finish(run_id, lease, RunStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
+    return finish(run_id, lease, status)

@@ -1,0 +1,6 @@
+"""Fixed periodic tasks of the workflows app (per-workflow schedules live in django-celery-beat rows)."""
+
+BEAT_SCHEDULE = {
+    "workflows-requeue-stale-runs": {"task": "workflows.requeue_stale_runs", "schedule": 60.0},
+    "workflows-refresh-statuses": {"task": "workflows.refresh_statuses", "schedule": 60.0},
+}

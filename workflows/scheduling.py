@@ -1,0 +1,86 @@
+"""A workflow's schedule lives as one django-celery-beat PeriodicTask, kept in step with the workflow."""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from workflows.models import ScheduleKind, Workflow
+
+SCHEDULED_TASK = "workflows.scheduled_run"
+
+
+def task_name(workflow: Workflow) -> str:
+    return f"workflow:{workflow.pk}"
+
+
+def validate_schedule(kind: str, interval_seconds: int | None, cron: str, tz: str) -> None:
+    if kind == ScheduleKind.INTERVAL and not (interval_seconds and interval_seconds >= 10):
+        raise ValidationError({"interval_seconds": "An interval schedule needs interval_seconds of at least 10."})
+    if kind == ScheduleKind.CRON:
+        parts = (cron or "").split()
+        if len(parts) != 5:
+            raise ValidationError(
+                {"cron": f"A cron expression has 5 fields (minute hour day month weekday); got {cron!r}."}
+            )
+    try:
+        zoneinfo.ZoneInfo(tz or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError({"timezone": f"Unknown time zone {tz!r}."}) from None
+
+
+def sync_periodic_task(workflow: Workflow) -> PeriodicTask | None:
+    """Create, update, pause or delete the workflow's PeriodicTask. Call inside the workflow's transaction."""
+    task = workflow.periodic_task
+    if workflow.schedule_kind == ScheduleKind.NONE:
+        if task is not None:
+            workflow.periodic_task = None
+            workflow.save(update_fields=["periodic_task", "updated_at"])
+            task.delete()
+        return None
+    schedule_fields: dict = {"interval": None, "crontab": None}
+    if workflow.schedule_kind == ScheduleKind.INTERVAL:
+        schedule_fields["interval"], _ = IntervalSchedule.objects.get_or_create(
+            every=workflow.interval_seconds, period=IntervalSchedule.SECONDS
+        )
+    else:
+        minute, hour, day_of_month, month_of_year, day_of_week = workflow.cron.split()
+        schedule_fields["crontab"], _ = CrontabSchedule.objects.get_or_create(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+            timezone=zoneinfo.ZoneInfo(workflow.timezone or "UTC"),
+        )
+    values = {
+        "task": SCHEDULED_TASK,
+        "args": json.dumps([workflow.pk]),
+        "enabled": workflow.enabled,
+        "description": f"Scheduled sync of workflow {workflow.name!r} (organization {workflow.organization_id}).",
+        **schedule_fields,
+    }
+    if task is None:
+        task, _ = PeriodicTask.objects.update_or_create(name=task_name(workflow), defaults=values)
+        workflow.periodic_task = task
+        workflow.save(update_fields=["periodic_task", "updated_at"])
+    else:
+        for field, value in values.items():
+            setattr(task, field, value)
+        task.save()
+    return task
+
+
+def delete_periodic_task(workflow: Workflow) -> None:
+    PeriodicTask.objects.filter(name=task_name(workflow)).delete()
+
+
+def describe(workflow: Workflow) -> str:
+    if workflow.schedule_kind == ScheduleKind.INTERVAL:
+        return f"every {workflow.interval_seconds} s"
+    if workflow.schedule_kind == ScheduleKind.CRON:
+        return f"cron {workflow.cron} ({workflow.timezone})"
+    return "no schedule"

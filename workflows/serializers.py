@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from connectors.models import Connection
+from ekyam.tenancy import scoped
+from workflows.blueprints import BLUEPRINTS
+from workflows.models import Lineage, RecordError, Run, ScheduleKind, Workflow, WorkflowEdge, WorkflowNode
+
+
+class NodeSerializer(serializers.ModelSerializer):
+    connection_name = serializers.CharField(source="connection.name", read_only=True, default=None)
+
+    class Meta:
+        model = WorkflowNode
+        fields = ["id", "key", "kind", "label", "connection", "connection_name", "stream", "builtin", "standard",
+                  "read_mapping_id", "write_mapping_id", "x", "y"]  # fmt: skip
+        read_only_fields = ["id", "key", "kind", "builtin", "standard"]
+
+
+class EdgeSerializer(serializers.ModelSerializer):
+    source = serializers.CharField(source="source.key")
+    target = serializers.CharField(source="target.key")
+
+    class Meta:
+        model = WorkflowEdge
+        fields = ["id", "source", "target", "label"]
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    nodes = NodeSerializer(many=True, read_only=True)
+    edges = EdgeSerializer(many=True, read_only=True)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Workflow
+        fields = ["id", "name", "description", "blueprint", "enabled", "paused_reason", "schedule_kind",
+                  "interval_seconds", "cron", "timezone", "realtime", "event_types", "page_size",
+                  "max_consecutive_failures", "consecutive_failures", "status", "nodes", "edges", "created_at",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = ["blueprint", "enabled", "paused_reason", "consecutive_failures", "created_at", "updated_at"]
+
+    def get_status(self, workflow) -> dict:
+        return {"state": workflow.status_state, "reason": workflow.status_reason}
+
+
+class WorkflowCreateSerializer(serializers.Serializer):
+    """Either a template (`blueprint` + connections) or an explicit source → sync → destination."""
+
+    name = serializers.CharField(max_length=120, required=False)
+    blueprint = serializers.ChoiceField(choices=sorted(BLUEPRINTS), required=False)
+    source_connection = serializers.IntegerField()
+    source_stream = serializers.CharField(required=False, allow_blank=True)
+    destination_connection = serializers.IntegerField(required=False, allow_null=True)
+    destination_stream = serializers.CharField(required=False, allow_blank=True)
+    standard = serializers.CharField(required=False, allow_blank=True)
+    read_mapping_id = serializers.IntegerField(required=False, allow_null=True)
+    write_mapping_id = serializers.IntegerField(required=False, allow_null=True)
+    enabled = serializers.BooleanField(required=False, default=False)
+    schedule_kind = serializers.ChoiceField(choices=ScheduleKind.choices, required=False)
+    interval_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=10)
+    cron = serializers.CharField(required=False, allow_blank=True)
+    timezone = serializers.CharField(required=False)
+    realtime = serializers.BooleanField(required=False)
+    event_types = serializers.ListField(child=serializers.CharField(), required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+
+    def _connection(self, pk):
+        if pk is None:
+            return None
+        connection = scoped(Connection, self.context["request"].organization).filter(pk=pk).first()
+        if connection is None:
+            raise serializers.ValidationError("No such connection in your organization.")
+        return connection
+
+    def validate_source_connection(self, pk):
+        return self._connection(pk)
+
+    def validate_destination_connection(self, pk):
+        return self._connection(pk)
+
+    def validate(self, data):
+        if not data.get("blueprint"):
+            missing = [f for f in ("name", "source_stream", "destination_stream", "standard") if not data.get(f)]
+            if missing:
+                raise serializers.ValidationError(dict.fromkeys(missing, "Required without a blueprint."))
+        return data
+
+
+class RunSerializer(serializers.ModelSerializer):
+    throughput = serializers.FloatField(read_only=True)
+    # Plain strings in the schema: another "status" enum would collide with the other apps' in drf-spectacular.
+    status = serializers.CharField(read_only=True, help_text="queued, running, succeeded, partial, failed, cancelled")
+
+    class Meta:
+        model = Run
+        fields = ["id", "workflow", "trigger", "params", "status", "read_mapping_version_id",
+                  "write_mapping_version_id", "queued_at", "started_at", "finished_at", "attempts", "batches",
+                  "cancel_requested", "read_count", "mapped_count", "written_count", "skipped_count", "failed_count",
+                  "requests_count", "throughput", "error_summary"]  # fmt: skip
+        read_only_fields = fields
+
+
+class RecordErrorSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="open or resolved")
+
+    class Meta:
+        model = RecordError
+        fields = ["id", "workflow", "run", "trace_key", "error_class", "stage", "message", "details",
+                  "source_payload", "edited_payload", "status", "occurrences", "resolution", "resolved_at",
+                  "resolved_by_run", "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class RunDetailSerializer(RunSerializer):
+    record_errors = RecordErrorSerializer(many=True, read_only=True)
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "record_errors"]
+        read_only_fields = fields
+
+
+class LineageSerializer(serializers.ModelSerializer):
+    workflow_name = serializers.CharField(source="workflow.name", read_only=True)
+
+    class Meta:
+        model = Lineage
+        fields = ["id", "workflow", "workflow_name", "run", "source_key", "source_system", "source_id",
+                  "destination_system", "destination_stream", "destination_id", "read_mapping_version_id",
+                  "write_mapping_version_id", "action", "details", "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class BackfillSerializer(serializers.Serializer):
+    since = serializers.DateField()
+
+
+class RetrySerializer(serializers.Serializer):
+    edited_payload = serializers.JSONField(required=False)
+
+
+class BulkIdsSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)

@@ -1,0 +1,148 @@
+"""Pages: the workflow overview with each one's sign, the live status page, and record errors."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from connectors.models import Connection
+from ekyam.models import Role, role_at_least
+from ekyam.tenancy import get_scoped_or_404, scoped
+from workflows import actions
+from workflows.blueprints import BLUEPRINTS
+from workflows.models import RecordError, RecordErrorStatus, Workflow
+from workflows.status import snapshot
+
+
+def _require_member(request, role=Role.VIEWER):
+    if not role_at_least(getattr(request, "role", None), role):
+        raise PermissionDenied(f"This needs the {role} role.")
+
+
+@login_required
+def workflow_list(request):
+    _require_member(request)
+    workflows = scoped(Workflow, request.organization).order_by("name")
+    connections = scoped(Connection, request.organization).order_by("name")
+    return render(
+        request,
+        "workflows/list.html",
+        {
+            "workflows": workflows,
+            "blueprints": BLUEPRINTS.values(),
+            "connections": connections,
+            "can_edit": role_at_least(request.role, Role.DEVELOPER),
+        },
+    )
+
+
+@login_required
+@require_POST
+def workflow_create_from_blueprint(request):
+    _require_member(request, Role.DEVELOPER)
+    connections = scoped(Connection, request.organization)
+    source = connections.filter(pk=request.POST.get("source_connection") or 0).first()
+    destination = connections.filter(pk=request.POST.get("destination_connection") or 0).first()
+    if source is None:
+        messages.error(request, "Choose a source connection.")
+        return redirect("workflow-list")
+    try:
+        workflow = actions.create_from_blueprint(
+            request.organization, request.POST.get("blueprint", ""), source_connection=source,
+            destination_connection=destination, name=request.POST.get("name") or None,
+        )  # fmt: skip
+    except (ValueError, LookupError) as exc:
+        messages.error(request, str(exc))
+        return redirect("workflow-list")
+    messages.success(request, f"Created “{workflow.name}”.")
+    return redirect("workflow-detail", pk=workflow.pk)
+
+
+@login_required
+def workflow_detail(request, pk):
+    _require_member(request)
+    workflow = get_scoped_or_404(Workflow, request.organization, pk=pk)
+    nodes = list(workflow.nodes.select_related("connection"))
+    by_key = {n.key: n for n in nodes}
+    edges = [
+        {"id": e.pk, "source": by_key[e.source.key], "target": by_key[e.target.key], "label": e.label}
+        for e in workflow.edges.select_related("source", "target")
+    ]
+    data = snapshot(workflow)
+    return render(
+        request,
+        "workflows/detail.html",
+        {
+            "workflow": workflow,
+            "nodes": nodes,
+            "edges": edges,
+            "status": data,
+            "status_json": json.dumps(data),
+            "can_edit": role_at_least(request.role, Role.DEVELOPER),
+        },
+    )
+
+
+@login_required
+@require_POST
+def workflow_command(request, pk, command):
+    _require_member(request, Role.DEVELOPER)
+    workflow = get_scoped_or_404(Workflow, request.organization, pk=pk)
+    if command == "run":
+        run = actions.run_now(workflow)
+        messages.success(request, f"Run {run.pk} queued.")
+    elif command == "pause":
+        actions.pause_workflow(workflow, reason=f"Paused by {request.user}.")
+    elif command == "resume":
+        actions.resume_workflow(workflow)
+    elif command == "backfill":
+        run = actions.backfill(workflow, request.POST.get("since") or "1970-01-01")
+        messages.success(request, f"Backfill run {run.pk} queued.")
+    else:
+        raise Http404("Unknown command.")
+    return redirect("workflow-detail", pk=workflow.pk)
+
+
+@login_required
+def record_error_list(request):
+    _require_member(request)
+    errors = (
+        scoped(RecordError, request.organization)
+        .filter(status=RecordErrorStatus.OPEN)
+        .select_related("workflow")
+        .order_by("-pk")[:200]
+    )
+    return render(
+        request,
+        "workflows/record_errors.html",
+        {"errors": errors, "can_edit": role_at_least(request.role, Role.DEVELOPER)},
+    )
+
+
+@login_required
+@require_POST
+def record_error_command(request, pk, command):
+    _require_member(request, Role.DEVELOPER)
+    error = get_scoped_or_404(RecordError, request.organization, pk=pk)
+    if command == "retry":
+        edited = None
+        if request.POST.get("edited_payload", "").strip():
+            try:
+                edited = json.loads(request.POST["edited_payload"])
+            except json.JSONDecodeError as exc:
+                messages.error(request, f"The edited record is not valid JSON: {exc}")
+                return redirect(request.POST.get("next") or "record-error-list")
+        run = actions.retry_record_errors([error], edited_payload=edited)
+        messages.success(request, f"Retry queued as run {run.pk}." if run else "This error is already resolved.")
+    elif command == "resolve":
+        actions.resolve_record_errors([error])
+        messages.success(request, "Marked as resolved.")
+    else:
+        raise Http404("Unknown command.")
+    return redirect(request.POST.get("next") or "record-error-list")

@@ -1,0 +1,131 @@
+"""Forms of the setup wizard. The credential form is generated from the connector's `credential_fields`."""
+
+from __future__ import annotations
+
+from django import forms
+
+SECRET_SAVED = "•••• saved"
+
+
+class CredentialForm(forms.Form):
+    """One input per credential field. Secrets are password inputs that never render a value: a secret
+    already stored shows "•••• saved" as placeholder and is kept when the input is left empty."""
+
+    name = forms.CharField(
+        label="Connection name", max_length=120, help_text="How this account is called in Ekyam, e.g. “NetSuite”."
+    )
+
+    def __init__(self, connector_class, *args, stored_secrets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connector_class = connector_class
+        self.stored_secrets = set(stored_secrets)
+        for spec in connector_class.credential_fields:
+            self.fields[spec.name] = self._field(spec)
+
+    def _field(self, spec) -> forms.Field:
+        help_text = spec.help_text
+        if spec.choices:
+            return forms.ChoiceField(
+                label=spec.label, choices=spec.choices, initial=spec.default, help_text=help_text, required=False
+            )
+        attrs = {"autocomplete": "off", "spellcheck": "false"}
+        if spec.placeholder:
+            attrs["placeholder"] = spec.placeholder
+        if spec.secret:
+            if spec.name in self.stored_secrets:
+                attrs["placeholder"] = SECRET_SAVED
+                help_text = f"{help_text} Leave empty to keep the saved value.".strip()
+            attrs["autocomplete"] = "new-password"
+            widget: forms.Widget = forms.PasswordInput(attrs=attrs, render_value=False)
+            if spec.name == "private_key":
+                widget = forms.Textarea(attrs={**attrs, "rows": 4})
+        else:
+            widget = forms.TextInput(attrs=attrs)
+        # Required-ness depends on the connector's own rules (one auth method or another); the
+        # connector validates the whole set and its messages are shown on the fields.
+        return forms.CharField(
+            label=spec.label, help_text=help_text, required=False, widget=widget, initial=spec.default, strip=True
+        )
+
+    def credential_fields(self):
+        return [self[spec.name] for spec in self.connector_class.credential_fields]
+
+    def secret_names(self) -> set[str]:
+        return {spec.name for spec in self.connector_class.credential_fields if spec.secret}
+
+    def credentials(self) -> dict[str, str]:
+        """The credentials the user typed. Empty secrets are left out so stored ones are kept."""
+        values = {}
+        for spec in self.connector_class.credential_fields:
+            value = self.cleaned_data.get(spec.name) or ""
+            if spec.secret and not value:
+                continue
+            values[spec.name] = value
+        return values
+
+    def add_credential_errors(self, errors: dict) -> None:
+        """Errors from `connectors.actions` (keys like `credentials.token_id`) shown on their fields."""
+        for key, messages in errors.items():
+            field = key.split(".", 1)[1] if key.startswith("credentials.") else key
+            for message in messages if isinstance(messages, list) else [messages]:
+                self.add_error(field if field in self.fields else None, message)
+
+
+SCHEDULE_CHOICES = (
+    ("interval", "Every N minutes"),
+    ("cron", "Cron expression"),
+    ("none", "No schedule (manual and real-time only)"),
+)
+
+
+class FlowForm(forms.Form):
+    """Step 4: the template, the connections, the mappings and the schedule of a workflow."""
+
+    blueprint = forms.ChoiceField(label="Template")
+    name = forms.CharField(label="Workflow name", max_length=120)
+    source_connection = forms.TypedChoiceField(label="Source connection", coerce=int)
+    read_mapping = forms.TypedChoiceField(
+        label="Reader mapping", coerce=int, required=False, empty_value=None, help_text="From step 3."
+    )
+    destination_connection = forms.TypedChoiceField(
+        label="Destination connection", coerce=int, required=False, empty_value=None
+    )
+    write_mapping = forms.TypedChoiceField(
+        label="Writer mapping",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="The standard record → the destination's payload. The vendor's default is used when empty.",
+    )
+    schedule_kind = forms.ChoiceField(label="Schedule", choices=SCHEDULE_CHOICES, initial="interval")
+    interval_minutes = forms.IntegerField(label="Every (minutes)", min_value=1, required=False, initial=15)
+    cron = forms.CharField(
+        label="Cron expression", required=False, help_text="Five fields: minute hour day month weekday."
+    )
+
+    def __init__(self, *args, blueprints, connections, read_mappings, write_mappings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["blueprint"].choices = [(b.slug, b.name) for b in blueprints]
+        connection_choices = [(c.pk, f"{c.name} ({c.connector_class.name}, {c.status})") for c in connections]
+        self.fields["source_connection"].choices = connection_choices
+        self.fields["destination_connection"].choices = [("", "—"), *connection_choices]
+        self.fields["read_mapping"].choices = [("", "The connection's mapping of the stream"), *read_mappings]
+        self.fields["write_mapping"].choices = [("", "The vendor's default writer mapping"), *write_mappings]
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("schedule_kind")
+        if kind == "interval" and not data.get("interval_minutes"):
+            self.add_error("interval_minutes", "Enter how often the flow runs, in minutes.")
+        if kind == "cron" and len((data.get("cron") or "").split()) != 5:
+            self.add_error("cron", "A cron expression has five fields, e.g. */15 * * * *.")
+        return data
+
+    def schedule(self) -> dict:
+        kind = self.cleaned_data["schedule_kind"]
+        minutes = self.cleaned_data.get("interval_minutes")
+        return {
+            "schedule_kind": kind,
+            "interval_seconds": minutes * 60 if kind == "interval" and minutes else None,
+            "cron": self.cleaned_data.get("cron", "") if kind == "cron" else "",
+        }

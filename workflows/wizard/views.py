@@ -1,0 +1,186 @@
+"""Setup wizard, steps 1 and 2: pick a connector, enter its keys and check them against the vendor.
+
+Thin: the forms read what the user typed, `connectors.actions` creates, updates and checks the
+connection, and the page shows the result recorded on the connection row.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from connectors import actions as connector_actions
+from connectors.models import Connection, ConnectionStatus
+from connectors.registry import all_connectors, get_connector
+from ekyam.models import Role, role_at_least
+from ekyam.tenancy import get_scoped_or_404, scoped
+from workflows.wizard import progress
+from workflows.wizard.forms import CredentialForm
+
+WRITE_ROLE = Role.DEVELOPER
+
+
+def require_role(request, role=Role.VIEWER):
+    if not role_at_least(getattr(request, "role", None), role):
+        raise PermissionDenied(f"This page needs the {role} role.")
+
+
+def can_edit(request) -> bool:
+    return role_at_least(getattr(request, "role", None), WRITE_ROLE)
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def connector_summary(cls) -> str:
+    """ "NetSuite: reads Products and Shipments; no writer"."""
+    readers = _join([s.name.replace("_", " ").capitalize() for s in cls.reader_streams()])
+    writers = _join([s.name.replace("_", " ").capitalize() for s in cls.writer_streams()])
+    reads = f"reads {readers}" if readers else "no reader"
+    writes = f"writes {writers}" if writers else "no writer"
+    return f"{cls.name}: {reads}; {writes}"
+
+
+def connector_card(cls) -> dict:
+    return {
+        "slug": cls.slug,
+        "name": cls.name,
+        "description": cls.description,
+        "logo": cls.logo if cls.logo and finders.find(cls.logo) else "",
+        "summary": connector_summary(cls),
+        "readers": cls.reader_streams(),
+        "writers": cls.writer_streams(),
+    }
+
+
+@login_required
+def start(request):
+    """Step 1 and the wizard's home: connector cards, the organization's connections and flows."""
+    require_role(request)
+    state = progress.derive(request.organization)
+    connection_rows = [
+        {"connection": c, "card": _safe_card(c), "read_streams": _read_stream_states(c)} for c in state["connections"]
+    ]
+    return render(
+        request,
+        "wizard/start.html",
+        {
+            "state": state,
+            "steps": state["steps"],
+            "cards": [connector_card(c) for c in all_connectors()],
+            "connection_rows": connection_rows,
+            "can_edit": can_edit(request),
+        },
+    )
+
+
+def _safe_card(connection):
+    try:
+        return connector_card(connection.connector_class)
+    except LookupError:
+        return None
+
+
+def _read_stream_states(connection) -> list[dict]:
+    try:
+        specs = connection.connector_class.reader_streams()
+    except LookupError:
+        return []
+    return [{"spec": s, "state": progress.mapping_state(connection, s.name)} for s in specs]
+
+
+def _unique_name(organization, base: str) -> str:
+    existing = set(scoped(Connection, organization).values_list("name", flat=True))
+    name, n = base, 2
+    while name in existing:
+        name, n = f"{base} {n}", n + 1
+    return name
+
+
+@login_required
+def connect(request, slug):
+    """Step 2 for a new connection: the form; on submit the connection is stored and checked at once."""
+    require_role(request, WRITE_ROLE)
+    try:
+        connector_class = get_connector(slug)
+    except LookupError:
+        raise Http404("Unknown connector.") from None
+    form = CredentialForm(
+        connector_class,
+        request.POST or None,
+        initial={"name": _unique_name(request.organization, connector_class.name)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = connector_actions.create_connection(
+                request.organization,
+                connector_type=slug,
+                name=form.cleaned_data["name"],
+                credentials=form.credentials(),
+            )
+        except DjangoValidationError as exc:
+            form.add_credential_errors(exc.message_dict)
+        else:
+            _check_and_report(request, connection)
+            return redirect("wizard-auth", connection.pk)
+    return _auth_page(request, connector_class, form, None)
+
+
+@login_required
+def auth(request, pk):
+    """Step 2 for a stored connection: the form with what was typed (secrets as "•••• saved"),
+    the last check's result, and "Check" (saving changes first)."""
+    require_role(request)
+    connection = get_scoped_or_404(Connection, request.organization, pk=pk)
+    connector_class = connection.connector_class
+    stored = connection.get_credentials()
+    stored_secrets = {name for name in connection.secret_field_names() if stored.get(name)}
+    # Fields the connector does not mark secret are shown again (some, like token ids, are stored
+    # encrypted all the same); secrets never are.
+    shown = {f.name for f in connector_class.credential_fields if not f.secret}
+    initial = {"name": connection.name, **{k: v for k, v in stored.items() if k in shown}}
+    form = CredentialForm(connector_class, request.POST or None, initial=initial, stored_secrets=stored_secrets)
+    if request.method == "POST":
+        require_role(request, WRITE_ROLE)
+        if form.is_valid():
+            try:
+                connector_actions.update_connection(
+                    connection, name=form.cleaned_data["name"], credentials=form.credentials()
+                )
+            except DjangoValidationError as exc:
+                form.add_credential_errors(exc.message_dict)
+            else:
+                _check_and_report(request, connection)
+                return redirect("wizard-auth", connection.pk)
+    return _auth_page(request, connector_class, form, connection)
+
+
+def _check_and_report(request, connection) -> None:
+    result = connector_actions.check_connection(connection)
+    if result.ok:
+        messages.success(request, f"Check passed: {result.message}")
+
+
+def _auth_page(request, connector_class, form, connection):
+    verified = connection is not None and connection.status in (ConnectionStatus.VERIFIED, ConnectionStatus.OFFLINE)
+    return render(
+        request,
+        "wizard/auth.html",
+        {
+            "steps": progress.steps_for_page(2, request.organization),
+            "card": connector_card(connector_class),
+            "form": form,
+            "connection": connection,
+            "verified": verified,
+            "has_readers": bool(connector_class.reader_streams()),
+            "can_edit": can_edit(request),
+        },
+    )
