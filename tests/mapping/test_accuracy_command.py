@@ -1,0 +1,110 @@
+"""The held-out labelled set and how `mapping_accuracy` reports it apart from the tuning set.
+
+No threshold is asserted on the held-out figure: it is measured, not tuned for."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from connectors.mapping.accuracy import labelled_sets
+from connectors.mapping.management.commands.mapping_accuracy import HELD_OUT_DIR
+from connectors.mapping.suggest import targets_of
+
+TUNING = labelled_sets()
+HELD_OUT = labelled_sets(HELD_OUT_DIR)
+FORMAT_KEYS = {"name", "system", "record", "standard", "direction", "source", "fields", "expected"}
+
+
+def run(*args, **options):
+    out = StringIO()
+    call_command("mapping_accuracy", *args, stdout=out, **options)
+    return out.getvalue()
+
+
+def write_set(directory, labelled):
+    (directory / f"{labelled['name']}.json").write_text(json.dumps(labelled), encoding="utf-8")
+
+
+def test_held_out_sets_use_the_tuning_format_and_valid_answers():
+    assert len(HELD_OUT) >= 8
+    assert {labelled["standard"] for labelled in HELD_OUT} >= {"product", "shipment", "inventory_level"}
+    for labelled in HELD_OUT:
+        assert set(labelled) == FORMAT_KEYS, labelled["name"]
+        assert labelled["direction"] == "read"
+        paths = [spec["path"] for spec in labelled["fields"]]
+        assert len(paths) == len(set(paths)), labelled["name"]
+        assert all({"path", "label", "type", "samples"} <= set(spec) for spec in labelled["fields"])
+        targets = {target.path for target in targets_of(labelled["standard"])}
+        for target, acceptable in labelled["expected"].items():
+            assert target in targets, (labelled["name"], target)
+            assert acceptable and set(acceptable) <= set(paths), (labelled["name"], target)
+
+
+def test_held_out_systems_and_names_are_disjoint_from_the_tuning_set():
+    tuned = {labelled["system"] for labelled in TUNING}
+    assert not tuned & {labelled["system"] for labelled in HELD_OUT}
+    names = [labelled["name"] for labelled in TUNING + HELD_OUT]
+    assert len(names) == len(set(names))
+
+
+def test_set_tuning_keeps_the_original_report_only():
+    text = run("--set", "tuning")
+    assert text.startswith("Suggestion accuracy on the labelled set")
+    assert "target top-1 >= 90%" in text and "whiplash_order" in text
+    assert "Held-out" not in text and "bigcommerce" not in text
+
+
+def test_set_held_out_reports_each_set_and_standard_without_targets():
+    text = run("--set", "held-out", "--misses")
+    assert "== Held-out set" in text and "== Tuning" not in text and "target top-1" not in text
+    for labelled in HELD_OUT:
+        assert labelled["name"] in text
+    totals = [line for line in text.splitlines() if line.startswith("held-out ")]
+    assert {line.split()[1] for line in totals} == {"product", "shipment", "inventory_level", "order", "all"}
+    assert all("miss held-out" in line for line in text.splitlines() if line.strip().startswith("miss"))
+
+
+def test_default_report_compares_tuning_and_held_out_per_standard():
+    text = run()
+    tuning, rest = text.split("== Held-out set", 1)
+    assert "== Tuning set" in tuning and "netsuite_item_fulfillment" in tuning and "bigcommerce" not in tuning
+    comparison = rest.split("== Tuning vs held-out", 1)[1].splitlines()
+    for standard in ("product", "shipment", "inventory_level", "order"):
+        row = next(line for line in comparison if line.strip().startswith(standard))
+        assert "tuning" in row and "held-out" in row
+    # `order` has no tuning set: shown as a dash, not as 0% or a division error.
+    assert "tuning      - /      -" in next(line for line in comparison if line.strip().startswith("order"))
+
+
+def test_held_out_figures_are_counted_from_the_expected_answers(tmp_path):
+    shipbob = next(labelled for labelled in HELD_OUT if labelled["name"] == "shipbob_inventory_locations")
+    right = {**shipbob, "name": "probe_right", "expected": {"sku": ["sku"]}}
+    wrong = {**shipbob, "name": "probe_wrong", "expected": {"sku": ["locations[*].internal_transfer_quantity"]}}
+    write_set(tmp_path, right)
+    write_set(tmp_path, wrong)
+    text = run("--set", "held-out", "--held-out-dir", str(tmp_path), "--misses")
+    lines = text.splitlines()
+    assert "top-1 100.0%" in next(line for line in lines if "probe_right" in line)
+    assert "top-1   0.0%" in next(line for line in lines if "probe_wrong" in line and "miss" not in line)
+    total = next(line for line in lines if line.startswith("held-out inventory_level"))
+    assert "fields   2" in total and "top-1  50.0%" in total
+    assert "miss held-out probe_wrong: sku" in text and "probe_right: sku" not in text
+
+
+def test_held_out_set_from_a_tuned_system_is_refused(tmp_path):
+    write_set(tmp_path, {**TUNING[0], "name": "leaked"})
+    with pytest.raises(CommandError, match="outside the tuning set"):
+        run("--set", "held-out", "--held-out-dir", str(tmp_path))
+
+
+def test_missing_held_out_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        run("--held-out-dir", str(tmp_path / "nowhere"))
+
+
+def test_empty_held_out_folder_is_reported(tmp_path):
+    text = run("--set", "held-out", "--held-out-dir", str(tmp_path))
+    assert "no held-out labelled schemas found" in text
