@@ -5,7 +5,6 @@ Apps declare fixed periodic tasks in `<app>/schedules.py` as `BEAT_SCHEDULE = {n
 per-workflow schedules, which live only in the database.
 """
 
-import importlib
 import os
 
 from celery import Celery
@@ -16,16 +15,10 @@ app = Celery("ekyam")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-SCHEDULE_MODULES = ["connectors", "workflows", "webhooks"]
-
 
 @app.on_after_configure.connect
 def _collect_beat_schedules(sender, **kwargs):
-    for module_name in SCHEDULE_MODULES:
-        try:
-            module = importlib.import_module(f"{module_name}.schedules")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{module_name}.schedules":
-                raise
-            continue
+    from ekyam.app_hooks import hook_modules
+
+    for module in hook_modules("schedules"):
         sender.conf.beat_schedule.update(module.BEAT_SCHEDULE)

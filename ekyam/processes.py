@@ -7,9 +7,10 @@ this command never needs to know the details of the apps.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from dataclasses import dataclass, field
+
+from ekyam.app_hooks import hook_modules
 
 
 @dataclass
@@ -82,17 +83,5 @@ def core_processes(context: dict) -> list[ProcessSpec]:
     ]
 
 
-APP_MODULES = ["connectors", "workflows", "webhooks"]
-
-
 def app_processes(context: dict) -> list[ProcessSpec]:
-    specs: list[ProcessSpec] = []
-    for app in APP_MODULES:
-        try:
-            module = importlib.import_module(f"{app}.processes")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.processes":
-                raise
-            continue
-        specs.extend(module.standalone_processes(context))
-    return specs
+    return [spec for module in hook_modules("processes") for spec in module.standalone_processes(context)]

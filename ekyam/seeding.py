@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-
-from ekyam.processes import APP_MODULES
+from ekyam.app_hooks import hook_modules
 
 
 def run_app_seeders(organization) -> list[str]:
-    lines: list[str] = []
-    for app in APP_MODULES:
-        try:
-            module = importlib.import_module(f"{app}.seed")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.seed":
-                raise
-            continue
-        lines.extend(module.seed_demo(organization))
-    return lines
+    return [line for module in hook_modules("seed") for line in module.seed_demo(organization)]

@@ -4,24 +4,13 @@ against a baseline measured in the same run. Apps register benchmarks in `<app>/
 
 from __future__ import annotations
 
-import importlib
-
 from django.core.management.base import BaseCommand, CommandError
 
-from ekyam.processes import APP_MODULES
+from ekyam.app_hooks import hook_modules
 
 
 def _benchmarks() -> dict:
-    found = {}
-    for app in ["ekyam", *APP_MODULES, "connectors.mapping"]:
-        try:
-            module = importlib.import_module(f"{app}.bench")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.bench":
-                raise
-            continue
-        found.update(module.BENCHMARKS)
-    return found
+    return {name: entry for module in hook_modules("bench") for name, entry in module.BENCHMARKS.items()}
 
 
 class Command(BaseCommand):
