@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
-# (label, url name, section key used to mark the current entry)
+# (label, url name). Names are checked by tests/browser/test_portal_tour.py, so a renamed page
+# shows up as a failing test rather than a silently missing entry.
 MAIN_NAV = [
     ("Overview", "home"),
     ("Set up", "wizard-start"),
     ("Connections", "connection-list"),
-    ("Mappings", "mapping-list"),
+    ("Mappings", "mappings-page"),
     ("Workflows", "workflow-list"),
     ("Record errors", "record-error-list"),
-    ("Developers", "webhook-endpoint-list"),
-    ("Alerts", "alert-list"),
+    ("Developers", "webhooks:endpoint-list"),
+    ("Alerts", "webhooks:alert-list"),
     ("Members", "settings-members"),
     ("API keys", "settings-api-keys"),
 ]

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("connectors.mapping.urls")),
     path("", include("workflows.urls")),
     path("setup/", include("workflows.wizard.urls")),
+    path("", include("workflows.wizard.portal_urls")),  # mappings list, run page, bulk record-error actions
     path("", include("webhooks.urls")),
 ]
 

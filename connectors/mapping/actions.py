@@ -203,3 +203,89 @@ def record_feedback(
         mapping=mapping,
         created_by=user if getattr(user, "is_authenticated", False) and user.pk else None,
     )
+
+
+# --- source fields and writer mappings (used by the setup wizard and anything else that starts a
+# mapping from a live connection) --------------------------------------------------------------------
+
+
+def _flatten_paths(records: Iterable, limit: int = 400) -> dict[str, list]:
+    """Source field paths seen in sample records, with up to 5 sample values each. Lists of objects
+    become `items[*].field`, the path syntax the engine reads."""
+    found: dict[str, list] = {}
+
+    def walk(value, path: str) -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(value, dict):
+            for key, child in value.items():
+                walk(child, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for element in value[:5]:
+                walk(element, f"{path}[*]")
+        elif path:
+            samples = found.setdefault(path, [])
+            if value not in (None, "", []) and len(samples) < 5 and not isinstance(value, (dict, list)):
+                samples.append(value)
+
+    for record in records:
+        if isinstance(record, dict):
+            walk(record, "")
+    return found
+
+
+def _field_attr(spec, name: str) -> str:
+    value = spec.get(name, "") if isinstance(spec, dict) else getattr(spec, name, "")
+    return str(value or "")
+
+
+def source_fields(samples: Iterable, discovered_fields: Iterable = ()) -> list[dict]:
+    """The source fields a mapping can read, sorted by path: every field the connector's `discover()`
+    declares (StreamField objects or {path, label, type} dicts; `[]` written as `[*]`) plus every path
+    seen in the sample records, each as {path, label, type, samples} with up to 5 sample values.
+    Declared fields come first so a field absent from the samples can still be chosen."""
+    seen = _flatten_paths(samples)
+    fields: dict[str, dict] = {}
+    for spec in discovered_fields or ():
+        path = _field_attr(spec, "path").replace("[]", "[*]")
+        if path:
+            fields[path] = {
+                "path": path,
+                "label": _field_attr(spec, "label"),
+                "type": _field_attr(spec, "type"),
+                "samples": seen.get(path, []),
+            }
+    for path, values in seen.items():
+        fields.setdefault(path, {"path": path, "label": "", "type": "", "samples": values})
+    return sorted(fields.values(), key=lambda f: f["path"])
+
+
+def writer_mapping_for_destination(connection: Connection, stream: str, *, user=None) -> Mapping | None:
+    """The destination's writer mapping for `stream`: its existing one, the vendor's default, or a new
+    one built from the suggestions (the standard's fields → the writer stream's declared fields) for
+    the user to verify. None when the connector has no such writer stream."""
+    from connectors.base import ConnectorError
+    from connectors.mapping.suggest import suggest_mappings
+
+    mapping = ensure_default_mapping(connection, stream, "write")
+    if mapping is not None:
+        return mapping
+    try:
+        spec = connection.connector_class.stream(stream, "write")
+    except (ConnectorError, LookupError):
+        return None
+    fields = [{"path": f.path, "label": f.label, "type": f.type} for f in spec.fields]
+    suggestion = suggest_mappings(spec.standard, "write", fields, organization=connection.organization)
+    try:
+        return create_mapping(
+            connection.organization,
+            connection=connection,
+            stream=spec.name,
+            direction="write",
+            standard=spec.standard,
+            rules=suggestion["rules"],
+            user=user,
+        )
+    except IntegrityError:
+        # Created concurrently (a double submit): use that one.
+        return Mapping.objects.get(connection=connection, stream=spec.name, direction="write")

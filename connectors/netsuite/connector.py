@@ -62,7 +62,7 @@ class NetSuiteConnector(Connector):
     description = (
         "Oracle NetSuite ERP through SuiteTalk REST web services. Reads inventory items and item fulfillments."
     )
-    logo = "connectors/netsuite.svg"
+    logo = "connectors/logos/netsuite.svg"
     default_concurrency = 5
     credential_fields = (
         CredentialField(

@@ -81,3 +81,24 @@ def test_other_organizations_connection_is_not_found(web_for, org_a, owner_b):
 
 def test_unknown_connector_is_not_found(web_for, owner_a):
     assert web_for(owner_a).get(reverse("wizard-connect", args=["nope"])).status_code == 404
+
+
+def test_oauth_fields_are_marked_for_their_sign_in_method_and_rendered_without_script(web_for, owner_a):
+    page = web_for(owner_a).get(reverse("wizard-connect", args=["netsuite"])).content.decode()
+    # Every field is in the page (visible without JavaScript); the script hides the other method's.
+    for name in ("consumer_key", "token_secret", "client_id", "certificate_id", "private_key"):
+        assert f'name="{name}"' in page, name
+    assert page.count('data-show-when-value="oauth2"') == 3
+    assert page.count('data-show-when-value="tba"') == 4
+    assert "wizard/credentials.js" in page
+    assert " hidden" not in page.split('<form method="post" class="card credential-form"')[1].split("</form>")[0]
+
+
+def test_field_errors_are_announced_and_tied_to_their_input(web_for, owner_a):
+    response = web_for(owner_a).post(
+        reverse("wizard-connect", args=["netsuite"]), {"name": "NS", "account_id": "123", "auth_method": "tba"}
+    )
+    page = response.content.decode()
+    assert 'id="id_consumer_key_errors" class="error" role="alert"' in page
+    assert 'aria-describedby="id_consumer_key_helptext id_consumer_key_errors"' in page
+    assert 'aria-invalid="true"' in page

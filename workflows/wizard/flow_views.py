@@ -16,10 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from connectors.base import ConnectorError
 from connectors.mapping import actions as mapping_actions
 from connectors.mapping.models import Mapping
-from connectors.mapping.suggest import suggest_mappings
 from connectors.models import Connection
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows import actions, status
@@ -183,27 +181,12 @@ def _save(request, workflow, form) -> Workflow:
 
 
 def writer_mapping_id(request, destination, blueprint) -> int | None:
-    """The destination's writer mapping: its own, the vendor's default, or one built from the suggestions
-    (standard fields → the writer stream's declared fields) for the user to verify."""
-    mapping = mapping_actions.ensure_default_mapping(destination, blueprint.destination_stream, "write")
-    if mapping is not None:
-        return mapping.pk
-    try:
-        spec = destination.connector_class.stream(blueprint.destination_stream, "write")
-    except (ConnectorError, LookupError):
-        return None
-    fields = [{"path": f.path, "label": f.label, "type": f.type} for f in spec.fields]
-    suggestion = suggest_mappings(spec.standard, "write", fields, organization=request.organization)
-    mapping = mapping_actions.create_mapping(
-        request.organization,
-        connection=destination,
-        stream=spec.name,
-        direction="write",
-        standard=spec.standard,
-        rules=suggestion["rules"],
-        user=request.user,
+    """The destination's writer mapping for the blueprint's stream (its own, the vendor's default, or
+    one built from the suggestions for the user to verify)."""
+    mapping = mapping_actions.writer_mapping_for_destination(
+        destination, blueprint.destination_stream, user=request.user
     )
-    return mapping.pk
+    return mapping.pk if mapping is not None else None
 
 
 def _status_page_url(workflow) -> str:

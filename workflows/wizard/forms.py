@@ -6,6 +6,16 @@ from django import forms
 
 SECRET_SAVED = "•••• saved"
 
+# Fields that belong to one sign-in method only: {connector: {field: (choice field, value)}}. The page
+# shows them only while that method is chosen (static/wizard/credentials.js); without JavaScript every
+# field stays visible. The connector's spec has no such notion, so the wizard keeps it per connector.
+SHOWN_WHEN = {
+    "netsuite": {
+        **dict.fromkeys(("consumer_key", "consumer_secret", "token_id", "token_secret"), ("auth_method", "tba")),
+        **dict.fromkeys(("client_id", "certificate_id", "private_key"), ("auth_method", "oauth2")),
+    },
+}
+
 
 class CredentialForm(forms.Form):
     """One input per credential field. Secrets are password inputs that never render a value: a secret
@@ -48,7 +58,13 @@ class CredentialForm(forms.Form):
         )
 
     def credential_fields(self):
-        return [self[spec.name] for spec in self.connector_class.credential_fields]
+        conditions = SHOWN_WHEN.get(self.connector_class.slug, {})
+        fields = []
+        for spec in self.connector_class.credential_fields:
+            bound = self[spec.name]  # cached by the form: the attribute stays with it
+            bound.show_when = conditions.get(spec.name)
+            fields.append(bound)
+        return fields
 
     def secret_names(self) -> set[str]:
         return {spec.name for spec in self.connector_class.credential_fields if spec.secret}

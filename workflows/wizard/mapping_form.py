@@ -52,42 +52,6 @@ class ListGroup:
     rule: dict  # the group rule without its inner rules
 
 
-def flatten_paths(records: list[dict], limit: int = 400) -> dict[str, list]:
-    """Source field paths seen in sample records, with up to 5 sample values each. Lists of objects
-    become `items[*].field`."""
-    found: dict[str, list] = {}
-
-    def walk(value, path: str) -> None:
-        if len(found) >= limit:
-            return
-        if isinstance(value, dict):
-            for key, child in value.items():
-                walk(child, f"{path}.{key}" if path else str(key))
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            for element in value[:5]:
-                walk(element, f"{path}[*]")
-        elif path:
-            samples = found.setdefault(path, [])
-            if value not in (None, "", []) and len(samples) < 5 and not isinstance(value, (dict, list)):
-                samples.append(value)
-
-    for record in records:
-        walk(record, "")
-    return found
-
-
-def source_fields(stream_spec, samples: list[dict]) -> list[dict]:
-    """What the dropdowns offer: the connector's declared fields plus every path seen in the samples."""
-    seen = flatten_paths(samples)
-    fields: dict[str, dict] = {}
-    for spec in getattr(stream_spec, "fields", ()):
-        path = spec.path.replace("[]", "[*]")
-        fields[path] = {"path": path, "label": spec.label, "type": spec.type, "samples": seen.get(path, [])}
-    for path, values in seen.items():
-        fields.setdefault(path, {"path": path, "label": "", "type": "", "samples": values})
-    return sorted(fields.values(), key=lambda f: f["path"])
-
-
 def _describe(rule: dict) -> str:
     if "first_of" in rule:
         return "first of " + ", ".join(map(str, rule["first_of"]))

@@ -34,7 +34,6 @@ from workflows.wizard.mapping_form import (
     element_sources,
     list_sources,
     rules_from_post,
-    source_fields,
 )
 from workflows.wizard.views import WRITE_ROLE, can_edit, connector_card, require_role
 
@@ -90,7 +89,10 @@ def pull_samples(request, pk, stream):
     mapping = mapping_actions.ensure_default_mapping(connection, stream, "read")
     if mapping is None:
         suggestion = suggest_mappings(
-            spec.standard, "read", source_fields(spec, samples), organization=request.organization
+            spec.standard,
+            "read",
+            mapping_actions.source_fields(samples, spec.fields),
+            organization=request.organization,
         )
         mapping = mapping_actions.create_mapping(
             request.organization,
@@ -130,7 +132,7 @@ def verify(request, pk, stream):
         messages.info(request, f"Press “Map Configurations” to pull sample {spec.label.lower()} first.")
         return redirect("wizard-map", connection.pk)
     samples, sample_error = _samples(request, connection, stream)
-    fields = source_fields(spec, samples)
+    fields = mapping_actions.source_fields(samples, spec.fields)
     version = mapping.current_version()
     rules = version.rules if version else []
     suggestion = suggest_mappings(mapping.standard, "read", fields, organization=request.organization, rules=rules)
