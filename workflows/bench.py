@@ -19,6 +19,8 @@ import uuid
 
 from django.conf import settings
 
+from workflows.bench_latency import BENCHMARKS as LATENCY_BENCHMARKS
+
 
 def _peak_rss(process, stop: threading.Event, out: list) -> None:
     import psutil
@@ -154,4 +156,7 @@ def bench_workflow(argv: list[str]) -> None:
           f"throughput {speed_ratio:.2f}x the baseline")  # fmt: skip
 
 
-BENCHMARKS = {"workflow": (bench_workflow, "NetSuite → Shipment Sync → Whiplash with a real worker (--shipments N)")}
+BENCHMARKS = {
+    "workflow": (bench_workflow, "NetSuite → Shipment Sync → Whiplash with a real worker (--shipments N)"),
+    **LATENCY_BENCHMARKS,
+}

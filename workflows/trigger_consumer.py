@@ -2,15 +2,19 @@
 
 Runs in its own consumer group, so it sees every event independently of the webhook consumer. Offsets
 are committed after the runs are stored; a redelivered event merges into the still-queued targeted run
-(or re-syncs the same records, which the lineage ledger and idempotent writers make harmless).
+(or re-syncs the same records, which the lineage ledger and idempotent writers make harmless). An event
+born from a vendor webhook marks its InboundWebhook row processed in the same transaction as the runs.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
+from workflows import inbound
 from workflows.actions import trigger_from_event
 
 log = logging.getLogger(__name__)
@@ -19,6 +23,7 @@ GROUP_ID = "ekyam-workflow-triggers"
 
 
 def handle(value: bytes) -> int:
+    """One event: start the targeted runs it calls for. A bad event is logged and marked, never fatal."""
     from webhooks.kafka import decode_event
 
     try:
@@ -26,17 +31,47 @@ def handle(value: bytes) -> int:
     except ValueError:
         log.warning("Skipping an undecodable event on the bus")
         return 0
-    return len(trigger_from_event(event))
+    try:
+        with transaction.atomic():
+            runs = trigger_from_event(event)
+            inbound.mark_handled(event)
+    except Exception as exc:
+        log.exception("Event %s (%s) could not start its runs", event.get("event_id"), event.get("type"))
+        inbound.mark_handled(event, error=f"The trigger consumer failed: {type(exc).__name__}: {exc}")
+        return 0
+    return len(runs)
 
 
-def run(stop=lambda: False, poll_timeout: float = 1.0) -> None:
-    from confluent_kafka import Consumer
+def _announce(prefix: str):
+    def callback(consumer, partitions):
+        # Tests and operators watch for this line to know the process has joined its group.
+        print(f"{prefix} {sorted(p.partition for p in partitions)}", file=sys.stderr, flush=True)
+
+    return callback
+
+
+def run(stop=None, poll_timeout: float = 0.2, group_id: str = GROUP_ID) -> None:
+    from confluent_kafka import Consumer, KafkaException
 
     from webhooks.kafka import consumer_config, ensure_topics, events_topic
 
+    if stop is None:
+        stopping = {"now": False}
+
+        def on_signal(signum, frame):
+            stopping["now"] = True
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        stop = lambda: stopping["now"]  # noqa: E731
+
     ensure_topics()
-    consumer = Consumer(consumer_config(GROUP_ID))
-    consumer.subscribe([events_topic()])
+    consumer = Consumer(consumer_config(group_id))
+    consumer.subscribe(
+        [events_topic()],
+        on_assign=_announce("workflow trigger consumer assigned partitions"),
+        on_revoke=_announce("workflow trigger consumer revoked partitions"),
+    )
     try:
         while not stop():
             message = consumer.poll(poll_timeout)
@@ -49,6 +84,10 @@ def run(stop=lambda: False, poll_timeout: float = 1.0) -> None:
             started = handle(message.value())
             if started:
                 log.info("event at offset %s started %d targeted run(s)", message.offset(), started)
-            consumer.commit(message=message, asynchronous=False)
+            try:
+                consumer.commit(message=message, asynchronous=False)
+            except KafkaException as exc:
+                # A rebalance took the partition: its next owner re-reads the event (runs merge or skip).
+                log.warning("offset commit failed: %s", exc)
     finally:
         consumer.close()

@@ -17,3 +17,18 @@ def test_workflow_benchmark_prints_figures(capsys):
     assert re.search(r"measured\s+shipments=\s+40 status=succeeded written=\s+40 .*peak_worker_memory=[\d.]+MB "
                      r"requests/shipment=[\d.]+", out), out  # fmt: skip
     assert re.search(r"ratio\s+memory [\d.]+x for 4x the shipments; throughput [\d.]+x the baseline", out), out
+
+
+@pytest.mark.slow
+@pytest.mark.kafka
+@pytest.mark.django_db(transaction=True)
+def test_inventory_latency_benchmark_prints_median_p95_and_ratio(capsys):
+    run, description = BENCHMARKS["inventory_latency"]
+    assert "webhook" in description
+    run(["--events", "4"])
+    out = capsys.readouterr().out
+    assert re.search(r"baseline\s+events=\s+4 lost=0 median=[\d.]+ms p95=[\d.]+ms", out), out
+    assert re.search(r"measured\s+events=\s+4 lost=0 median=[\d.]+ms p95=[\d.]+ms \(webhook → Kafka → worker\)", out), (
+        out
+    )
+    assert re.search(r"ratio\s+median [\d.]+x, p95 [\d.]+x the direct sync", out), out

@@ -1,4 +1,4 @@
-"""`manage.py sandbox <vendor> --port N`: serve a vendor's sandbox API in the foreground."""
+"""`manage.py sandbox <vendor> --port N [--webhook-url URL]`: serve a vendor's sandbox API in the foreground."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -16,8 +16,14 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, required=True)
         parser.add_argument("--seed", type=int, default=42, help="Seed of the generated data (deterministic).")
         parser.add_argument("--records", type=int, default=None, help="How many records to generate.")
+        parser.add_argument(
+            "--webhook-url",
+            default="",
+            help="Where the sandbox's webhook sender (POST /_sandbox/fire) delivers events, e.g. Ekyam's "
+            "/hooks/<vendor>/<token>/ address of the connection to this sandbox.",
+        )
 
-    def handle(self, *args, vendor, host, port, seed, records, **options):
+    def handle(self, *args, vendor, host, port, seed, records, webhook_url, **options):
         try:
             connector = get_connector(vendor)
         except LookupError as exc:
@@ -25,8 +31,15 @@ class Command(BaseCommand):
         kwargs = {"seed": seed}
         if records is not None:
             kwargs["records"] = records
-        server = SandboxServer(connector.sandbox_app(**kwargs), host=host, port=port)
+        app = connector.sandbox_app(**kwargs)
+        if webhook_url:
+            if not hasattr(app, "webhook_url"):
+                raise CommandError(f"The {connector.name} sandbox sends no webhooks; drop --webhook-url.")
+            app.set_extra_knobs({"webhook_url": webhook_url})
+        server = SandboxServer(app, host=host, port=port)
         self.stdout.write(f"{connector.name} sandbox listening on http://{host}:{port}")
+        if webhook_url:
+            self.stdout.write(f"{connector.name} sandbox sends its webhooks to {webhook_url}")
         try:
             server.serve_forever()
         except KeyboardInterrupt:

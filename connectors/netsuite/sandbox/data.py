@@ -11,6 +11,8 @@ import random
 import threading
 from datetime import UTC, datetime, timedelta
 
+from connectors.demo_catalog import DEMO_CATALOG_SIZE, demo_variant
+
 ITEM_BASE_ID = 1000
 FULFILLMENT_BASE_ID = 9000
 SEEDED_FROM = datetime(2025, 6, 1, tzinfo=UTC)
@@ -26,8 +28,9 @@ PRODUCTS = [
     ("BOTTLE", "Bottle", "Insulated steel bottle, 20 oz", "Home", 0.8, 32.0),
     ("JACKET", "Jacket", "Water-resistant shell jacket", "Outerwear", 1.6, 129.0),
 ]
-COLORS = [("BLK", "Black"), ("WHT", "White"), ("NVY", "Navy"), ("GRN", "Forest"), ("RED", "Red"), ("GRY", "Heather")]
-SIZES = [("XS", "Extra Small"), ("S", "Small"), ("M", "Medium"), ("L", "Large"), ("XL", "Extra Large")]
+# Item kinds (by the demo catalog's kind code) and size names; SKUs and colours come from connectors.demo_catalog.
+PRODUCTS_BY_CODE = {p[0]: p for p in PRODUCTS}
+SIZE_NAMES = {"XS": "Extra Small", "S": "Small", "M": "Medium", "L": "Large", "XL": "Extra Large"}
 LOCATIONS = [("1", "Main Warehouse"), ("2", "East Coast DC"), ("3", "Retail Backroom")]
 FIRST = ["Jane", "Omar", "Priya", "Lucas", "Mei", "Sofia", "Kwame", "Elena", "Noah", "Aiko", "Diego", "Fatima"]
 LAST = ["Doe", "Haddad", "Patel", "Martin", "Chen", "Rossi", "Mensah", "Novak", "Smith", "Tanaka", "Garcia", "Khan"]
@@ -62,12 +65,13 @@ def upc(rng: random.Random) -> str:
 
 
 def item_variant(index: int) -> tuple:
-    product = PRODUCTS[index % len(PRODUCTS)]
-    color = COLORS[(index // len(PRODUCTS)) % len(COLORS)]
-    size = SIZES[(index // (len(PRODUCTS) * len(COLORS))) % len(SIZES)]
-    batch = index // (len(PRODUCTS) * len(COLORS) * len(SIZES))
-    sku = f"{product[0]}-{color[0]}-{size[0]}" + (f"-{batch + 1}" if batch else "")
-    return sku, product, color, size
+    """(sku, product, colour, size) of the item at a catalog position: the shared demo catalog's SKUs, so
+    the fulfillments sent to Whiplash reference items the Whiplash and Shopify sandboxes hold too."""
+    variant = demo_variant(index)
+    product = PRODUCTS_BY_CODE[variant["code"]]
+    color = (variant["colour"][:3].upper(), variant["colour"])
+    size = (variant["size"], SIZE_NAMES.get(variant["size"], variant["size"]))
+    return variant["sku"], product, color, size
 
 
 class NetSuiteData:
@@ -262,7 +266,8 @@ class NetSuiteData:
         )
         lines = []
         for line in range(1, rng.randrange(1, 5) + 1):
-            index = rng.randrange(max(1, self.records))
+            # Lines ship the products the fulfillment warehouse's sandbox knows (its default catalog).
+            index = rng.randrange(max(1, min(self.records, DEMO_CATALOG_SIZE)))
             sku, product, color, size = item_variant(index)
             lines.append(
                 {
