@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import CheckResult, ConnectorError
@@ -191,9 +192,13 @@ def _status_changed(connection: Connection, previous: str, result: CheckResult) 
 
 
 def connections_to_recheck():
-    """Connections the periodic check looks at: the ones that worked (verified) or used to (offline).
-    Unverified and failed ones wait for the user to fix and check them."""
-    return Connection.objects.filter(status__in=[ConnectionStatus.VERIFIED, ConnectionStatus.OFFLINE])
+    """Connections the periodic check looks at: the ones that worked (verified) or used to (offline),
+    and unverified ones that were never checked (created by the API or the demo seed without a
+    check). Failed ones wait for the user to fix and check them."""
+    return Connection.objects.filter(
+        Q(status__in=[ConnectionStatus.VERIFIED, ConnectionStatus.OFFLINE])
+        | Q(status=ConnectionStatus.UNVERIFIED, last_checked_at__isnull=True)
+    )
 
 
 def rotate_all_credentials() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import transaction
 
 from connectors import actions
@@ -24,3 +25,10 @@ def recheck_connections() -> int:
     for connection_id in ids:
         transaction.on_commit(lambda cid=connection_id: check_connection.delay(cid))
     return len(ids)
+
+
+@worker_ready.connect
+def _recheck_when_a_worker_starts(sender, **kwargs):
+    """A fresh worker (a deploy, `make run`) checks connections at once instead of after the first
+    Beat interval, so statuses are current from the start."""
+    sender.app.send_task("connectors.recheck_connections")

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from connectors import actions, tasks
-from connectors.models import ConnectionStatus
+from connectors.models import Connection, ConnectionStatus
 from connectors.schedules import BEAT_SCHEDULE
 from tests.connectors.conftest import SECRETS
 from webhooks.models import Alert, OutboxEvent
@@ -63,11 +63,14 @@ def test_beat_rechecks_verified_and_offline_connections(ns_connection, monkeypat
     queued = []
     monkeypatch.setattr(tasks.check_connection, "delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.recheck_connections() == 0  # unverified connections wait for the user
+        assert tasks.recheck_connections() == 1  # never checked yet (e.g. seeded): checked once
     actions.check_connection(ns_connection)
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.recheck_connections() == 1
-    assert queued == [ns_connection.pk]
+        assert tasks.recheck_connections() == 1  # verified: kept under watch
+    assert queued == [ns_connection.pk, ns_connection.pk]
+    Connection.objects.filter(pk=ns_connection.pk).update(status=ConnectionStatus.FAILED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.recheck_connections() == 0  # failed connections wait for the user to fix them
     assert tasks.check_connection(ns_connection.pk) == "ok"  # the task itself, run twice safely
     assert tasks.check_connection(ns_connection.pk) == "ok"
     assert tasks.check_connection(987654) is None

@@ -66,7 +66,9 @@ class Command(BaseCommand):
             "env": env,
             "worker_concurrency": options["worker_concurrency"],
         }
-        for spec in [*core_processes(context), *app_processes(context)]:
+        # The apps' processes (sandboxes, consumers) first: a worker starting up checks connections,
+        # and the sandboxes should already answer then.
+        for spec in [*app_processes(context), *core_processes(context)]:
             if self.stopping:
                 return
             process = subprocess.Popen(
