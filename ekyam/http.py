@@ -10,11 +10,15 @@ What it adds to `requests`:
   actually connected to is checked again, so DNS rebinding between the check and the connect fails;
 - structured logging of method, URL (without query), status and duration; never headers or bodies.
 
-`requests` may be imported only in this module (a ruff rule bans it elsewhere).
+`AsyncHttpClient` is the same client for asyncio code (on aiohttp), with the same guarantees and
+the same exception types, for callers that keep many requests in flight on one event loop.
+
+`requests` and `aiohttp` may be imported only in this module (a ruff rule bans them elsewhere).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import random
@@ -22,10 +26,13 @@ import socket
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import requests
+from aiohttp.abc import AbstractResolver
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -46,10 +53,17 @@ class UnsafeDestination(requests.ConnectionError):
     """The URL points at an address the SSRF guard refuses."""
 
 
-def _allowed_networks() -> list[ipaddress._BaseNetwork]:
+def _allowed_networks() -> tuple[ipaddress._BaseNetwork, ...]:
     from django.conf import settings
 
-    return [ipaddress.ip_network(n, strict=False) for n in getattr(settings, "HTTP_ALLOWED_NETWORKS", [])]
+    return _parse_networks(tuple(getattr(settings, "HTTP_ALLOWED_NETWORKS", [])))
+
+
+@lru_cache(maxsize=32)
+def _parse_networks(networks: tuple[str, ...]) -> tuple[ipaddress._BaseNetwork, ...]:
+    # Keyed on the setting's value, so a changed allow-list applies at once; parsing it on every
+    # request cost more than the rest of the guard.
+    return tuple(ipaddress.ip_network(n, strict=False) for n in networks)
 
 
 def is_public_address(address: str) -> bool:
@@ -62,10 +76,16 @@ def is_public_address(address: str) -> bool:
 
 
 def address_allowed(address: str) -> bool:
+    return _address_allowed(address, _allowed_networks())
+
+
+@lru_cache(maxsize=4096)
+def _address_allowed(address: str, networks: tuple[ipaddress._BaseNetwork, ...]) -> bool:
+    # A pure function of the address and the allow-list: cached, as the guard runs on every request.
     if is_public_address(address):
         return True
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return any(ip in network for network in _allowed_networks())
+    return any(ip in network for network in networks)
 
 
 def check_destination(url: str) -> None:
@@ -279,3 +299,257 @@ class HttpClient:
 
     def delete(self, url: str, **kwargs) -> requests.Response:
         return self.request("DELETE", url, **kwargs)
+
+
+# --- the asyncio client ----------------------------------------------------------------------
+
+
+def check_addresses(host: str, addresses: list[str]) -> None:
+    """Raise UnsafeDestination unless every address `host` resolved to is allowed (the async
+    client's pre-connect check; the connected peer is checked again separately)."""
+    for address in addresses:
+        if not address_allowed(address):
+            raise UnsafeDestination(
+                f"Refusing to connect to {host} ({address}): private, loopback and link-local "
+                "addresses are blocked unless EKYAM_HTTP_ALLOWED_NETWORKS allows them."
+            )
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+class _GuardedResolver(AbstractResolver):
+    """Resolves through the system resolver, then refuses hosts with any blocked address."""
+
+    def __init__(self):
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
+        found = await self._inner.resolve(host, port, family)
+        check_addresses(host, [item["host"] for item in found])
+        return found
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class _GuardedClientRequest(aiohttp.ClientRequest):
+    """Checks the address the connection actually reached before a single byte is sent (also on
+    reused keep-alive connections), so DNS rebinding between resolve and connect fails."""
+
+    async def send(self, conn):
+        transport = conn.transport
+        peer = transport.get_extra_info("peername") if transport is not None else None
+        if not peer or not address_allowed(peer[0]):
+            conn.close()
+            raise UnsafeDestination(f"Refusing connection to blocked address {peer[0] if peer else 'unknown'}.")
+        return await super().send(conn)
+
+
+@dataclass
+class AsyncResponse:
+    """A fully read (or deliberately truncated) response: the body is read inside the client so
+    its read timeout and size limit apply and the connection goes back to the pool at once."""
+
+    status_code: int
+    headers: Any  # case-insensitive multidict
+    content: bytes
+    url: str
+    truncated: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self):
+        import json
+
+        return json.loads(self.content)
+
+
+async def _read_body(response: aiohttp.ClientResponse, limit: int | None) -> tuple[bytes, bool]:
+    if limit is None:
+        return await response.read(), False
+    chunks, size = [], 0
+    while size < limit:
+        chunk = await response.content.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    # An unfinished body makes aiohttp close the connection on release instead of reusing it.
+    return b"".join(chunks), not response.content.at_eof()
+
+
+@dataclass
+class AsyncHttpClient:
+    """HttpClient for asyncio: same timeouts, retries, redirect policy, SSRF guard, logging and
+    exception types (Timeout, ConnectionError, UnsafeDestination). Use it from one event loop:
+    the session is created on first use inside that loop; `await client.close()` when done."""
+
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    max_retries: int | None = None
+    backoff_base: float | None = None
+    backoff_max: float | None = None
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+    default_headers: dict[str, str] = field(default_factory=dict)
+    user_agent: str = "Ekyam/1.0 (+https://ekyam.dev)"
+    sleep: Any = asyncio.sleep  # an async callable taking seconds
+    pool_size: int = 10
+
+    def __post_init__(self):
+        from django.conf import settings
+
+        self.connect_timeout = (
+            self.connect_timeout if self.connect_timeout is not None else settings.HTTP_CONNECT_TIMEOUT
+        )
+        self.read_timeout = self.read_timeout if self.read_timeout is not None else settings.HTTP_READ_TIMEOUT
+        self.max_retries = self.max_retries if self.max_retries is not None else settings.HTTP_MAX_RETRIES
+        self.backoff_base = self.backoff_base if self.backoff_base is not None else settings.HTTP_BACKOFF_BASE
+        self.backoff_max = self.backoff_max if self.backoff_max is not None else settings.HTTP_BACKOFF_MAX
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.pool_size,
+                resolver=_GuardedResolver(),
+                ttl_dns_cache=10,  # only checked answers are cached; the peer check runs on every request
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                request_class=_GuardedClientRequest,
+                headers={"User-Agent": self.user_agent, **self.default_headers},
+                trust_env=False,  # no proxies or netrc from the environment
+                # No cookies kept between calls: one destination's answers never shape the next request.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> AsyncHttpClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    @staticmethod
+    def _precheck(url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise UnsafeDestination(f"Only http and https URLs can be called, not {parts.scheme or 'no scheme'!r}.")
+        if not parts.hostname:
+            raise UnsafeDestination("The URL has no host.")
+        if _is_ip_literal(parts.hostname):
+            # aiohttp does not consult the resolver for IP literals.
+            check_addresses(parts.hostname, [parts.hostname])
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        retry: bool | None = None,
+        allow_redirects: bool = False,
+        timeout: tuple[float, float] | float | None = None,
+        max_body: int | None = None,
+        **kwargs,
+    ) -> AsyncResponse:
+        """Send a request, retrying 429/5xx and connection failures with backoff (as HttpClient).
+
+        `max_body` reads at most that many bytes of the response body (the rest is dropped with
+        the connection). Other keyword arguments go to aiohttp (`data`, `json`, `headers`, ...).
+        """
+        method = method.upper()
+        if retry is None:
+            retry = method in IDEMPOTENT_METHODS
+        attempts = 1 + (self.max_retries if retry else 0)
+        if timeout is None:
+            timeout = (self.connect_timeout, self.read_timeout)
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        client_timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+        self._precheck(url)
+        safe_url = url.split("?", 1)[0]
+        session = self._get_session()
+        for attempt in range(attempts):
+            started = time.monotonic()
+            try:
+                async with session.request(
+                    method, url, allow_redirects=allow_redirects, timeout=client_timeout, **kwargs
+                ) as raw:
+                    content, truncated = await _read_body(raw, max_body)
+                    response = AsyncResponse(raw.status, raw.headers, content, str(raw.url), truncated)
+            except UnsafeDestination:
+                raise
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                blocked = _find_unsafe(exc)
+                if blocked is not None:
+                    raise blocked from None
+                duration = time.monotonic() - started
+                log.warning(
+                    "http %s %s failed after %.0f ms: %s",
+                    method,
+                    safe_url,
+                    duration * 1000,
+                    type(exc).__name__,
+                    extra={
+                        "http_method": method,
+                        "http_url": safe_url,
+                        "duration_ms": round(duration * 1000),
+                        "error": type(exc).__name__,
+                    },
+                )
+                if attempt + 1 >= attempts:
+                    if isinstance(exc, TimeoutError):
+                        raise Timeout(f"Timed out: {type(exc).__name__}.") from exc
+                    raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
+                await self.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_max))
+                continue
+            duration = time.monotonic() - started
+            log.info(
+                "http %s %s -> %s in %.0f ms",
+                method,
+                safe_url,
+                response.status_code,
+                duration * 1000,
+                extra={
+                    "http_method": method,
+                    "http_url": safe_url,
+                    "http_status": response.status_code,
+                    "duration_ms": round(duration * 1000),
+                },
+            )
+            if response.status_code in self.retry_statuses and attempt + 1 < attempts:
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                if wait is None:
+                    wait = backoff_delay(attempt, self.backoff_base, self.backoff_max)
+                await self.sleep(min(wait, self.backoff_max))
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def get(self, url: str, **kwargs) -> AsyncResponse:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs) -> AsyncResponse:
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: str, **kwargs) -> AsyncResponse:
+        return await self.request("PUT", url, **kwargs)
+
+    async def patch(self, url: str, **kwargs) -> AsyncResponse:
+        return await self.request("PATCH", url, **kwargs)
+
+    async def delete(self, url: str, **kwargs) -> AsyncResponse:
+        return await self.request("DELETE", url, **kwargs)

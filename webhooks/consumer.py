@@ -14,10 +14,10 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from webhooks import fanout, kafka
-from webhooks.dispatcher import Dispatcher
+from webhooks.dispatcher import Dispatcher, keep_connection
 
 log = logging.getLogger("webhooks.consumer")
 
@@ -81,7 +81,7 @@ def run(group_id: str = DEFAULT_GROUP, batch_size: int = 500, stop=None) -> None
                     events.append(event)
             while True:
                 try:
-                    close_old_connections()
+                    keep_connection()
                     jobs = fanout.store(events)
                     break
                 except Exception:

@@ -1,7 +1,8 @@
 """One delivery attempt: sign, POST through the hardened client, classify the answer.
 
-This module does no database work, so many attempts can run in parallel threads; the outcomes are
-recorded in batches by `webhooks.outcomes`.
+This module does no database work, so many attempts can run concurrently (`attempt_async` on one
+event loop in the consumer, `attempt` from sync code); the outcomes are recorded in batches by
+`webhooks.outcomes`.
 """
 
 from __future__ import annotations
@@ -60,9 +61,17 @@ def encode_body(body: dict) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+USER_AGENT = "Ekyam-Webhooks/1.0 (+https://ekyam.dev)"
+
+
 def make_client(pool_size: int) -> http.HttpClient:
     # Our own schedule retries; the client makes exactly one request per attempt.
-    return http.HttpClient(max_retries=0, pool_size=pool_size, user_agent="Ekyam-Webhooks/1.0 (+https://ekyam.dev)")
+    return http.HttpClient(max_retries=0, pool_size=pool_size, user_agent=USER_AGENT)
+
+
+def make_async_client(pool_size: int) -> http.AsyncHttpClient:
+    # As make_client; create and use it on the event loop that runs the attempts.
+    return http.AsyncHttpClient(max_retries=0, pool_size=pool_size, user_agent=USER_AGENT)
 
 
 class RefusedUrl(ValueError):
@@ -92,6 +101,36 @@ def _read_limited(response, limit: int) -> str:
     return b"".join(chunks)[:limit].decode("utf-8", errors="replace")
 
 
+def _signed_headers(job: Job) -> dict[str, str]:
+    if conf.get("WEBHOOK_REQUIRE_HTTPS") and not job.url.startswith("https://"):
+        raise RefusedUrl("Endpoint URLs must use https.")
+    timestamp = int(time.time())
+    headers = {k: str(v) for k, v in (job.custom_headers or {}).items() if k.lower() not in RESERVED_HEADERS}
+    headers.update(webhook_headers(signing_secrets(job.secrets_token), job.webhook_id, timestamp, job.body))
+    return headers
+
+
+def _failed(exc: Exception, timeout: float, elapsed_ms: int) -> Result:
+    if isinstance(exc, RefusedUrl | http.UnsafeDestination):
+        return Result(False, error=f"Refused destination: {exc}"[:500], duration_ms=elapsed_ms)
+    if isinstance(exc, http.Timeout):
+        return Result(False, error=f"Timed out after {timeout:.0f} s.", duration_ms=elapsed_ms, slow_down=True)
+    return Result(False, error=f"{type(exc).__name__}: {exc}"[:500], duration_ms=elapsed_ms)
+
+
+def _answered(status: int, body: str, headers, elapsed_ms: int) -> Result:
+    result = Result(200 <= status < 300, status_code=status, body=body, duration_ms=elapsed_ms)
+    if not result.ok:
+        if 300 <= status < 400:
+            result.error = f"HTTP {status}: redirects are not followed; point the endpoint at the final URL."
+        else:
+            result.error = f"HTTP {status}"
+        result.retry_after = http.parse_retry_after(headers.get("Retry-After"))
+        result.slow_down = status == 429
+        result.gone = status == 410
+    return result
+
+
 def attempt(job: Job, client: http.HttpClient) -> Result:
     started = time.monotonic()
     limit = conf.get("WEBHOOK_RESPONSE_BODY_LIMIT")
@@ -101,40 +140,45 @@ def attempt(job: Job, client: http.HttpClient) -> Result:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        if conf.get("WEBHOOK_REQUIRE_HTTPS") and not job.url.startswith("https://"):
-            raise RefusedUrl("Endpoint URLs must use https.")
-        timestamp = int(time.time())
-        headers = {k: str(v) for k, v in (job.custom_headers or {}).items() if k.lower() not in RESERVED_HEADERS}
-        headers.update(webhook_headers(signing_secrets(job.secrets_token), job.webhook_id, timestamp, job.body))
         response = client.post(
             job.url,
             data=job.body,
-            headers=headers,
+            headers=_signed_headers(job),
             retry=False,
             allow_redirects=False,
             timeout=(min(5.0, timeout), timeout),
             stream=True,
         )
-    except (RefusedUrl, http.UnsafeDestination) as exc:
-        return Result(False, error=f"Refused destination: {exc}"[:500], duration_ms=elapsed())
-    except http.Timeout:
-        return Result(False, error=f"Timed out after {timeout:.0f} s.", duration_ms=elapsed(), slow_down=True)
-    except http.RequestException as exc:
-        return Result(False, error=f"{type(exc).__name__}: {exc}"[:500], duration_ms=elapsed())
+    except (RefusedUrl, http.RequestException) as exc:
+        return _failed(exc, timeout, elapsed())
     try:
         body = _read_limited(response, limit)
     except http.RequestException as exc:
         body = f"(response body unreadable: {type(exc).__name__})"
     finally:
         response.close()
-    status = response.status_code
-    result = Result(200 <= status < 300, status_code=status, body=body, duration_ms=elapsed())
-    if not result.ok:
-        if 300 <= status < 400:
-            result.error = f"HTTP {status}: redirects are not followed; point the endpoint at the final URL."
-        else:
-            result.error = f"HTTP {status}"
-        result.retry_after = http.parse_retry_after(response.headers.get("Retry-After"))
-        result.slow_down = status == 429
-        result.gone = status == 410
-    return result
+    return _answered(response.status_code, body, response.headers, elapsed())
+
+
+async def attempt_async(job: Job, client: http.AsyncHttpClient, limit: int, timeout: float) -> Result:
+    """`attempt` on the asyncio client; `limit` and `timeout` are read once by the caller (settings
+    lookups are not free at a thousand attempts a second)."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        response = await client.post(
+            job.url,
+            data=job.body,
+            headers=_signed_headers(job),
+            retry=False,
+            allow_redirects=False,
+            timeout=(min(5.0, timeout), timeout),
+            max_body=limit,
+        )
+    except (RefusedUrl, http.RequestException) as exc:
+        return _failed(exc, timeout, elapsed())
+    body = response.content[:limit].decode("utf-8", errors="replace")
+    return _answered(response.status_code, body, response.headers, elapsed())

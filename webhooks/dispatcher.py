@@ -1,4 +1,11 @@
-"""The delivery engine of one consumer process: claims, a pool of HTTP threads, a batch recorder.
+"""The delivery engine of one consumer process: claims, an asyncio delivery loop, a batch recorder.
+
+Attempts run on one event loop in its own thread, through the asyncio variant of the hardened
+client (`ekyam.http.AsyncHttpClient`): WEBHOOK_DELIVERY_THREADS worker coroutines per process, so at
+most that many attempts are in flight. One loop keeps hundreds of requests in flight on keep-alive connections for the cost of
+one thread; a pool of blocking threads spent most of its time in per-request overhead and
+contention for the interpreter lock. The database stays in ordinary threads: the consumer stores
+and claims, the recorder writes outcomes in batches.
 
 Deliveries are claimed with a conditional UPDATE (a lease: `claim_token` + `claimed_until`), so any
 number of processes can run this; a process that dies simply lets its leases expire and another one
@@ -9,6 +16,7 @@ every attempt is already a row. The scheduler thread picks up due retries every 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import secrets as pysecrets
@@ -17,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,6 +33,17 @@ from webhooks import conf, delivery, outcomes, ratelimit
 from webhooks.models import Delivery, DeliveryAttempt
 
 log = logging.getLogger("webhooks.dispatcher")
+
+
+def keep_connection() -> None:
+    """Before a batch in a long-running thread: keep its database connection, dropping it only when
+    it is broken. (`close_old_connections` closes it every time with CONN_MAX_AGE=0, so each batch
+    paid a new PostgreSQL backend.)"""
+    if connection.connection is not None and connection.errors_occurred:
+        if connection.is_usable():
+            connection.errors_occurred = False
+        else:
+            connection.close()
 
 
 def new_claim_token() -> str:
@@ -90,61 +109,117 @@ def release(job: delivery.Job, delay_seconds: float) -> None:
 
 
 class Dispatcher:
-    """Runs attempts in threads and records outcomes in batches from one recorder thread."""
+    """Runs attempts on an event loop thread and records outcomes in batches from one recorder thread."""
 
     def __init__(self, threads: int | None = None, max_in_flight: int | None = None, on_recorded=None):
+        # `threads` is the number of concurrent attempts (the setting kept its historical name).
         self.threads = threads or conf.get("WEBHOOK_DELIVERY_THREADS")
-        self.client = delivery.make_client(self.threads)
-        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="webhook-delivery")
         self.results: queue.Queue = queue.Queue()
+        # Bounds jobs handed over but not yet recorded: `submit` blocks the consumer when delivery
+        # falls behind, so memory stays bounded and Kafka keeps the backlog.
         self.in_flight = threading.BoundedSemaphore(max_in_flight or self.threads * 64)
         self.stopping = threading.Event()
+        self.drained = threading.Event()  # no attempt is running any more: the recorder may finish
         self.on_recorded = on_recorded
+        self.loop = asyncio.new_event_loop()
+        self.loop_thread = threading.Thread(target=self._loop_main, name="webhook-delivery", daemon=True)
+        self.loop_ready = threading.Event()
+        # Rate-limit checks talk to the cache synchronously; they run here, off the event loop.
+        self.limiter = ThreadPoolExecutor(2, thread_name_prefix="webhook-ratelimit")
         self.recorder = threading.Thread(target=self._record_loop, name="webhook-recorder", daemon=True)
         self.scheduler = threading.Thread(target=self._schedule_loop, name="webhook-scheduler", daemon=True)
 
     def start(self, scheduler: bool = True) -> Dispatcher:
+        self.loop_thread.start()
+        self.loop_ready.wait()
         self.recorder.start()
         if scheduler:
             self.scheduler.start()
         return self
 
-    def submit(self, jobs: list[delivery.Job]) -> None:
-        for job in jobs:
-            self.in_flight.acquire()
-            self.pool.submit(self._run, job)
+    # --- the event loop thread ---------------------------------------------------------------
 
-    def _run(self, job: delivery.Job) -> None:
+    def _loop_main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.client = delivery.make_async_client(self.threads)
+        self.limit = conf.get("WEBHOOK_RESPONSE_BODY_LIMIT")
+        self.timeout = conf.get("WEBHOOK_TIMEOUT_SECONDS")
+        # A fixed set of workers bounds the attempts in flight (cheaper than a task per job).
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.workers = [self.loop.create_task(self._work()) for _ in range(self.threads)]
+        self.loop_ready.set()
+        self.loop.run_forever()
+
+    def submit(self, jobs: list[delivery.Job]) -> None:
+        """Hand jobs to the event loop (thread-safe); blocks while too many are unrecorded."""
+        pending: list[delivery.Job] = []
+        for job in jobs:
+            if not self.in_flight.acquire(blocking=False):
+                # Full: start what we hold so far (its outcomes free slots), then wait for a slot.
+                self._hand_over(pending)
+                pending = []
+                self.in_flight.acquire()
+            pending.append(job)
+        self._hand_over(pending)
+
+    def _hand_over(self, jobs: list[delivery.Job]) -> None:
+        if jobs:
+            self.loop.call_soon_threadsafe(self._enqueue, jobs)
+
+    def _enqueue(self, jobs: list[delivery.Job]) -> None:
+        for job in jobs:
+            self.queue.put_nowait(job)
+
+    async def _work(self) -> None:
+        while True:
+            job = await self.queue.get()
+            try:
+                self.results.put((job, await self._attempt(job)))
+            finally:
+                self.queue.task_done()
+
+    async def _attempt(self, job: delivery.Job) -> delivery.Result | None:
+        """The outcome of one attempt, or None when the endpoint's rate limit gave it back."""
         try:
-            if job.rate_limit and not ratelimit.allow(job.endpoint_id, job.rate_limit):
-                self.results.put((job, None))
-                return
-            result = delivery.attempt(job, self.client)
+            if job.rate_limit and not await self.loop.run_in_executor(
+                self.limiter, ratelimit.allow, job.endpoint_id, job.rate_limit
+            ):
+                return None
+            return await delivery.attempt_async(job, self.client, self.limit, self.timeout)
         except Exception as exc:
             log.exception("attempt of delivery %s crashed", job.delivery_id)
-            result = delivery.Result(False, error=f"Internal error: {type(exc).__name__}")
-        self.results.put((job, result))
+            return delivery.Result(False, error=f"Internal error: {type(exc).__name__}")
+
+    async def _drain(self) -> None:
+        await self.queue.join()
+        for worker in self.workers:
+            worker.cancel()
+        await asyncio.gather(*self.workers, return_exceptions=True)
+        await self.client.close()
 
     def _record_loop(self) -> None:
-        while not (self.stopping.is_set() and self.results.empty()):
-            batch = []
-            try:
-                batch.append(self.results.get(timeout=0.2))
-            except queue.Empty:
-                continue
-            deadline = time.monotonic() + 0.05
-            while len(batch) < 1000 and time.monotonic() < deadline:
+        try:
+            while not (self.drained.is_set() and self.results.empty()):
+                batch = []
                 try:
-                    batch.append(self.results.get(timeout=max(0.0, deadline - time.monotonic())))
+                    batch.append(self.results.get(timeout=0.2))
                 except queue.Empty:
-                    break
-            self._record(batch)
+                    continue
+                deadline = time.monotonic() + 0.05
+                while len(batch) < 1000 and time.monotonic() < deadline:
+                    try:
+                        batch.append(self.results.get(timeout=max(0.0, deadline - time.monotonic())))
+                    except queue.Empty:
+                        break
+                self._record(batch)
+        finally:
+            connection.close()  # this thread's own connection
 
     def _record(self, batch) -> None:
         attempted = [(job, result) for job, result in batch if result is not None]
         limited = [job for job, result in batch if result is None]
         try:
-            close_old_connections()
+            keep_connection()
             for job in limited:
                 release(job, 1.0)
             outcomes.record(attempted)
@@ -159,9 +234,15 @@ class Dispatcher:
 
     def _schedule_loop(self) -> None:
         interval = conf.get("WEBHOOK_SCHEDULER_INTERVAL_SECONDS")
+        try:
+            self._schedule_until_stopped(interval)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _schedule_until_stopped(self, interval: float) -> None:
         while not self.stopping.is_set():
             try:
-                close_old_connections()
+                keep_connection()
                 claimed = claim_due()
                 if claimed:
                     self.submit([job_for(d) for d in claimed])
@@ -173,8 +254,15 @@ class Dispatcher:
 
     def stop(self, timeout: float = 30.0) -> None:
         self.stopping.set()
-        self.pool.shutdown(wait=True)
-        self.recorder.join(timeout)
         if self.scheduler.is_alive():
             self.scheduler.join(timeout)
-        self.client.close()
+        # Let the attempts in flight finish (each is bounded by the delivery timeout), then record them.
+        try:
+            asyncio.run_coroutine_threadsafe(self._drain(), self.loop).result(timeout + 30)
+        except Exception:
+            log.exception("delivery loop did not drain; unrecorded deliveries will be retried when their leases expire")
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.loop_thread.join(timeout)
+        self.limiter.shutdown(wait=True)
+        self.drained.set()
+        self.recorder.join(timeout)

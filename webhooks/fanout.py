@@ -88,18 +88,24 @@ def _store(events: list[dict]) -> list[delivery.Job]:
     lease_until = now + timedelta(seconds=conf.get("WEBHOOK_CLAIM_LEASE_SECONDS"))
     with transaction.atomic():
         Message.objects.bulk_create(messages, ignore_conflicts=True)
-        stored = {
-            (m.organization_id, m.event_id): m
-            for m in Message.objects.filter(webhook_id__in=[m.webhook_id for m in messages])
-        }
+        # Only the keys come back from the database: the body of a message that was stored before
+        # (a redelivered event) is the same as the one built here, as it is derived from the event.
+        built = {(m.organization_id, m.event_id): m for m in messages}
+        stored: dict[tuple, Message] = {}
+        for pk, organization_id, event_id, published_at in Message.objects.filter(
+            webhook_id__in=[m.webhook_id for m in messages]
+        ).values_list("pk", "organization_id", "event_id", "published_at"):
+            message = built[(organization_id, event_id)]
+            message.pk, message.published_at = pk, published_at
+            stored[(organization_id, event_id)] = message
         deliveries = []
         for event, targets in plans:
             message = stored[(event["organization_id"], uuid.UUID(event["event_id"]))]
             deliveries.extend(
                 Delivery(
                     organization_id=message.organization_id,
-                    message=message,
-                    endpoint=endpoint,
+                    message_id=message.pk,
+                    endpoint_id=endpoint.pk,
                     next_attempt_at=now,
                     claim_token=token,
                     claimed_until=lease_until,
