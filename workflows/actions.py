@@ -56,6 +56,16 @@ def refresh_status(workflow: Workflow) -> dict:
     return status
 
 
+def refresh_statuses_using_connection(organization_id: int, connection_id: int | None) -> int:
+    """A connection went offline or came back: its workflows' signs follow at once, not at the next
+    periodic refresh."""
+    workflows = Workflow.objects.filter(organization_id=organization_id, nodes__connection_id=connection_id).distinct()
+    for workflow in workflows:
+        with transaction.atomic():
+            refresh_status(workflow)
+    return len(workflows)
+
+
 def refresh_all_statuses() -> int:
     """Catch status changes caused outside the workflows (a connection going offline)."""
     changed = 0
@@ -335,6 +345,9 @@ def trigger_from_event(event: dict) -> list[Run]:
     so a sync never triggers itself."""
     organization_id, event_type, payload = _event_fields(event)
     if not organization_id or not event_type or payload.get("workflow_id"):
+        return []
+    if event_type == "connection.status.changed":
+        refresh_statuses_using_connection(organization_id, payload.get("connection_id"))
         return []
     record_ids = [str(i) for i in payload.get("record_ids") or []]
     connection_id = payload.get("connection_id")

@@ -238,3 +238,22 @@ def test_lineage_search_finds_the_path_by_any_id(workflow):
     assert [r.source_key for r in by_source] == ["fakeshop:items:12"]
     assert by_destination == by_source
     assert list(actions.search_lineage(workflow.organization, "nothing")) == []
+
+
+@pytest.mark.django_db
+def test_connection_status_event_updates_the_sign_at_once(workflow):
+    from connectors.models import Connection, ConnectionStatus
+
+    actions.refresh_status(workflow)
+    workflow.refresh_from_db()
+    assert workflow.status_state != "not_configured" or "authentication" not in workflow.status_reason
+    source = workflow.node("source")
+    Connection.objects.filter(pk=source.connection_id).update(status=ConnectionStatus.UNVERIFIED)
+    event = {
+        "type": "connection.status.changed",
+        "organization_id": workflow.organization_id,
+        "data": {"connection_id": source.connection_id, "status": "unverified"},
+    }
+    assert actions.trigger_from_event(event) == []  # no run, only the sign
+    workflow.refresh_from_db()
+    assert workflow.status_state == "not_configured" and "authentication" in workflow.status_reason
