@@ -153,6 +153,8 @@ def run(argv: list[str]) -> None:
             "EKYAM_KAFKA_SESSION_TIMEOUT_MS": "6000",
             "EKYAM_LOG_LEVEL": "WARNING",
             "EKYAM_WEBHOOK_REQUIRE_HTTPS": "false",
+            # Measure the production configuration: with DEBUG on, Django records every SQL query.
+            "EKYAM_DEBUG": os.environ.get("EKYAM_BENCH_DEBUG", "false"),
         }
         env.pop("EKYAM_TEST_DB_NAME", None)
         organization = org_actions.create_organization(f"Webhook bench {prefix}")
