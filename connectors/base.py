@@ -10,7 +10,11 @@ A connector is a class registered in `connectors.registry`. It declares what the
                    each page carrying the cursor to resume after it;
 - `write(stream, records, …)` — send standard-shaped payloads to the vendor, idempotently, returning one
                    `WriteResult` per record (one bad record never sinks the batch);
-- `verify_webhook(headers, body)` — authenticate an inbound vendor webhook on its raw body.
+- `verify_webhook(headers, body)` — authenticate an inbound vendor webhook on its raw body;
+- `cursor_from_date(stream, since)` — the cursor that makes `read(stream, cursor=…)` start at records
+                   modified on/after `since` (a backfill from a date). `since` is a datetime or an ISO
+                   string; naive values are UTC. The default, None, means "read from the start": right
+                   for streams that are not incremental, and for vendors that cannot filter by date.
 
 Failures are `ConnectorError`s that say whether they are permanent (bad credentials, validation:
 retrying will not help) or transient (timeouts, 429, 5xx, governance limits: retry with backoff),
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 
@@ -173,6 +178,30 @@ class WebhookEvent:
     occurred_at: str | None = None
 
 
+def parse_since(since: datetime | date | str) -> datetime:
+    """A backfill's start as an aware UTC datetime: datetimes, dates (midnight) or ISO strings
+    (`2025-01-31`, `2025-01-31T08:00:00Z`, `2025-01-31 09:00:00+01:00`); naive values are UTC."""
+    if isinstance(since, datetime):
+        moment = since
+    elif isinstance(since, date):
+        moment = datetime(since.year, since.month, since.day)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(since).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(f"Not a date or date-time: {since!r} (use ISO 8601, e.g. 2025-01-31).") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def ceil_to_second(moment: datetime) -> datetime:
+    """The first whole second at or after `moment`: for vendors whose timestamps (and filters) have
+    second precision, a record stamped in the second that `moment` falls inside is before it."""
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
+
+
 class Connector:
     """Base class of the vendor connectors. Subclasses set the class attributes and implement methods."""
 
@@ -256,6 +285,11 @@ class Connector:
         self, stream: str, *, cursor: str | None = None, page_size: int | None = None, ids: list[str] | None = None
     ) -> Iterator[Page]:
         raise ValidationError(f"{self.name} has no reader for {stream!r}.")
+
+    def cursor_from_date(self, stream: str, since: datetime | str) -> str | None:
+        """A cursor for `read(stream, cursor=…)` that starts at records modified on/after `since` (see
+        `parse_since` for the accepted values). None — the default — means "read from the start"."""
+        return None
 
     def write(self, stream: str, records: list[dict], *, context: dict | None = None) -> list[WriteResult]:
         raise ValidationError(f"{self.name} has no writer: it is read-only.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -36,10 +37,19 @@ def _invalid(exc: Exception):
     return serializers.ValidationError(detail)
 
 
+def with_latest_run(queryset):
+    """Prefetch each workflow's latest run into `latest_runs` (a list of at most one): one query for the
+    whole page, however many workflows it holds."""
+    latest = Run.objects.filter(workflow=OuterRef("workflow_id")).order_by("-pk").values("pk")[:1]
+    return queryset.prefetch_related(
+        Prefetch("runs", queryset=Run.objects.filter(pk=Subquery(latest)), to_attr="latest_runs")
+    )
+
+
 class WorkflowViewSet(OrgScopedModelViewSet):
     """Workflows: diagrams of source → sync step → destination, with triggers and derived status."""
 
-    queryset = Workflow.objects.prefetch_related("nodes__connection", "edges__source", "edges__target")
+    queryset = with_latest_run(Workflow.objects.prefetch_related("nodes__connection", "edges__source", "edges__target"))
     serializer_class = WorkflowSerializer
     filterset_fields = ["enabled", "blueprint"]
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from connectors.models import Connection
@@ -27,21 +28,57 @@ class EdgeSerializer(serializers.ModelSerializer):
         fields = ["id", "source", "target", "label"]
 
 
+class LastRunSerializer(serializers.ModelSerializer):
+    """The summary of a workflow's latest run shown with the workflow."""
+
+    status = serializers.CharField(read_only=True, help_text="queued, running, succeeded, partial, failed, cancelled")
+    trigger = serializers.CharField(read_only=True)
+    counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Run
+        fields = ["id", "status", "trigger", "started_at", "finished_at", "counts"]
+        read_only_fields = fields
+
+    def get_counts(self, run) -> dict:
+        return {
+            "read": run.read_count,
+            "mapped": run.mapped_count,
+            "written": run.written_count,
+            "skipped": run.skipped_count,
+            "failed": run.failed_count,
+        }
+
+
+def latest_run(workflow) -> Run | None:
+    """The workflow's latest run: from `latest_runs` when the queryset prefetched it (the API's does,
+    see `workflows.api.with_latest_run`), else one query."""
+    if hasattr(workflow, "latest_runs"):
+        return workflow.latest_runs[0] if workflow.latest_runs else None
+    return workflow.runs.order_by("-pk").first()
+
+
 class WorkflowSerializer(serializers.ModelSerializer):
     nodes = NodeSerializer(many=True, read_only=True)
     edges = EdgeSerializer(many=True, read_only=True)
     status = serializers.SerializerMethodField()
+    last_run = serializers.SerializerMethodField()
 
     class Meta:
         model = Workflow
         fields = ["id", "name", "description", "blueprint", "enabled", "paused_reason", "schedule_kind",
                   "interval_seconds", "cron", "timezone", "realtime", "event_types", "page_size",
-                  "max_consecutive_failures", "consecutive_failures", "status", "nodes", "edges", "created_at",
-                  "updated_at"]  # fmt: skip
+                  "max_consecutive_failures", "consecutive_failures", "status", "last_run", "nodes", "edges",
+                  "created_at", "updated_at"]  # fmt: skip
         read_only_fields = ["blueprint", "enabled", "paused_reason", "consecutive_failures", "created_at", "updated_at"]
 
     def get_status(self, workflow) -> dict:
         return {"state": workflow.status_state, "reason": workflow.status_reason}
+
+    @extend_schema_field(LastRunSerializer(allow_null=True))
+    def get_last_run(self, workflow) -> dict | None:
+        run = latest_run(workflow)
+        return LastRunSerializer(run).data if run is not None else None
 
 
 class WorkflowCreateSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from connectors.base import (
     AuthError,
@@ -14,9 +14,19 @@ from connectors.base import (
     Page,
     StreamSpec,
     TransientError,
+    ceil_to_second,
+    parse_since,
 )
 from connectors.netsuite.client import NetSuiteClient, host_for_account
-from connectors.netsuite.reader import DEFAULT_OVERLAP, LIST_LIMIT, MAX_QUERY_RESULTS, RECORD_PATH, RecordReader
+from connectors.netsuite.reader import (
+    DEFAULT_OVERLAP,
+    LIST_LIMIT,
+    MAX_QUERY_RESULTS,
+    RECORD_PATH,
+    SQL_TIME,
+    Cursor,
+    RecordReader,
+)
 from connectors.netsuite.streams import RECORD_STREAMS, STREAM_SPECS
 from connectors.registry import register
 
@@ -235,6 +245,15 @@ class NetSuiteConnector(Connector):
             list_limit=self.list_limit,
         )
         return reader.read(cursor, page_size or self.default_page_size, ids)
+
+    def cursor_from_date(self, stream: str, since: datetime | str) -> str | None:
+        """A cursor whose high-water mark is `since` and whose floor is `since` too: the reader lists from
+        `max(mark − overlap, floor)` = `since`, so the overlap window does not reach back before it.
+        SuiteQL compares to the second, so a `since` inside a second starts at the next whole one."""
+        if not self.stream(stream, "read").incremental:
+            return None
+        mark = ceil_to_second(parse_since(since)).replace(tzinfo=None).strftime(SQL_TIME)
+        return Cursor(modified=mark, id=0, floor=mark).encode()
 
     # --- sandbox -------------------------------------------------------------------------------
     @classmethod

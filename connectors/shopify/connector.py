@@ -16,7 +16,7 @@ from connectors.base import (
 from connectors.registry import register
 from connectors.shopify import queries, webhooks
 from connectors.shopify.client import DEFAULT_API_VERSION, ShopifyClient
-from connectors.shopify.streams import Readers
+from connectors.shopify.streams import Readers, cursor_from_date
 from connectors.shopify.writer import InventoryWriter
 
 REQUIRED_SCOPES = ("read_products", "read_inventory", "write_inventory", "read_locations")
@@ -191,6 +191,11 @@ class ShopifyConnector(Connector):
 
     def read(self, stream, *, cursor=None, page_size=None, ids=None):
         return Readers(self.client).read(stream, cursor=cursor, page_size=page_size, ids=ids)
+
+    def cursor_from_date(self, stream, since):
+        if not self.stream(stream, "read").incremental:
+            return None  # locations are read whole
+        return cursor_from_date(since)
 
     def write(self, stream, records, *, context=None):
         if stream != "inventory":

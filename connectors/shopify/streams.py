@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
-from connectors.base import Page, ValidationError
+from connectors.base import Page, ValidationError, ceil_to_second, parse_since
 from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient
 
@@ -28,6 +29,12 @@ def _cursor(cursor: str | None) -> dict:
     except ValueError:
         raise ValidationError(f"Unreadable Shopify cursor {cursor!r}.") from None
     return data if isinstance(data, dict) else {}
+
+
+def cursor_from_date(since: datetime | str) -> str:
+    """A finished-run cursor at `since`: the next read searches `updated_at:>='since'`. Shopify stamps
+    to the second, so a `since` inside a second starts at the next whole one."""
+    return json.dumps({"since": ceil_to_second(parse_since(since)).strftime("%Y-%m-%dT%H:%M:%SZ")})
 
 
 def _numeric(gid) -> str:

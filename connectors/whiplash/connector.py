@@ -16,7 +16,7 @@ from connectors.base import (
 from connectors.registry import register
 from connectors.whiplash import webhooks
 from connectors.whiplash.client import DEFAULT_BASE_URL, WhiplashClient
-from connectors.whiplash.streams import Readers
+from connectors.whiplash.streams import Readers, cursor_from_date
 from connectors.whiplash.writer import OrdersWriter
 
 ITEM_FIELDS = (
@@ -233,6 +233,11 @@ class WhiplashConnector(Connector):
         return Readers(self.client, per_warehouse=per_warehouse).read(
             stream, cursor=cursor, page_size=page_size, ids=ids
         )
+
+    def cursor_from_date(self, stream, since):
+        if not self.stream(stream, "read").incremental:
+            return None
+        return cursor_from_date(since)
 
     def write(self, stream, records, *, context=None):
         if stream != "orders":

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 
-from connectors.base import Page, ValidationError
+from connectors.base import Page, ValidationError, parse_since
 from connectors.whiplash.client import WhiplashClient
 
 DEFAULT_PAGE_SIZE = 50
@@ -37,6 +37,12 @@ def parse_cursor(cursor: str | None) -> dict:
     if not isinstance(data, dict):
         raise ValidationError(f"Unreadable Whiplash cursor {cursor!r}.")
     return data
+
+
+def cursor_from_date(since: datetime | str) -> str:
+    """A cursor positioned just before the first record updated on/after `since`: `updated_at_gteq` lists
+    from `since`, and id 0 keeps every record stamped exactly at `since` (ids are positive)."""
+    return json.dumps({"updated_at": parse_since(since).isoformat(), "id": 0})
 
 
 def _after(record: dict, cursor: dict) -> bool:

@@ -20,6 +20,22 @@ def _get(url):
         return response.status, response.read()
 
 
+def _free_port_run(count: int) -> int:
+    """A first port with `count` free ports from it (the sandboxes listen on consecutive ports)."""
+    import socket
+
+    for _ in range(50):
+        first = free_port()
+        try:
+            for offset in range(count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", first + offset))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError("no run of free ports found")
+
+
 def test_standalone_serves_healthz_login_and_is_ready(tmp_path):
     env = {
         k: v
@@ -27,6 +43,7 @@ def test_standalone_serves_healthz_login_and_is_ready(tmp_path):
         if not k.startswith(("EKYAM_", "DATABASE_URL", "REDIS_URL", "CELERY_", "KAFKA_"))
     }
     env["EKYAM_VAR_DIR"] = str(tmp_path)
+    env["EKYAM_SANDBOX_BASE_PORT"] = str(_free_port_run(3))
     port = free_port()
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
     seeded = subprocess.run(
