@@ -103,6 +103,11 @@ class MappingViewSet(OrgScopedModelViewSet):
         body.is_valid(raise_exception=True)
         records = body.validated_data.get("records")
         if records is None and body.validated_data["live"]:
+            if mapping.direction != "read":
+                # A writer mapping's input is standard records, which no vendor stream supplies.
+                raise exceptions.ValidationError(
+                    {"live": "Live samples exist for reader mappings only; send standard records as `records`."}
+                )
             try:
                 records = actions.sample_records(mapping, body.validated_data["limit"])
             except ConnectorError as exc:

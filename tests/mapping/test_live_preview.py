@@ -90,3 +90,15 @@ def test_live_preview_of_another_organizations_mapping_is_404(client_for, owner_
     mapping = ensure_default_mapping(sandbox_connection(org_a, netsuite.url), "shipments", "read")
     preview = client_for(owner_b).post(f"/api/v1/mappings/{mapping.pk}/preview", {"live": True}, format="json")
     assert preview.status_code == 404
+
+
+def test_live_preview_of_a_writer_mapping_asks_for_standard_records(client_for, developer_a, org_a, netsuite):
+    from connectors.mapping.models import Mapping
+
+    connection = sandbox_connection(org_a, netsuite.url)
+    writer = Mapping.objects.create(
+        organization=org_a, connection=connection, stream="orders", direction="write", standard="shipment", name="w"
+    )
+    preview = client_for(developer_a).post(f"/api/v1/mappings/{writer.pk}/preview", {"live": True}, format="json")
+    assert preview.status_code == 400
+    assert "reader mappings only" in preview.json()["error"]["fields"]["live"][0]
