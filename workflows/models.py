@@ -170,7 +170,11 @@ class Run(OrgOwned):
 
     class Meta:
         ordering = ["-pk"]
-        indexes = [models.Index(fields=["workflow", "status"], name="run_workflow_status")]
+        indexes = [
+            models.Index(fields=["workflow", "status"], name="run_workflow_status"),
+            # The latest run per workflow (status signs, the API's last_run) without scanning history.
+            models.Index(fields=["workflow", "-id"], name="run_latest_per_workflow"),
+        ]
 
     def __str__(self) -> str:
         return f"Run {self.pk} of workflow {self.workflow_id} ({self.status})"
