@@ -42,6 +42,7 @@ from workflows.models import (
     Trigger,
     Workflow,
 )
+from workflows.status import pluralize_records
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | Non
 
 def _failure_summary(run: Run) -> str:
     first = run.record_errors.order_by("pk").first()
-    text = f"{run.failed_count} records rejected"
+    text = f"{run.failed_count} {pluralize_records(run.failed_count)} rejected"
     return f"{text}; first: {first.trace_key}: {first.message}" if first else text
 
 

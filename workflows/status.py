@@ -103,10 +103,21 @@ def _liveness_checks(workflow: Workflow) -> list[Check]:
     if last is not None and last.status == RunStatus.FAILED:
         checks.append(Check("liveness", False, f"Last run failed: {last.error_summary or 'see the run'}", DEGRADED))
     elif last is not None and last.status == RunStatus.PARTIAL:
-        checks.append(Check("liveness", False, f"Last run partial: {last.failed_count} records rejected.", DEGRADED))
+        checks.append(
+            Check(
+                "liveness",
+                False,
+                f"Last run partial: {last.failed_count} {pluralize_records(last.failed_count)} rejected.",
+                DEGRADED,
+            )
+        )
     if not checks:
         checks.append(Check("liveness", True, "Enabled and running healthily.", ON))
     return checks
+
+
+def pluralize_records(count: int) -> str:
+    return "record" if count == 1 else "records"
 
 
 def derive(workflow: Workflow) -> dict:

@@ -83,7 +83,7 @@ def test_status_runs_record_errors_retry_and_lineage(client_for, developer_a, wo
     error = detail["record_errors"][0]
     assert error["trace_key"] == "fakeshop:items:2" and error["source_payload"]["qty"] == "x"
     status = client.get(f"/api/v1/workflows/{workflow.pk}/status/").json()
-    assert status["state"] == "degraded" and status["reason"] == "Last run partial: 1 records rejected."
+    assert status["state"] == "degraded" and status["reason"] == "Last run partial: 1 record rejected."
 
     retry = client.post(
         f"/api/v1/record-errors/{error['id']}/retry/",

@@ -74,7 +74,7 @@ def test_bad_record_is_isolated_retried_after_edit_and_resolved(workflow, source
     assert error.trace_key == "fakeshop:items:3" and error.error_class == "validation" and error.stage == "read_mapping"
     assert error.source_payload == {"id": "3", "sku": "SKU-00003", "qty": "three"}
     assert "available" in error.message and "qty" in error.message
-    assert "Last run partial: 1 records rejected" in actions.refresh_status(workflow)["reason"]
+    assert "Last run partial: 1 record rejected" in actions.refresh_status(workflow)["reason"]
 
     retry = actions.retry_record_errors([error], edited_payload={"id": "3", "sku": "SKU-00003", "qty": 3})
     engine.execute_run(retry.pk)
