@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import CheckResult, ConnectorError
-from connectors.limits import limiter_for
+from connectors.limits import credentials_lock_for, limiter_for
 from connectors.models import Connection, ConnectionStatus
 from ekyam.http import HttpClient
 
@@ -33,13 +33,21 @@ def persist_credential_updates(connection_id: int, updates: dict[str, str]) -> N
         locked.save(update_fields=["config", "secrets_encrypted", "updated_at"])
 
 
+def stored_credentials(connection_id: int) -> dict[str, str]:
+    """The connection's credentials as stored now (another worker may have rotated its tokens)."""
+    return Connection.objects.get(pk=connection_id).get_credentials()
+
+
 def build_connector(connection: Connection, *, http: HttpClient | None = None):
-    """A ready-to-use connector instance for a stored connection."""
+    """A ready-to-use connector instance for a stored connection. Token refreshes run under the
+    connection's credentials lock (shared by every process) after re-reading the stored tokens."""
     connector = connection.connector_class(
         connection.get_credentials(),
         http=http or HttpClient(),
         on_credentials_changed=lambda updates: persist_credential_updates(connection.pk, updates),
         concurrency_limiter=limiter_for(connection),
+        credentials_lock=credentials_lock_for(connection),
+        reload_credentials=lambda: stored_credentials(connection.pk),
     )
     # Credentials that authenticated before: an ambiguous vendor answer may then be load, not bad keys.
     connector.credentials_verified = connection.status in (ConnectionStatus.VERIFIED, ConnectionStatus.OFFLINE)

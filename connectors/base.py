@@ -27,6 +27,7 @@ and the `Connection` model (connectors/models.py) persists what they hand back (
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
@@ -223,14 +224,24 @@ class Connector:
         http=None,
         on_credentials_changed: Callable[[dict[str, str]], None] | None = None,
         concurrency_limiter=None,
+        credentials_lock: Callable[[], AbstractContextManager] | None = None,
+        reload_credentials: Callable[[], dict[str, str]] | None = None,
     ):
         """`credentials` holds every credential field (secrets decrypted). `on_credentials_changed` is called
         with the updates when the connector rotates a token, so the caller can persist them atomically.
-        `concurrency_limiter` is a context-manager factory bounding requests in flight across workers."""
+        `concurrency_limiter` is a context-manager factory bounding requests in flight across workers.
+
+        `credentials_lock` is a context-manager factory that gives this connection's credentials to one
+        holder at a time across every process, and `reload_credentials` returns the credentials as stored
+        now. A token refresh runs as: lock → reload → if another process already refreshed, adopt its
+        token, else refresh and persist (`on_credentials_changed`) → unlock. Without them (a connector
+        built outside `build_connector`) the lock is a no-op and reloading returns `credentials`."""
         self.credentials = credentials
         self._http = http
         self.on_credentials_changed = on_credentials_changed
         self.concurrency_limiter = concurrency_limiter
+        self.credentials_lock = credentials_lock or nullcontext
+        self.reload_credentials = reload_credentials or (lambda: dict(self.credentials))
 
     # --- catalog -----------------------------------------------------------------------------
     @classmethod

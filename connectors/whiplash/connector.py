@@ -185,6 +185,10 @@ class WhiplashConnector(Connector):
                 on_credentials_changed=self.on_credentials_changed,
                 concurrency_limiter=self.concurrency_limiter,
             )
+            # Token fetches under the connection's cross-process lock, after re-reading stored tokens.
+            self._client.tokens.coordinate(
+                credentials_lock=self.credentials_lock, reload_credentials=self.reload_credentials
+            )
         return self._client
 
     # --- sandbox ---------------------------------------------------------------------------
