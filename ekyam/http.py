@@ -88,25 +88,36 @@ def _address_allowed(address: str, networks: tuple[ipaddress._BaseNetwork, ...])
     return any(ip in network for network in networks)
 
 
-def check_destination(url: str) -> None:
-    """Raise UnsafeDestination unless every address the URL's host resolves to is allowed."""
+def _checked_url(url: str):
+    """The URL's parts, once its scheme is http(s) and it names a host (both clients' first check)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise UnsafeDestination(f"Only http and https URLs can be called, not {parts.scheme or 'no scheme'!r}.")
     if not parts.hostname:
         raise UnsafeDestination("The URL has no host.")
+    return parts
+
+
+def check_addresses(host: str, addresses: list[str]) -> None:
+    """Raise UnsafeDestination unless every address `host` resolved to is allowed (the pre-connect
+    check of both clients; the connected peer is checked again separately)."""
+    for address in addresses:
+        if not address_allowed(address):
+            raise UnsafeDestination(
+                f"Refusing to connect to {host} ({address}): private, loopback and link-local "
+                "addresses are blocked unless EKYAM_HTTP_ALLOWED_NETWORKS allows them."
+            )
+
+
+def check_destination(url: str) -> None:
+    """Raise UnsafeDestination unless every address the URL's host resolves to is allowed."""
+    parts = _checked_url(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise requests.ConnectionError(f"Cannot resolve host {parts.hostname!r}: {exc.strerror}.") from None
-    for info in infos:
-        address = info[4][0]
-        if not address_allowed(address):
-            raise UnsafeDestination(
-                f"Refusing to connect to {parts.hostname} ({address}): private, loopback and link-local "
-                "addresses are blocked unless EKYAM_HTTP_ALLOWED_NETWORKS allows them."
-            )
+    check_addresses(parts.hostname, [info[4][0] for info in infos])
 
 
 class _GuardedConnectionMixin:
@@ -174,9 +185,86 @@ def backoff_delay(attempt: int, base: float, cap: float) -> float:
     return random.uniform(0, min(cap, base * (2**attempt)))
 
 
+# --- decisions both clients share (pure: no I/O, no sleeping) --------------------------------
+
+
+def attempts_for(method: str, retry: bool | None, max_retries: int) -> int:
+    """How many attempts a call gets: retries only for idempotent methods unless the caller says."""
+    if retry is None:
+        retry = method in IDEMPOTENT_METHODS
+    return 1 + (max_retries if retry else 0)
+
+
+def failure_wait(attempt: int, attempts: int, base: float, cap: float) -> float | None:
+    """After a failure to get any response: seconds to wait before the next attempt, or None when
+    that was the last one (the caller raises)."""
+    if attempt + 1 >= attempts:
+        return None
+    return backoff_delay(attempt, base, cap)
+
+
+def response_wait(
+    status: int, retry_after: str | None, attempt: int, attempts: int, retry_statuses, base: float, cap: float
+) -> float | None:
+    """After a response: seconds to wait before retrying it, or None to return it to the caller.
+    Retry-After is honoured when present, else backoff; never longer than `cap`."""
+    if status not in retry_statuses or attempt + 1 >= attempts:
+        return None
+    wait = parse_retry_after(retry_after)
+    if wait is None:
+        wait = backoff_delay(attempt, base, cap)
+    return min(wait, cap)
+
+
+def raise_if_blocked(exc: BaseException) -> None:
+    """Re-raise the connect-time guard's refusal hidden inside a transport error, on its own."""
+    blocked = _find_unsafe(exc)
+    if blocked is not None:
+        raise blocked from None
+
+
+def safe_url(url: str) -> str:
+    """The URL as logged: without its query, which may carry tokens."""
+    return url.split("?", 1)[0]
+
+
+def log_failure(method: str, url: str, started: float, exc: BaseException) -> None:
+    duration = time.monotonic() - started
+    log.warning(
+        "http %s %s failed after %.0f ms: %s",
+        method,
+        url,
+        duration * 1000,
+        type(exc).__name__,
+        extra={
+            "http_method": method,
+            "http_url": url,
+            "duration_ms": round(duration * 1000),
+            "error": type(exc).__name__,
+        },
+    )
+
+
+def log_response(method: str, url: str, started: float, status: int) -> None:
+    duration = time.monotonic() - started
+    log.info(
+        "http %s %s -> %s in %.0f ms",
+        method,
+        url,
+        status,
+        duration * 1000,
+        extra={
+            "http_method": method,
+            "http_url": url,
+            "http_status": status,
+            "duration_ms": round(duration * 1000),
+        },
+    )
+
+
 @dataclass
-class HttpClient:
-    """A configured client. Create one per integration (its settings), reuse it for many calls."""
+class _ClientSettings:
+    """The settings both clients take; None means the project setting (EKYAM_HTTP_*)."""
 
     connect_timeout: float | None = None
     read_timeout: float | None = None
@@ -199,6 +287,29 @@ class HttpClient:
         self.max_retries = self.max_retries if self.max_retries is not None else settings.HTTP_MAX_RETRIES
         self.backoff_base = self.backoff_base if self.backoff_base is not None else settings.HTTP_BACKOFF_BASE
         self.backoff_max = self.backoff_max if self.backoff_max is not None else settings.HTTP_BACKOFF_MAX
+
+    def _wait_after_failure(self, attempt: int, attempts: int) -> float | None:
+        return failure_wait(attempt, attempts, self.backoff_base, self.backoff_max)
+
+    def _wait_after_response(self, response, attempt: int, attempts: int) -> float | None:
+        retry_after = response.headers.get("Retry-After")
+        return response_wait(
+            response.status_code,
+            retry_after,
+            attempt,
+            attempts,
+            self.retry_statuses,
+            self.backoff_base,
+            self.backoff_max,
+        )
+
+
+@dataclass
+class HttpClient(_ClientSettings):
+    """A configured client. Create one per integration (its settings), reuse it for many calls."""
+
+    def __post_init__(self):
+        super().__post_init__()
         self.session = requests.Session()
         self.session.trust_env = False  # no proxies or netrc from the environment
         adapter = _GuardedAdapter(pool_connections=self.pool_size, pool_maxsize=self.pool_size, max_retries=0)
@@ -227,12 +338,10 @@ class HttpClient:
         attempt failed to get a response.
         """
         method = method.upper()
-        if retry is None:
-            retry = method in IDEMPOTENT_METHODS
-        attempts = 1 + (self.max_retries if retry else 0)
+        attempts = attempts_for(method, retry, self.max_retries)
         timeout = timeout if timeout is not None else (self.connect_timeout, self.read_timeout)
         check_destination(url)
-        safe_url = url.split("?", 1)[0]
+        logged_url = safe_url(url)
         for attempt in range(attempts):
             started = time.monotonic()
             try:
@@ -240,47 +349,18 @@ class HttpClient:
             except UnsafeDestination:
                 raise
             except (requests.ConnectionError, requests.Timeout) as exc:
-                blocked = _find_unsafe(exc)
-                if blocked is not None:
-                    raise blocked from None
-                duration = time.monotonic() - started
-                log.warning(
-                    "http %s %s failed after %.0f ms: %s",
-                    method,
-                    safe_url,
-                    duration * 1000,
-                    type(exc).__name__,
-                    extra={
-                        "http_method": method,
-                        "http_url": safe_url,
-                        "duration_ms": round(duration * 1000),
-                        "error": type(exc).__name__,
-                    },
-                )
-                if attempt + 1 >= attempts:
-                    raise
-                self.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_max))
-                continue
-            duration = time.monotonic() - started
-            log.info(
-                "http %s %s -> %s in %.0f ms",
-                method,
-                safe_url,
-                response.status_code,
-                duration * 1000,
-                extra={
-                    "http_method": method,
-                    "http_url": safe_url,
-                    "http_status": response.status_code,
-                    "duration_ms": round(duration * 1000),
-                },
-            )
-            if response.status_code in self.retry_statuses and attempt + 1 < attempts:
-                wait = parse_retry_after(response.headers.get("Retry-After"))
+                raise_if_blocked(exc)
+                log_failure(method, logged_url, started, exc)
+                wait = self._wait_after_failure(attempt, attempts)
                 if wait is None:
-                    wait = backoff_delay(attempt, self.backoff_base, self.backoff_max)
+                    raise
+                self.sleep(wait)
+                continue
+            log_response(method, logged_url, started, response.status_code)
+            wait = self._wait_after_response(response, attempt, attempts)
+            if wait is not None:
                 response.close()
-                self.sleep(min(wait, self.backoff_max))
+                self.sleep(wait)
                 continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover
@@ -302,17 +382,6 @@ class HttpClient:
 
 
 # --- the asyncio client ----------------------------------------------------------------------
-
-
-def check_addresses(host: str, addresses: list[str]) -> None:
-    """Raise UnsafeDestination unless every address `host` resolved to is allowed (the async
-    client's pre-connect check; the connected peer is checked again separately)."""
-    for address in addresses:
-        if not address_allowed(address):
-            raise UnsafeDestination(
-                f"Refusing to connect to {host} ({address}): private, loopback and link-local "
-                "addresses are blocked unless EKYAM_HTTP_ALLOWED_NETWORKS allows them."
-            )
 
 
 def _is_ip_literal(host: str) -> bool:
@@ -387,32 +456,15 @@ async def _read_body(response: aiohttp.ClientResponse, limit: int | None) -> tup
 
 
 @dataclass
-class AsyncHttpClient:
+class AsyncHttpClient(_ClientSettings):
     """HttpClient for asyncio: same timeouts, retries, redirect policy, SSRF guard, logging and
     exception types (Timeout, ConnectionError, UnsafeDestination). Use it from one event loop:
     the session is created on first use inside that loop; `await client.close()` when done."""
 
-    connect_timeout: float | None = None
-    read_timeout: float | None = None
-    max_retries: int | None = None
-    backoff_base: float | None = None
-    backoff_max: float | None = None
-    retry_statuses: frozenset[int] = RETRY_STATUSES
-    default_headers: dict[str, str] = field(default_factory=dict)
-    user_agent: str = "Ekyam/1.0 (+https://ekyam.dev)"
     sleep: Any = asyncio.sleep  # an async callable taking seconds
-    pool_size: int = 10
 
     def __post_init__(self):
-        from django.conf import settings
-
-        self.connect_timeout = (
-            self.connect_timeout if self.connect_timeout is not None else settings.HTTP_CONNECT_TIMEOUT
-        )
-        self.read_timeout = self.read_timeout if self.read_timeout is not None else settings.HTTP_READ_TIMEOUT
-        self.max_retries = self.max_retries if self.max_retries is not None else settings.HTTP_MAX_RETRIES
-        self.backoff_base = self.backoff_base if self.backoff_base is not None else settings.HTTP_BACKOFF_BASE
-        self.backoff_max = self.backoff_max if self.backoff_max is not None else settings.HTTP_BACKOFF_MAX
+        super().__post_init__()
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -446,11 +498,7 @@ class AsyncHttpClient:
 
     @staticmethod
     def _precheck(url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            raise UnsafeDestination(f"Only http and https URLs can be called, not {parts.scheme or 'no scheme'!r}.")
-        if not parts.hostname:
-            raise UnsafeDestination("The URL has no host.")
+        parts = _checked_url(url)
         if _is_ip_literal(parts.hostname):
             # aiohttp does not consult the resolver for IP literals.
             check_addresses(parts.hostname, [parts.hostname])
@@ -472,15 +520,13 @@ class AsyncHttpClient:
         the connection). Other keyword arguments go to aiohttp (`data`, `json`, `headers`, ...).
         """
         method = method.upper()
-        if retry is None:
-            retry = method in IDEMPOTENT_METHODS
-        attempts = 1 + (self.max_retries if retry else 0)
+        attempts = attempts_for(method, retry, self.max_retries)
         if timeout is None:
             timeout = (self.connect_timeout, self.read_timeout)
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         client_timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
         self._precheck(url)
-        safe_url = url.split("?", 1)[0]
+        logged_url = safe_url(url)
         session = self._get_session()
         for attempt in range(attempts):
             started = time.monotonic()
@@ -493,48 +539,19 @@ class AsyncHttpClient:
             except UnsafeDestination:
                 raise
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                blocked = _find_unsafe(exc)
-                if blocked is not None:
-                    raise blocked from None
-                duration = time.monotonic() - started
-                log.warning(
-                    "http %s %s failed after %.0f ms: %s",
-                    method,
-                    safe_url,
-                    duration * 1000,
-                    type(exc).__name__,
-                    extra={
-                        "http_method": method,
-                        "http_url": safe_url,
-                        "duration_ms": round(duration * 1000),
-                        "error": type(exc).__name__,
-                    },
-                )
-                if attempt + 1 >= attempts:
+                raise_if_blocked(exc)
+                log_failure(method, logged_url, started, exc)
+                wait = self._wait_after_failure(attempt, attempts)
+                if wait is None:
                     if isinstance(exc, TimeoutError):
                         raise Timeout(f"Timed out: {type(exc).__name__}.") from exc
                     raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
-                await self.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_max))
+                await self.sleep(wait)
                 continue
-            duration = time.monotonic() - started
-            log.info(
-                "http %s %s -> %s in %.0f ms",
-                method,
-                safe_url,
-                response.status_code,
-                duration * 1000,
-                extra={
-                    "http_method": method,
-                    "http_url": safe_url,
-                    "http_status": response.status_code,
-                    "duration_ms": round(duration * 1000),
-                },
-            )
-            if response.status_code in self.retry_statuses and attempt + 1 < attempts:
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                if wait is None:
-                    wait = backoff_delay(attempt, self.backoff_base, self.backoff_max)
-                await self.sleep(min(wait, self.backoff_max))
+            log_response(method, logged_url, started, response.status_code)
+            wait = self._wait_after_response(response, attempt, attempts)
+            if wait is not None:
+                await self.sleep(wait)
                 continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover

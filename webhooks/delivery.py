@@ -110,6 +110,18 @@ def _signed_headers(job: Job) -> dict[str, str]:
     return headers
 
 
+def _post_options(job: Job, timeout: float) -> dict:
+    """What both attempt paths send: the signed body, one request per attempt (our schedule retries),
+    no redirects, and a connect timeout of at most 5 s. Raises RefusedUrl like `_signed_headers`."""
+    return {
+        "data": job.body,
+        "headers": _signed_headers(job),
+        "retry": False,
+        "allow_redirects": False,
+        "timeout": (min(5.0, timeout), timeout),
+    }
+
+
 def _failed(exc: Exception, timeout: float, elapsed_ms: int) -> Result:
     if isinstance(exc, RefusedUrl | http.UnsafeDestination):
         return Result(False, error=f"Refused destination: {exc}"[:500], duration_ms=elapsed_ms)
@@ -140,15 +152,7 @@ def attempt(job: Job, client: http.HttpClient) -> Result:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        response = client.post(
-            job.url,
-            data=job.body,
-            headers=_signed_headers(job),
-            retry=False,
-            allow_redirects=False,
-            timeout=(min(5.0, timeout), timeout),
-            stream=True,
-        )
+        response = client.post(job.url, stream=True, **_post_options(job, timeout))
     except (RefusedUrl, http.RequestException) as exc:
         return _failed(exc, timeout, elapsed())
     try:
@@ -169,15 +173,7 @@ async def attempt_async(job: Job, client: http.AsyncHttpClient, limit: int, time
         return int((time.monotonic() - started) * 1000)
 
     try:
-        response = await client.post(
-            job.url,
-            data=job.body,
-            headers=_signed_headers(job),
-            retry=False,
-            allow_redirects=False,
-            timeout=(min(5.0, timeout), timeout),
-            max_body=limit,
-        )
+        response = await client.post(job.url, max_body=limit, **_post_options(job, timeout))
     except (RefusedUrl, http.RequestException) as exc:
         return _failed(exc, timeout, elapsed())
     body = response.content[:limit].decode("utf-8", errors="replace")

@@ -21,6 +21,8 @@ import uuid
 
 from django.conf import settings
 
+from ekyam.embedded import ServerThread, stop_process
+
 
 def database_url() -> str:
     """The database this process really uses (a test database under pytest), for child processes."""
@@ -64,16 +66,10 @@ class Child:
         raise TimeoutError(f"{self.name} did not say {text!r} in {timeout:.0f}s:\n" + "".join(self.lines[-30:]))
 
     def stop(self, timeout: float = 20.0) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout)
 
 
-class WebReceiver:
+class WebReceiver(ServerThread):
     """Django's WSGI app on a loopback port in a thread: where vendor sandboxes deliver webhooks."""
 
     def __init__(self):
@@ -83,24 +79,12 @@ class WebReceiver:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
-        self.httpd.set_app(get_internal_wsgi_application())
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+        httpd.set_app(get_internal_wsgi_application())
+        super().__init__(httpd, poll_interval=0.05)
 
     def hook_url(self, connection) -> str:
         return f"{self.url}/hooks/{connection.connector_type}/{connection.webhook_token}/"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 class RealtimeRig:

@@ -15,7 +15,8 @@ import threading
 import time
 
 from connectors.base import AuthError, PermanentError, RateLimitError, TransientError
-from ekyam.http import HttpClient, RequestException, Timeout
+from connectors.http_errors import transport_errors
+from ekyam.http import HttpClient
 
 DEFAULT_API_VERSION = "2024-10"
 MAX_THROTTLE_RETRIES = 8
@@ -127,7 +128,7 @@ class ShopifyClient:
             "Accept": "application/json",
         }
         try:
-            with self._slot():
+            with transport_errors("Shopify", operation, self.base_url), self._slot():
                 # Queries are reads and the one mutation is compare-and-set: safe to retry on 5xx/429.
                 response = self.http.post(
                     self.endpoint,
@@ -135,12 +136,6 @@ class ShopifyClient:
                     headers=headers,
                     retry=True,
                 )
-        except Timeout:
-            raise TransientError(f"Shopify did not answer {operation} in time.", code="timeout") from None
-        except RequestException as exc:
-            raise TransientError(
-                f"Cannot reach Shopify at {self.base_url} ({type(exc).__name__}).", code="unreachable"
-            ) from None
         finally:
             self.requests_made += 1
         status = response.status_code

@@ -17,9 +17,10 @@ from connectors.base import (
     TransientError,
     ValidationError,
 )
+from connectors.http_errors import transport_errors
 from connectors.whiplash.auth import TokenManager
 from connectors.whiplash.ratelimit import RateLimiter
-from ekyam.http import HttpClient, RequestException, Timeout, backoff_delay, parse_retry_after
+from ekyam.http import HttpClient, backoff_delay, parse_retry_after
 
 DEFAULT_BASE_URL = "https://www.getwhiplash.com"
 DEFAULT_RATE = 10.0
@@ -67,16 +68,10 @@ class WhiplashClient:
             if self.credentials.get("customer_id"):
                 headers["X-CUSTOMER-ID"] = str(self.credentials["customer_id"])
             try:
-                with self._slot():
+                with transport_errors("Whiplash", f"{method} {path}", self.base_url), self._slot():
                     response = self.http.request(
                         method, url, params=params, json=json_body, headers=headers, retry=retry, timeout=timeout
                     )
-            except Timeout:
-                raise TransientError(f"Whiplash did not answer {method} {path} in time.", code="timeout") from None
-            except RequestException as exc:
-                raise TransientError(
-                    f"Cannot reach Whiplash at {self.base_url} ({type(exc).__name__}).", code="unreachable"
-                ) from None
             finally:
                 self.requests_made += 1
             status = response.status_code

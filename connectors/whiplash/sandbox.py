@@ -31,6 +31,7 @@ from urllib.parse import parse_qs
 
 from connectors.sandbox import Request, Response, SandboxApp
 from connectors.whiplash.catalog import demo_catalog
+from connectors.whiplash.order_rules import order_editable
 
 CLIENT_ID = "ekyam-sandbox-client"
 CLIENT_SECRET = "whiplash-sandbox-client-secret"
@@ -50,7 +51,6 @@ STATUS_NAMES = {
     300: "Shipped",
     350: "Delivered",
 }
-UPDATABLE_BELOW = 120  # Whiplash lets an order be edited until it is printed
 ORDER_FIELDS = (
     "email",
     "shipping_name",
@@ -583,7 +583,7 @@ class WhiplashSandbox(SandboxApp):
             order = self._order(request.params["id"])
             if order is None:
                 return Response.json({"message": "Order not found"}, 404)
-            if order["status"] >= UPDATABLE_BELOW or order["status"] in (30, 40, 45):
+            if not order_editable(order["status"]):
                 return Response.json(
                     {"message": f"Order {order['id']} is {order['status_name']} and can no longer be updated"}, 422
                 )

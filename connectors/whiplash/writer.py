@@ -18,12 +18,11 @@ import json
 
 from connectors.base import ConflictError, ConnectorError, RateLimitError, TransientError, ValidationError, WriteResult
 from connectors.whiplash.client import WhiplashClient
+from connectors.whiplash.order_rules import order_editable
 
 ORDERS_PATH = "/api/v2/orders"
 LOOKUP_CHUNK = 50
 CREATE_ATTEMPTS = 2
-UPDATABLE_BELOW = 120  # Printed: from here on Whiplash refuses edits
-FINAL_STATUSES = {30, 40, 45}  # shipped externally, cancelled, closed by originator
 COMPARED_FIELDS = (
     "email",
     "shipping_name",
@@ -180,11 +179,7 @@ class OrdersWriter:
             return self._result(order, "unchanged")
         status = int(order.get("status") or 0)
         changed = sorted(changes) + (["lines"] if lines_changed else [])
-        if (
-            status >= UPDATABLE_BELOW
-            or status in FINAL_STATUSES
-            or (lines_changed and not order.get("items_updateable"))
-        ):
+        if not order_editable(status) or (lines_changed and not order.get("items_updateable")):
             raise ConflictError(
                 f"Whiplash order {order.get('id')} for {key} is already {order.get('status_name') or status} and "
                 f"can no longer be changed (differs in: {', '.join(changed)}). Change it in Whiplash if needed.",
