@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from connectors.base import AuthError, ConnectorError, WebhookEvent
 from connectors.models import Connection
+from ekyam.api.errors import error_body
 from webhooks.events import emit
 from webhooks.models import InboundWebhook
 
@@ -79,7 +80,7 @@ def record_inbound_events(connection: Connection, events: list[WebhookEvent]) ->
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    return JsonResponse(error_body(code, message), status=status)
 
 
 @csrf_exempt
