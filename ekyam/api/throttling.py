@@ -31,6 +31,3 @@ class PerKeyRateThrottle(SimpleRateThrottle):
     def get_rate(self):
         # Read the rates on each request (not once at import) so a settings change applies.
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
-
-    def get_cache_key(self, request, view):  # pragma: no cover - allow_request builds the key
-        return None

@@ -246,7 +246,7 @@ def test_connection_status_event_updates_the_sign_at_once(workflow):
 
     actions.refresh_status(workflow)
     workflow.refresh_from_db()
-    assert workflow.status_state != "not_configured" or "authentication" not in workflow.status_reason
+    assert "authentication" not in workflow.status_reason  # verified connections to begin with
     source = workflow.node("source")
     Connection.objects.filter(pk=source.connection_id).update(status=ConnectionStatus.UNVERIFIED)
     event = {
