@@ -88,8 +88,10 @@ def _address_allowed(address: str, networks: tuple[ipaddress._BaseNetwork, ...])
     return any(ip in network for network in networks)
 
 
+@lru_cache(maxsize=4096)
 def _checked_url(url: str):
-    """The URL's parts, once its scheme is http(s) and it names a host (both clients' first check)."""
+    """The URL's parts, once its scheme is http(s) and it names a host (both clients' first check).
+    Cached: a pure function of the string, called for every request (refusals raise, and are not cached)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise UnsafeDestination(f"Only http and https URLs can be called, not {parts.scheme or 'no scheme'!r}.")
@@ -246,6 +248,8 @@ def log_failure(method: str, url: str, started: float, exc: BaseException) -> No
 
 
 def log_response(method: str, url: str, started: float, status: int) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return  # thousands of calls a second in webhook delivery: skip building the record
     duration = time.monotonic() - started
     log.info(
         "http %s %s -> %s in %.0f ms",
@@ -384,7 +388,9 @@ class HttpClient(_ClientSettings):
 # --- the asyncio client ----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def _is_ip_literal(host: str) -> bool:
+    # Cached: parsing (and failing to parse) a host as an address on every request showed in profiles.
     try:
         ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
     except ValueError:
@@ -439,6 +445,11 @@ class AsyncResponse:
         import json
 
         return json.loads(self.content)
+
+
+@lru_cache(maxsize=64)
+def _client_timeout(connect: float, read: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
 
 
 async def _read_body(response: aiohttp.ClientResponse, limit: int | None) -> tuple[bytes, bool]:
@@ -524,7 +535,7 @@ class AsyncHttpClient(_ClientSettings):
         if timeout is None:
             timeout = (self.connect_timeout, self.read_timeout)
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        client_timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+        client_timeout = _client_timeout(connect, read)
         self._precheck(url)
         logged_url = safe_url(url)
         session = self._get_session()
@@ -535,7 +546,8 @@ class AsyncHttpClient(_ClientSettings):
                     method, url, allow_redirects=allow_redirects, timeout=client_timeout, **kwargs
                 ) as raw:
                     content, truncated = await _read_body(raw, max_body)
-                    response = AsyncResponse(raw.status, raw.headers, content, str(raw.url), truncated)
+                    final_url = str(raw.url) if allow_redirects else url  # without redirects: the URL asked
+                    response = AsyncResponse(raw.status, raw.headers, content, final_url, truncated)
             except UnsafeDestination:
                 raise
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:

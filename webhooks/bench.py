@@ -1,10 +1,13 @@
 """`manage.py bench webhooks --events N`: events through outbox → Kafka → consumer → a local receiver,
 against the same number of signed POSTs from a bare aiohttp client to the same receiver.
 
-The receiver (webhooks/bench_receiver.py) runs in its own process (so neither side shares its interpreter lock); the consumer
-and the relay are the real `manage.py webhook_consumer` / `outbox_relay` processes. Prints
+The receiver (webhooks/bench_receiver.py) runs in its own process (so neither side shares its
+interpreter lock); the consumers and the relay are the real `manage.py webhook_consumer` /
+`outbox_relay` processes. Each round runs the bare client, then commits N outbox rows in one
+transaction and times from that commit until the receiver has every delivery; `--rounds` paired
+rounds give medians, so the ratio is not at the mercy of a shared machine's drift. Prints
 deliveries/s, p50/p95/p99 publish-to-delivery latency (Kafka publish time → receiver), both
-throughputs and their ratio.
+throughputs, their ratio, and the CPU each part of the pipeline spent per delivery (from /proc).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -25,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ekyam import embedded
+from webhooks.dispatcher import new_event_loop
 from webhooks.signing import generate_secret, sign
 
 
@@ -47,6 +52,52 @@ def database_url() -> str:
         return f"sqlite:///{Path(s['NAME']).resolve()}"
     auth = (s["USER"] or "") + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def _cpu_seconds(children_by_role: dict[str, list[int]]) -> dict[str, float | None]:
+    """CPU seconds (user + system, all threads) each role's processes have used so far; None where
+    /proc is not there to ask (not Linux)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found: dict[str, float | None] = {}
+    for role, pids in children_by_role.items():
+        total = 0.0
+        try:
+            for pid in pids:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            found[role] = None
+            continue
+        found[role] = total
+    return found
+
+
+def _local_postgres_pids() -> list[int]:
+    """The local PostgreSQL server's processes (its backends for this run's connections included)."""
+    pids = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().startswith("postgres"):
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def _delete_organization(organization) -> None:
+    """Remove the benchmark's organization and its rows. A left-over organization would leave due
+    deliveries to a receiver that is gone, which the next run's consumers would spend time on."""
+    from django.db import IntegrityError
+
+    for attempt in range(5):
+        try:
+            organization.delete()
+            return
+        except IntegrityError:  # a row written by a process that was still stopping
+            if attempt == 4:
+                raise
+            time.sleep(1.0)
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -117,12 +168,95 @@ async def _bare_client(url: str, n: int, concurrency: int, secret: str) -> float
 # --- the benchmark ---------------------------------------------------------------------------
 
 
+def _round(organization, base: str, n: int, threads: int, roles: dict, delivered_before: int) -> dict:
+    """One paired measurement: the bare client, then the pipeline, back to back on the same machine
+    state (a shared 2-core machine drifts by tens of percent over a minute; pairs keep the ratio fair)."""
+    from webhooks.models import OutboxEvent
+
+    # On the consumer's event loop implementation, so the ratio compares pipelines, not loops.
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        bare_seconds = runner.run(_bare_client(f"{base}/hook/bare", n, threads, generate_secret()))
+    # The events are committed in one transaction and the clock starts at the commit: what is timed
+    # is the delivery pipeline (relay → Kafka → consumer → receiver), not this process building
+    # outbox rows on the same cores (applications write them inside their own transactions).
+    insert_started = time.perf_counter()
+    with transaction.atomic():
+        for offset in range(0, n, 1000):
+            OutboxEvent.objects.bulk_create(
+                OutboxEvent(
+                    organization=organization,
+                    type="shipment.synced",
+                    key=f"shipment:{i % 97}",
+                    payload={"seq": i, "key": f"bench:{i}", "record": {"sku": "TEE", "quantity": 1}},
+                )
+                for i in range(offset, min(n, offset + 1000))
+            )
+    cpu_before = _cpu_seconds(roles)
+    started = time.perf_counter()
+    _wait(lambda: _stats(base)["counts"]["pipeline"] >= delivered_before + n, max(120, n / 50), f"{n} deliveries")
+    pipeline_seconds = time.perf_counter() - started
+    cpu_after = _cpu_seconds(roles)
+    cpu_seconds = {
+        role: None if cpu_before[role] is None or cpu_after[role] is None else (cpu_after[role] - cpu_before[role])
+        for role in roles
+    }
+    return {
+        "bare_seconds": bare_seconds,
+        "pipeline_seconds": pipeline_seconds,
+        "insert_seconds": started - insert_started,
+        "cpu_seconds": cpu_seconds,
+    }
+
+
+def _report(args, rounds: list[dict], latencies: list[float]) -> None:
+    n = args.events
+    pipeline_rates = [n / r["pipeline_seconds"] for r in rounds]
+    bare_rates = [n / r["bare_seconds"] for r in rounds]
+    ratios = [p / b for p, b in zip(pipeline_rates, bare_rates, strict=True)]
+    print(
+        f"webhooks benchmark: {n} events x {len(rounds)} round(s), {args.consumers} consumer(s) x {args.threads} "
+        f"delivery threads, {args.partitions} partitions, database {connection.vendor}, {os.cpu_count()} CPUs"
+    )
+    print(
+        f"  outbox insert of {n} events (one transaction, before the clock starts): "
+        f"{statistics.median(r['insert_seconds'] for r in rounds):.2f} s"
+    )
+    print(
+        f"  pipeline (committed outbox → Kafka → consumer → signed POST): {statistics.median(pipeline_rates):,.0f} "
+        f"deliveries/s (median; rounds: {', '.join(f'{rate:,.0f}' for rate in pipeline_rates)})"
+    )
+    print(
+        f"  publish-to-delivery latency ms: p50 {_percentile(latencies, 50):.0f}  "
+        f"p95 {_percentile(latencies, 95):.0f}  p99 {_percentile(latencies, 99):.0f}  "
+        f"(n={len(latencies)})"
+    )
+    print(
+        f"  bare aiohttp client (signed POSTs, concurrency {args.threads}): {statistics.median(bare_rates):,.0f} "
+        f"requests/s (median; rounds: {', '.join(f'{rate:,.0f}' for rate in bare_rates)})"
+    )
+    print(
+        f"  ratio pipeline / bare client: {statistics.median(ratios):.2f} "
+        f"(median of the rounds' ratios: {', '.join(f'{ratio:.2f}' for ratio in ratios)})"
+    )
+    cpu = [r["cpu_seconds"] for r in rounds]
+    if all(seconds is not None for per_role in cpu for seconds in per_role.values()):
+        print(
+            "  CPU per delivery in the pipeline, ms (median): "
+            + "  ".join(
+                f"{role} {statistics.median(per_role[role] for per_role in cpu) * 1000 / n:.3f}" for role in cpu[0]
+            )
+        )
+
+
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="manage.py bench webhooks")
     parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--consumers", type=int, default=1, help="consumer processes in the group")
-    parser.add_argument("--threads", type=int, default=32, help="delivery threads per consumer = bare concurrency")
+    parser.add_argument("--consumers", type=int, default=2, help="consumer processes in the group")
+    parser.add_argument(
+        "--threads", type=int, default=64, help="concurrent attempts per consumer = the bare client's concurrency"
+    )
     parser.add_argument("--partitions", type=int, default=settings.KAFKA_TOPIC_PARTITIONS)
+    parser.add_argument("--rounds", type=int, default=3, help="paired bare/pipeline measurements; medians reported")
     args = parser.parse_args(argv)
 
     from ekyam import actions as org_actions
@@ -179,22 +313,20 @@ def run(argv: list[str]) -> None:
             OutboxEvent.objects.create(organization=organization, type="bench.warmup", key="warmup", payload={})
         _wait(lambda: _stats(base)["counts"]["pipeline"] >= 1, 120, "the warm-up delivery")
 
+        roles = {"consumers": [p.pid for p, _ in consumers], "relay": [relay.pid], "receiver": [receiver.pid]}
+        if connection.vendor == "postgresql" and connection.settings_dict["HOST"] in ("", "localhost", "127.0.0.1"):
+            roles["postgres"] = _local_postgres_pids()
         n = args.events
-        started = time.perf_counter()
-        for offset in range(0, n, 500):
-            with transaction.atomic():
-                OutboxEvent.objects.bulk_create(
-                    OutboxEvent(
-                        organization=organization,
-                        type="shipment.synced",
-                        key=f"shipment:{i % 97}",
-                        payload={"seq": i, "key": f"bench:{i}", "record": {"sku": "TEE", "quantity": 1}},
-                    )
-                    for i in range(offset, min(n, offset + 500))
-                )
-        emitted = time.perf_counter() - started
-        _wait(lambda: _stats(base)["counts"]["pipeline"] >= n + 1, max(120, n / 50), f"{n} deliveries")
-        pipeline_seconds = time.perf_counter() - started
+        rounds = []
+        for number in range(args.rounds):
+            rounds.append(_round(organization, base, n, args.threads, roles, delivered_before=1 + number * n))
+            bare_rate, pipeline_rate = n / rounds[-1]["bare_seconds"], n / rounds[-1]["pipeline_seconds"]
+            print(
+                f"  round {number + 1}: pipeline {pipeline_rate:,.0f} deliveries/s, bare client {bare_rate:,.0f} "
+                f"requests/s, ratio {pipeline_rate / bare_rate:.2f}",
+                file=sys.stderr,
+                flush=True,
+            )
 
         received = dict(_stats(base, full=True)["pipeline"])
         published = dict(
@@ -203,43 +335,22 @@ def run(argv: list[str]) -> None:
             )
         )
         latencies = [(received[w] - p.timestamp()) * 1000 for w, p in published.items() if w in received and p]
-
-        bare_seconds = asyncio.run(_bare_client(f"{base}/hook/bare", n, args.threads, generate_secret()))
-        pipeline_rate, bare_rate = n / pipeline_seconds, n / bare_seconds
-        db = connection.vendor
-        print(
-            f"webhooks benchmark: {n} events, {args.consumers} consumer(s) x {args.threads} delivery threads, "
-            f"{args.partitions} partitions, database {db}, {os.cpu_count()} CPUs"
-        )
-        print(f"  outbox insert of {n} events: {emitted:.2f} s")
-        print(
-            f"  pipeline (outbox → Kafka → consumer → signed POST): {pipeline_rate:,.0f} deliveries/s "
-            f"({pipeline_seconds:.2f} s)"
-        )
-        print(
-            f"  publish-to-delivery latency ms: p50 {_percentile(latencies, 50):.0f}  "
-            f"p95 {_percentile(latencies, 95):.0f}  p99 {_percentile(latencies, 99):.0f}  "
-            f"(n={len(latencies)})"
-        )
-        print(
-            f"  bare aiohttp client (signed POSTs, concurrency {args.threads}): {bare_rate:,.0f} requests/s "
-            f"({bare_seconds:.2f} s)"
-        )
-        print(f"  ratio pipeline / bare client: {pipeline_rate / bare_rate:.2f}")
+        _report(args, rounds, latencies)
     finally:
         for child in children:
             if child.poll() is None:
                 child.terminate()
         for child in children:
             try:
-                child.wait(20)
+                child.wait(30)
             except subprocess.TimeoutExpired:
                 child.kill()
+                child.wait(10)
         if receiver is not None:
             receiver.terminate()
             receiver.wait(10)
         if organization is not None:
-            organization.delete()
+            _delete_organization(organization)
         if broker:
             broker.stop()
 

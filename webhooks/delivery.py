@@ -41,7 +41,6 @@ class Job:
     trigger: str = "scheduled"
     event_type: str = ""
     rate_limit: int | None = None
-    published_at: float | None = None
 
 
 @dataclass
@@ -101,8 +100,10 @@ def _read_limited(response, limit: int) -> str:
     return b"".join(chunks)[:limit].decode("utf-8", errors="replace")
 
 
-def _signed_headers(job: Job) -> dict[str, str]:
-    if conf.get("WEBHOOK_REQUIRE_HTTPS") and not job.url.startswith("https://"):
+def _signed_headers(job: Job, require_https: bool | None = None) -> dict[str, str]:
+    if require_https is None:
+        require_https = conf.get("WEBHOOK_REQUIRE_HTTPS")
+    if require_https and not job.url.startswith("https://"):
         raise RefusedUrl("Endpoint URLs must use https.")
     timestamp = int(time.time())
     headers = {k: str(v) for k, v in (job.custom_headers or {}).items() if k.lower() not in RESERVED_HEADERS}
@@ -110,12 +111,12 @@ def _signed_headers(job: Job) -> dict[str, str]:
     return headers
 
 
-def _post_options(job: Job, timeout: float) -> dict:
+def _post_options(job: Job, timeout: float, require_https: bool | None = None) -> dict:
     """What both attempt paths send: the signed body, one request per attempt (our schedule retries),
     no redirects, and a connect timeout of at most 5 s. Raises RefusedUrl like `_signed_headers`."""
     return {
         "data": job.body,
-        "headers": _signed_headers(job),
+        "headers": _signed_headers(job, require_https),
         "retry": False,
         "allow_redirects": False,
         "timeout": (min(5.0, timeout), timeout),
@@ -164,16 +165,18 @@ def attempt(job: Job, client: http.HttpClient) -> Result:
     return _answered(response.status_code, body, response.headers, elapsed())
 
 
-async def attempt_async(job: Job, client: http.AsyncHttpClient, limit: int, timeout: float) -> Result:
-    """`attempt` on the asyncio client; `limit` and `timeout` are read once by the caller (settings
-    lookups are not free at a thousand attempts a second)."""
+async def attempt_async(
+    job: Job, client: http.AsyncHttpClient, limit: int, timeout: float, require_https: bool | None = None
+) -> Result:
+    """`attempt` on the asyncio client; `limit`, `timeout` and `require_https` are read once by the
+    caller (settings lookups are not free at thousands of attempts a second)."""
     started = time.monotonic()
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        response = await client.post(job.url, max_body=limit, **_post_options(job, timeout))
+        response = await client.post(job.url, max_body=limit, **_post_options(job, timeout, require_https))
     except (RefusedUrl, http.RequestException) as exc:
         return _failed(exc, timeout, elapsed())
     body = response.content[:limit].decode("utf-8", errors="replace")

@@ -9,6 +9,7 @@ are unique per (organization, event_id) and deliveries per (message, endpoint).
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections import defaultdict
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from webhooks import actions, catalog, conf, delivery
+from webhooks import actions, bulk, catalog, conf, delivery
 from webhooks.dispatcher import new_claim_token
 from webhooks.models import Delivery, Endpoint, Message
 
@@ -61,81 +62,111 @@ def _store(events: list[dict]) -> list[delivery.Job]:
     if not by_org:
         return []
     now = timezone.now()
-    plans: list[tuple[dict, list[Endpoint]]] = []
-    messages: list[Message] = []
+    plans: list[tuple[bulk.NewMessage, list[Endpoint]]] = []
     for event in events:
         targets = _targets(event, by_org.get(event["organization_id"], []))
         if not targets:
             continue
         event_id = uuid.UUID(event["event_id"])
         occurred_at = datetime.fromisoformat(event["occurred_at"])
-        plans.append((event, targets))
-        messages.append(
-            Message(
-                organization_id=event["organization_id"],
-                event_id=event_id,
-                webhook_id=actions.webhook_id_for(event_id),
-                event_type=event["type"],
-                body=actions.message_body(event["type"], occurred_at, event.get("data") or {}),
-                occurred_at=occurred_at,
-                published_at=event.get("published_at"),
-                created_at=now,
-            )
+        body = actions.message_body(event["type"], occurred_at, event.get("data") or {})
+        message = bulk.NewMessage(
+            organization_id=event["organization_id"],
+            event_id=event_id,
+            webhook_id=actions.webhook_id_for(event_id),
+            event_type=event["type"],
+            body_json=delivery.encode_body(body).decode(),
+            occurred_at=occurred_at,
+            published_at=event.get("published_at"),
         )
+        plans.append((message, targets))
     if not plans:
         return []
     token = new_claim_token()
     lease_until = now + timedelta(seconds=conf.get("WEBHOOK_CLAIM_LEASE_SECONDS"))
     with transaction.atomic():
-        Message.objects.bulk_create(messages, ignore_conflicts=True)
-        # Only the keys come back from the database: the body of a message that was stored before
-        # (a redelivered event) is the same as the one built here, as it is derived from the event.
-        built = {(m.organization_id, m.event_id): m for m in messages}
-        stored: dict[tuple, Message] = {}
-        for pk, organization_id, event_id, published_at in Message.objects.filter(
-            webhook_id__in=[m.webhook_id for m in messages]
-        ).values_list("pk", "organization_id", "event_id", "published_at"):
-            message = built[(organization_id, event_id)]
-            message.pk, message.published_at = pk, published_at
-            stored[(organization_id, event_id)] = message
-        deliveries = []
-        for event, targets in plans:
-            message = stored[(event["organization_id"], uuid.UUID(event["event_id"]))]
-            deliveries.extend(
-                Delivery(
-                    organization_id=message.organization_id,
-                    message_id=message.pk,
-                    endpoint_id=endpoint.pk,
-                    next_attempt_at=now,
-                    claim_token=token,
-                    claimed_until=lease_until,
-                    created_at=now,
-                )
-                for endpoint in targets
+        if bulk.enabled():
+            created = bulk.store_messages_and_deliveries(
+                [message for message, _ in plans],
+                [(index, endpoint.pk) for index, (_, targets) in enumerate(plans) for endpoint in targets],
+                now=now,
+                token=token,
+                lease_until=lease_until,
             )
-        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-        created = list(Delivery.objects.filter(claim_token=token).values_list("pk", "message_id", "endpoint_id"))
+        else:
+            created = _store_with_orm(plans, now, token, lease_until)
     endpoints = {e.pk: e for group in by_org.values() for e in group}
-    messages_by_id = {m.pk: m for m in stored.values()}
     jobs = []
-    for pk, message_id, endpoint_id in created:
-        message, endpoint = messages_by_id[message_id], endpoints[endpoint_id]
+    for row in created:
+        # The body of a message stored before (a redelivered event) is the one built here: it is
+        # derived from the event alone.
+        message, endpoint = plans[row.message_index][0], endpoints[row.endpoint_id]
         jobs.append(
             delivery.Job(
-                delivery_id=pk,
+                delivery_id=row.delivery_id,
                 organization_id=message.organization_id,
-                endpoint_id=endpoint_id,
+                endpoint_id=endpoint.pk,
                 url=endpoint.url,
                 secrets_token=endpoint.secrets_encrypted,
                 custom_headers=endpoint.headers,
                 webhook_id=message.webhook_id,
-                body=delivery.encode_body(message.body),
+                body=message.body_json.encode(),
                 number=1,
                 schedule_index=0,
                 claim_token=token,
                 event_type=message.event_type,
                 rate_limit=endpoint.rate_limit_per_second,
-                published_at=message.published_at.timestamp() if message.published_at else None,
             )
         )
     return jobs
+
+
+def _store_with_orm(plans, now, token: str, lease_until) -> list[bulk.CreatedDelivery]:
+    """`bulk.store_messages_and_deliveries` through the ORM, for databases other than PostgreSQL."""
+    Message.objects.bulk_create(
+        [
+            Message(
+                organization_id=m.organization_id,
+                event_id=m.event_id,
+                webhook_id=m.webhook_id,
+                event_type=m.event_type,
+                body=json.loads(m.body_json),
+                occurred_at=m.occurred_at,
+                published_at=m.published_at,
+                created_at=now,
+            )
+            for m, _ in plans
+        ],
+        ignore_conflicts=True,
+    )
+    stored = {
+        (organization_id, event_id): pk
+        for pk, organization_id, event_id in Message.objects.filter(
+            webhook_id__in=[m.webhook_id for m, _ in plans]
+        ).values_list("pk", "organization_id", "event_id")
+    }
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                organization_id=m.organization_id,
+                message_id=stored[(m.organization_id, m.event_id)],
+                endpoint_id=endpoint.pk,
+                next_attempt_at=now,
+                claim_token=token,
+                claimed_until=lease_until,
+                created_at=now,
+            )
+            for m, targets in plans
+            for endpoint in targets
+        ],
+        ignore_conflicts=True,
+    )
+    index_of_message: dict[int, int] = {}
+    for index, (m, _) in enumerate(plans):
+        index_of_message.setdefault(stored[(m.organization_id, m.event_id)], index)
+    return [
+        bulk.CreatedDelivery(delivery_id=pk, endpoint_id=endpoint_id, message_index=index_of_message[message_id])
+        for pk, message_id, endpoint_id in Delivery.objects.filter(claim_token=token).values_list(
+            "pk", "message_id", "endpoint_id"
+        )
+    ]

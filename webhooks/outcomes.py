@@ -14,26 +14,43 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from webhooks import actions, retries
+from webhooks import actions, bulk, retries
 from webhooks.delivery import Job, Result
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint
 
 log = logging.getLogger("webhooks.outcomes")
 
 
-def _attempt_row(job: Job, result: Result) -> DeliveryAttempt:
-    return DeliveryAttempt(
-        organization_id=job.organization_id,
-        delivery_id=job.delivery_id,
-        number=job.number,
-        trigger=job.trigger,
-        status=DeliveryAttempt.Status.SUCCEEDED if result.ok else DeliveryAttempt.Status.FAILED,
-        status_code=result.status_code,
-        response_body=result.body,
-        duration_ms=result.duration_ms,
-        error=result.error[:500],
-        created_at=datetime.fromtimestamp(result.finished_at, tz=UTC),
+def _storable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL: a receiver answering with one must not make the whole batch
+    # of outcomes unrecordable.
+    return text.replace("\x00", "\ufffd")
+
+
+def _attempt_values(job: Job, result: Result) -> tuple:
+    """An attempt row in `bulk.ATTEMPT_COLUMNS` order."""
+    return (
+        job.organization_id,
+        job.delivery_id,
+        job.number,
+        job.trigger,
+        DeliveryAttempt.Status.SUCCEEDED if result.ok else DeliveryAttempt.Status.FAILED,
+        result.status_code,
+        _storable(result.body),
+        result.duration_ms,
+        _storable(result.error[:500]),
+        datetime.fromtimestamp(result.finished_at, tz=UTC),
     )
+
+
+def _insert_attempts(outcomes: list[tuple[Job, Result]]) -> None:
+    rows = [_attempt_values(job, result) for job, result in outcomes]
+    if bulk.enabled():
+        bulk.insert_attempts(rows)
+    else:
+        DeliveryAttempt.objects.bulk_create(
+            [DeliveryAttempt(**dict(zip(bulk.ATTEMPT_COLUMNS, row, strict=True))) for row in rows]
+        )
 
 
 def record(outcomes: list[tuple[Job, Result]]) -> None:
@@ -41,7 +58,7 @@ def record(outcomes: list[tuple[Job, Result]]) -> None:
         return
     now = timezone.now()
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create([_attempt_row(job, result) for job, result in outcomes])
+        _insert_attempts(outcomes)
         _record_successes([(j, r) for j, r in outcomes if r.ok], now)
     for job, result in outcomes:
         if result.ok:
@@ -56,21 +73,24 @@ def record(outcomes: list[tuple[Job, Result]]) -> None:
 def _record_successes(successes: list[tuple[Job, Result]], now) -> None:
     if not successes:
         return
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for job, result in successes:
-        groups[(job.claim_token, job.number, result.status_code)].append(job.delivery_id)
-    for (token, number, code), ids in groups.items():
-        Delivery.objects.filter(pk__in=ids, claim_token=token).update(
-            status=Delivery.Status.SUCCEEDED,
-            attempt_count=number,
-            last_status_code=code,
-            last_error="",
-            delivered_at=now,
-            next_attempt_at=None,
-            claimed_until=None,
-            claim_token="",
-            updated_at=now,
-        )
+    if bulk.enabled():
+        bulk.mark_succeeded([(j.delivery_id, j.claim_token, j.number, r.status_code) for j, r in successes], now=now)
+    else:
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for job, result in successes:
+            groups[(job.claim_token, job.number, result.status_code)].append(job.delivery_id)
+        for (token, number, code), ids in groups.items():
+            Delivery.objects.filter(pk__in=ids, claim_token=token).update(
+                status=Delivery.Status.SUCCEEDED,
+                attempt_count=number,
+                last_status_code=code,
+                last_error="",
+                delivered_at=now,
+                next_attempt_at=None,
+                claimed_until=None,
+                claim_token="",
+                updated_at=now,
+            )
     delivery_ids = [job.delivery_id for job, _ in successes]
     if any(job.trigger == DeliveryAttempt.Trigger.REPLAY or job.schedule_index for job, _ in successes):
         DeadLetter.objects.filter(delivery_id__in=delivery_ids, status=DeadLetter.Status.REPLAYING).update(

@@ -1,0 +1,111 @@
+"""Storing messages/deliveries and recording outcomes, on both implementations: the set-based
+PostgreSQL statements (`webhooks.bulk`) and the ORM path other databases use."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from webhooks import actions, bulk, fanout, outcomes
+from webhooks.delivery import Result
+from webhooks.models import Delivery, DeliveryAttempt, Message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["bulk", "orm"])
+def path(request, monkeypatch):
+    if request.param == "bulk" and connection.vendor != "postgresql":
+        pytest.skip("the set-based statements are PostgreSQL's")
+    if request.param == "orm":
+        monkeypatch.setattr(bulk, "enabled", lambda: False)
+    return request.param
+
+
+def _event(org, event_type="shipment.synced", **data) -> dict:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "organization_id": org.pk,
+        "type": event_type,
+        "occurred_at": datetime(2026, 11, 27, 8, 30, tzinfo=UTC).isoformat(),
+        "data": {"key": "shipment:1", **data},
+        "published_at": timezone.now(),
+    }
+
+
+def test_one_message_and_one_claimed_delivery_per_subscribed_endpoint(org_a, org_b, path):
+    everything, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/all")
+    shipments, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/s", event_types=["shipment.synced"])
+    actions.create_endpoint(org_a, url="http://127.0.0.1:9/p", event_types=["product.synced"])
+    other_org, _ = actions.create_endpoint(org_b, url="http://127.0.0.1:9/b")
+    events = [_event(org_a, seq=i) for i in range(3)] + [_event(org_b, seq=9)]
+
+    jobs = fanout.store(events)
+
+    assert Message.objects.count() == 4
+    assert sorted((j.endpoint_id, j.organization_id) for j in jobs) == sorted(
+        [(everything.pk, org_a.pk)] * 3 + [(shipments.pk, org_a.pk)] * 3 + [(other_org.pk, org_b.pk)]
+    )
+    for job in jobs:
+        delivery = Delivery.objects.select_related("message").get(pk=job.delivery_id)
+        assert delivery.endpoint_id == job.endpoint_id and delivery.status == "pending"
+        assert delivery.claim_token == job.claim_token and delivery.claimed_until > timezone.now()
+        assert job.webhook_id == delivery.message.webhook_id == actions.webhook_id_for(delivery.message.event_id)
+        # The body sent is the body stored.
+        assert Message.objects.get(pk=delivery.message_id).body == json.loads(job.body)
+        assert delivery.message.body["timestamp"] == "2026-11-27T08:30:00Z"
+
+
+def test_redelivered_events_store_nothing_twice_but_reach_new_endpoints(org_a, path):
+    first, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/1")
+    events = [_event(org_a, seq=i) for i in range(2)]
+    assert len(fanout.store(events)) == 2
+    webhook_ids = set(Message.objects.values_list("webhook_id", flat=True))
+
+    # The same batch again (the relay republished it), with one event twice in it.
+    assert fanout.store(events + events[:1]) == []
+    assert Message.objects.count() == 2 and Delivery.objects.count() == 2
+
+    # An endpoint added since gets the redelivered events, under the same webhook ids.
+    second, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/2")
+    jobs = fanout.store(events + events[:1])
+    assert sorted(j.endpoint_id for j in jobs) == [second.pk, second.pk]
+    assert {j.webhook_id for j in jobs} == webhook_ids
+    assert Message.objects.count() == 2 and Delivery.objects.filter(endpoint=first).count() == 2
+
+
+def test_outcomes_are_recorded_as_attempt_rows_and_delivery_states(org_a, path):
+    endpoint, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/")
+    jobs = fanout.store([_event(org_a, seq=i) for i in range(3)])
+    ok, failed, lost = jobs
+    # Another worker took over `lost` (its lease expired): the attempt is still a row, but the state
+    # belongs to the new owner.
+    Delivery.objects.filter(pk=lost.delivery_id).update(claim_token="someone-else")
+
+    outcomes.record(
+        [
+            (ok, Result(True, status_code=204, body="fine\x00", duration_ms=12)),
+            (failed, Result(False, status_code=503, body="down", error="HTTP 503", duration_ms=30)),
+            (lost, Result(True, status_code=200, duration_ms=5)),
+        ]
+    )
+
+    rows = {a.delivery_id: a for a in DeliveryAttempt.objects.all()}
+    assert set(rows) == {ok.delivery_id, failed.delivery_id, lost.delivery_id}
+    assert (rows[ok.delivery_id].status, rows[ok.delivery_id].status_code) == ("succeeded", 204)
+    assert rows[ok.delivery_id].number == 1 and rows[ok.delivery_id].duration_ms == 12
+    assert rows[ok.delivery_id].response_body == "fine\ufffd"  # PostgreSQL text cannot hold NUL
+    assert (rows[failed.delivery_id].status, rows[failed.delivery_id].error) == ("failed", "HTTP 503")
+    assert rows[failed.delivery_id].organization_id == org_a.pk
+
+    delivered = Delivery.objects.get(pk=ok.delivery_id)
+    assert delivered.status == "succeeded" and delivered.attempt_count == 1 and delivered.last_status_code == 204
+    assert delivered.claim_token == "" and delivered.claimed_until is None and delivered.next_attempt_at is None
+    assert delivered.delivered_at is not None
+    assert Delivery.objects.get(pk=failed.delivery_id).status == "retrying"
+    assert Delivery.objects.get(pk=lost.delivery_id).status == "pending"

@@ -1,0 +1,167 @@
+"""Set-based writes of the delivery hot path on PostgreSQL.
+
+For every event the consumer stores a message and one delivery per endpoint, and for every POST an
+attempt row and the delivery's new state: thousands of rows a second. Through the ORM, building
+model instances and quoting their values into SQL text in Python cost the consumer about as much
+CPU as the HTTP requests themselves. Here each batch is one statement over `unnest` of arrays that
+travel as bound parameters (server-side binding, psycopg's binary dumpers), so the per-row work
+happens in PostgreSQL.
+
+Other databases (SQLite, the embedded default) use the ORM in `fanout` and `outcomes`; the tests
+run both paths against the same expectations. The column lists mirror `webhooks.models`: a field
+added there without a database default must be added here too (the tests would fail first).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+
+def enabled() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _cursor():
+    """A server-side-binding cursor on Django's own connection, so it shares the open transaction.
+    (Django's cursors bind client-side: every array would be quoted into the SQL text in Python.)"""
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    organization_id: int
+    event_id: uuid.UUID
+    webhook_id: str
+    event_type: str
+    body_json: str
+    occurred_at: datetime
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CreatedDelivery:
+    delivery_id: int
+    endpoint_id: int
+    message_index: int  # position of its message in the list given to `store_messages_and_deliveries`
+
+
+_STORE_SQL = """
+WITH input AS (
+    SELECT * FROM unnest(%(org)b::bigint[], %(event)b::uuid[], %(webhook)b::text[], %(type)b::text[],
+                         %(body)b::text[], %(occurred)b::timestamptz[], %(published)b::timestamptz[])
+        WITH ORDINALITY AS t(organization_id, event_id, webhook_id, event_type, body, occurred_at, published_at, i)
+),
+inserted AS (
+    INSERT INTO webhooks_message
+        (organization_id, event_id, webhook_id, event_type, body, occurred_at, published_at, created_at)
+    SELECT organization_id, event_id, webhook_id, event_type, body::jsonb, occurred_at, published_at, %(now)s
+    FROM input
+    ON CONFLICT DO NOTHING
+    RETURNING id, organization_id, event_id
+),
+-- A redelivered event's message exists already (the statement's snapshot sees it, not `inserted`).
+messages AS (
+    SELECT i.i, i.organization_id, n.id FROM inserted n JOIN input i USING (organization_id, event_id)
+    UNION
+    SELECT i.i, i.organization_id, m.id FROM webhooks_message m JOIN input i USING (organization_id, event_id)
+),
+targets AS (
+    SELECT * FROM unnest(%(t_index)b::bigint[], %(t_endpoint)b::bigint[]) AS t(i, endpoint_id)
+),
+created AS (
+    INSERT INTO webhooks_delivery
+        (organization_id, message_id, endpoint_id, status, attempt_count, replay_base, next_attempt_at,
+         claimed_until, claim_token, last_error, created_at, updated_at)
+    SELECT m.organization_id, m.id, t.endpoint_id, 'pending', 0, 0, %(now)s,
+           %(lease)s, %(token)s, '', %(now)s, %(now)s
+    FROM targets t JOIN messages m USING (i)
+    ON CONFLICT DO NOTHING
+    RETURNING id, message_id, endpoint_id
+)
+-- An event twice in one batch has two positions and one message: either position describes it.
+SELECT c.id, c.endpoint_id, min(m.i) - 1
+FROM created c JOIN messages m ON m.id = c.message_id
+GROUP BY c.id, c.endpoint_id
+"""
+
+
+def store_messages_and_deliveries(
+    messages: list[NewMessage], targets: list[tuple[int, int]], *, now, token: str, lease_until
+) -> list[CreatedDelivery]:
+    """Insert the messages (existing ones are kept) and one claimed delivery per (message index,
+    endpoint id) target that does not exist yet; return the deliveries created now."""
+    params = {
+        "org": [m.organization_id for m in messages],
+        "event": [m.event_id for m in messages],
+        "webhook": [m.webhook_id for m in messages],
+        "type": [m.event_type for m in messages],
+        "body": [m.body_json for m in messages],
+        "occurred": [m.occurred_at for m in messages],
+        "published": [m.published_at for m in messages],
+        # WITH ORDINALITY counts from 1.
+        "t_index": [index + 1 for index, _ in targets],
+        "t_endpoint": [endpoint_id for _, endpoint_id in targets],
+        "now": now,
+        "lease": lease_until,
+        "token": token,
+    }
+    with _cursor() as cursor:
+        cursor.execute(_STORE_SQL, params, binary=True)
+        return [CreatedDelivery(*row) for row in cursor.fetchall()]
+
+
+_ATTEMPTS_SQL = """
+INSERT INTO webhooks_deliveryattempt
+    (organization_id, delivery_id, number, trigger, status, status_code, response_body, duration_ms, error,
+     created_at)
+SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::smallint[], %b::text[], %b::text[], %b::smallint[],
+                     %b::text[], %b::integer[], %b::text[], %b::timestamptz[])
+"""
+
+ATTEMPT_COLUMNS = (
+    "organization_id",
+    "delivery_id",
+    "number",
+    "trigger",
+    "status",
+    "status_code",
+    "response_body",
+    "duration_ms",
+    "error",
+    "created_at",
+)
+
+
+def insert_attempts(rows: list[tuple]) -> None:
+    """One attempt row per tuple, in ATTEMPT_COLUMNS order."""
+    if rows:
+        with _cursor() as cursor:
+            cursor.execute(_ATTEMPTS_SQL, [list(column) for column in zip(*rows, strict=True)])
+
+
+_SUCCEEDED_SQL = """
+UPDATE webhooks_delivery AS d
+SET status = 'succeeded', attempt_count = u.number, last_status_code = u.code, last_error = '',
+    delivered_at = %(now)s, next_attempt_at = NULL, claimed_until = NULL, claim_token = '', updated_at = %(now)s
+FROM unnest(%(ids)b::bigint[], %(tokens)b::text[], %(numbers)b::smallint[], %(codes)b::smallint[])
+    AS u(id, token, number, code)
+WHERE d.id = u.id AND d.claim_token = u.token
+"""
+
+
+def mark_succeeded(rows: list[tuple[int, str, int, int | None]], *, now) -> None:
+    """(delivery id, claim token, attempt number, status code): deliveries still held under that
+    claim become succeeded; one whose lease another worker took over is left to that worker."""
+    if rows:
+        ids, tokens, numbers, codes = (list(column) for column in zip(*rows, strict=True))
+        with _cursor() as cursor:
+            cursor.execute(
+                _SUCCEEDED_SQL, {"ids": ids, "tokens": tokens, "numbers": numbers, "codes": codes, "now": now}
+            )
