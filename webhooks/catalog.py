@@ -56,6 +56,7 @@ _SYNC_PROPS = {
 }
 
 _INBOUND_PROPS = {
+    "inbound_webhook_id": {**INT, "description": "The stored vendor webhook this event came from."},
     "connection_id": INT,
     "vendor": STR,
     "topic": {**STR, "description": "The vendor's own webhook topic."},
@@ -106,6 +107,7 @@ EVENT_TYPES: dict[str, EventType] = {
             "The fulfillment system reported a shipment as shipped (with tracking).",
             _object(_INBOUND_PROPS, ["connection_id", "vendor"]),
             {
+                "inbound_webhook_id": 318,
                 "connection_id": 4,
                 "vendor": "whiplash",
                 "topic": "order.shipped",
@@ -118,6 +120,7 @@ EVENT_TYPES: dict[str, EventType] = {
             "An inventory level changed at a location.",
             _object(_INBOUND_PROPS, ["connection_id", "vendor"]),
             {
+                "inbound_webhook_id": 318,
                 "connection_id": 4,
                 "vendor": "whiplash",
                 "topic": "inventory.updated",
@@ -130,6 +133,7 @@ EVENT_TYPES: dict[str, EventType] = {
             "A vendor reported a product change (inbound webhook).",
             _object(_INBOUND_PROPS, ["connection_id", "vendor"]),
             {
+                "inbound_webhook_id": 319,
                 "connection_id": 6,
                 "vendor": "shopify",
                 "topic": "products/update",
@@ -142,6 +146,7 @@ EVENT_TYPES: dict[str, EventType] = {
             "A vendor reported an order change (inbound webhook).",
             _object(_INBOUND_PROPS, ["connection_id", "vendor"]),
             {
+                "inbound_webhook_id": 318,
                 "connection_id": 4,
                 "vendor": "whiplash",
                 "topic": "order.updated",

@@ -72,7 +72,8 @@ def record_inbound_events(connection: Connection, events: list[WebhookEvent]) ->
                 emit(
                     connection.organization,
                     event.ekyam_type,
-                    data,
+                    # The row's id travels with the event, so whoever handles it can close this row.
+                    {"inbound_webhook_id": row.pk, **data},
                     key=f"connection:{connection.pk}:{entity}"[:200],
                 )
             outcomes.append({"event_id": event_id, "duplicate": False, "id": row.pk, "type": event.ekyam_type})

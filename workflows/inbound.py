@@ -1,10 +1,10 @@
 """Closing the loop on inbound vendor webhooks.
 
 A verified vendor webhook is stored as an `InboundWebhook` row (status `received`) and becomes an Ekyam
-event on the bus. When the trigger consumer has handled that event (started the targeted runs, or found
-no workflow interested) the row says so: `processed`, or `failed` with the reason. The event carries no
-row id, so the row is found by what the receiver put in both: the organization, the connection, the topic
-and the very same payload.
+event on the bus that carries the row's id (`inbound_webhook_id`). When the trigger consumer has handled
+that event (started the targeted runs, or found no workflow interested) the row says so: `processed`, or
+`failed` with the reason. Events emitted before the id was added are matched by what the receiver put in
+both: the organization, the connection, the topic and the very same payload.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ def mark_handled(event: dict, *, error: str = "") -> int:
     if not (event.get("organization_id") and connection_id and topic and data.get("vendor")):
         return 0  # not an event born from a vendor webhook
     status = InboundWebhook.Status.FAILED if error else InboundWebhook.Status.PROCESSED
-    return InboundWebhook.objects.filter(
-        organization_id=event["organization_id"],
-        connection_id=connection_id,
-        topic=str(topic)[:120],
-        status=InboundWebhook.Status.RECEIVED,
-        payload=data,
-    ).update(status=status, error=error[:2000])
+    rows = InboundWebhook.objects.filter(
+        organization_id=event["organization_id"], connection_id=connection_id, status=InboundWebhook.Status.RECEIVED
+    )
+    if data.get("inbound_webhook_id"):
+        rows = rows.filter(pk=data["inbound_webhook_id"])
+    else:
+        rows = rows.filter(topic=str(topic)[:120], payload=data)
+    return rows.update(status=status, error=error[:2000])

@@ -62,6 +62,7 @@ def test_whiplash_inventory_change_becomes_one_event(live_server, sandbox, org_a
     event = OutboxEvent.objects.get(type="inventory.updated")
     assert event.organization == org_a
     assert event.payload["connection_id"] == connection.pk and event.payload["vendor"] == "whiplash"
+    assert event.payload["inbound_webhook_id"] == row.pk
     assert event.payload["topic"] == "item.inventory_changed"
     assert event.payload["record_ids"] == [str(fired["body"]["item"]["id"])]
     assert (
@@ -208,3 +209,31 @@ def test_shopify_tampered_body_is_refused(live_server, sandbox, org_a):
     assert requests.post(url, data=body.replace(b"4}", b"40}"), headers=headers, timeout=5).status_code == 401
     assert requests.post(url, data=body, headers=headers, timeout=5).status_code == 200
     assert InboundWebhook.objects.get().vendor_event_id == "evt-1"
+
+
+def test_handling_an_event_closes_exactly_its_inbound_row(org_a):
+    from workflows import inbound
+
+    connection = _connection(org_a, WhiplashConnector, "http://127.0.0.1:9")
+    payload = {"connection_id": connection.pk, "vendor": "whiplash", "topic": "item.inventory_changed", "data": {}}
+    # Two receptions with the same payload (e.g. the same change reported twice under two vendor ids).
+    first, second = (
+        InboundWebhook.objects.create(
+            organization=org_a,
+            connection=connection,
+            vendor_event_id=vendor_id,
+            topic=payload["topic"],
+            payload=payload,
+        )
+        for vendor_id in ("evt-1", "evt-2")
+    )
+    event = {"organization_id": org_a.pk, "data": {"inbound_webhook_id": second.pk, **payload}}
+    assert inbound.mark_handled(event, error="no workflow could run") == 1
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.status, second.status, second.error) == ("received", "failed", "no workflow could run")
+    # Another organization's event naming this row changes nothing.
+    assert inbound.mark_handled({"organization_id": org_a.pk + 1000, "data": event["data"]}) == 0
+    # An event from before rows were named is matched by its payload.
+    assert inbound.mark_handled({"organization_id": org_a.pk, "data": payload}) == 1
+    first.refresh_from_db()
+    assert first.status == "processed"
