@@ -358,7 +358,7 @@ def trigger_from_event(event: dict) -> list[Run]:
     for workflow in candidates.distinct():
         if event_type not in (workflow.event_types or []):
             continue
-        trigger = Trigger.EVENT if record_ids else Trigger.SCHEDULE
+        trigger = Trigger.EVENT if record_ids else Trigger.EVENT_SYNC
         runs.append(request_run(workflow, trigger, {"record_ids": record_ids, "event_id": event.get("event_id")}))
     return runs
 

@@ -123,6 +123,8 @@ class Trigger(models.TextChoices):
     MANUAL = "manual", "Run now"
     BACKFILL = "backfill", "Backfill"
     EVENT = "event", "Real-time event"
+    # An event that names no records (the vendor only said "something changed"): an incremental sync.
+    EVENT_SYNC = "event_sync", "Real-time event (incremental)"
     RETRY = "retry", "Record retry"
 
 
@@ -136,7 +138,7 @@ class RunStatus(models.TextChoices):
 
 
 FINISHED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED, RunStatus.CANCELLED)
-INCREMENTAL_TRIGGERS = (Trigger.SCHEDULE, Trigger.MANUAL)
+INCREMENTAL_TRIGGERS = (Trigger.SCHEDULE, Trigger.MANUAL, Trigger.EVENT_SYNC)
 
 
 class Run(OrgOwned):

@@ -229,6 +229,27 @@ def test_event_triggers_a_targeted_sync_of_just_those_records(workflow, destinat
 
 
 @pytest.mark.django_db
+def test_an_event_naming_no_records_starts_an_incremental_sync_labelled_as_an_event(workflow, destination_sandbox):
+    actions.update_workflow(workflow, realtime=True, event_types=["inventory.updated"])
+    source = workflow.node("source")
+    event = {
+        "event_id": "e1",
+        "type": "inventory.updated",
+        "organization_id": workflow.organization_id,
+        "data": {"connection_id": source.connection_id, "vendor": "fakeshop", "record_ids": []},
+    }
+
+    [run] = actions.trigger_from_event(event)
+    assert run.trigger == Trigger.EVENT_SYNC and run.params["event_id"] == "e1"
+    # Like any incremental sync, it merges with a scheduled run queued meanwhile.
+    assert actions.request_run(workflow, Trigger.SCHEDULE).pk == run.pk
+    engine.execute_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.written_count == len(destination_sandbox.app.written) > 0
+    assert run.get_trigger_display() == "Real-time event (incremental)"
+
+
+@pytest.mark.django_db
 def test_lineage_search_finds_the_path_by_any_id(workflow):
     run_now(workflow)
 
