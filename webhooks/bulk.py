@@ -15,6 +15,7 @@ added there without a database default must be added here too (the tests would f
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,13 +26,16 @@ def enabled() -> bool:
     return connection.vendor == "postgresql"
 
 
+@contextmanager
 def _cursor():
     """A server-side-binding cursor on Django's own connection, so it shares the open transaction.
-    (Django's cursors bind client-side: every array would be quoted into the SQL text in Python.)"""
+    (Django's cursors bind client-side: every array would be quoted into the SQL text in Python.)
+    Errors come out as Django's (IntegrityError, ...), so callers handle them as for the ORM."""
     import psycopg
 
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
 
 
 @dataclass(frozen=True)

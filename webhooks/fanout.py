@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from webhooks import actions, bulk, catalog, conf, delivery
@@ -43,14 +43,16 @@ def store(events: list[dict]) -> list[delivery.Job]:
     """Store messages + deliveries for the events; return jobs for the deliveries created now."""
     try:
         return _store(events)
-    except IntegrityError:
-        # E.g. an organization deleted meanwhile: store one by one, dropping only the bad event.
+    except (IntegrityError, DataError, ValueError, KeyError, TypeError):
+        # A bad event (its organization deleted meanwhile, a field the schema cannot hold, a malformed
+        # id or date): store one by one, dropping only the bad ones. Errors of the database itself
+        # (OperationalError) go up: the consumer retries the whole batch and commits no offset.
         jobs = []
         for event in events:
             try:
                 jobs.extend(_store([event]))
-            except IntegrityError as exc:
-                log.warning("dropping event %s: %s", event.get("event_id"), exc)
+            except (IntegrityError, DataError, ValueError, KeyError, TypeError) as exc:
+                log.warning("dropping event %s: %s: %s", event.get("event_id"), type(exc).__name__, exc)
         return jobs
 
 

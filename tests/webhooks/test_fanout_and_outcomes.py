@@ -79,6 +79,22 @@ def test_redelivered_events_store_nothing_twice_but_reach_new_endpoints(org_a, p
     assert Message.objects.count() == 2 and Delivery.objects.filter(endpoint=first).count() == 2
 
 
+def test_a_bad_event_is_dropped_and_the_rest_of_its_batch_is_stored(org_a, path, caplog):
+    endpoint, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/")
+    no_date = {**_event(org_a), "occurred_at": "yesterday"}
+    bad = [no_date]
+    if connection.vendor == "postgresql":  # SQLite does not enforce column lengths
+        bad.append(_event(org_a, event_type="x" * 120))  # the type column holds 80 characters
+    good = [_event(org_a, seq=i) for i in range(3)]
+
+    jobs = fanout.store([good[0], *bad[:1], good[1], *bad[1:], good[2]])
+
+    assert sorted(j.webhook_id for j in jobs) == sorted(actions.webhook_id_for(e["event_id"]) for e in good)
+    assert Message.objects.count() == 3 and Delivery.objects.filter(endpoint=endpoint).count() == 3
+    dropped = [r.getMessage() for r in caplog.records if "dropping event" in r.getMessage()]
+    assert [event["event_id"] in line for event, line in zip(bad, dropped, strict=True)] == [True] * len(bad)
+
+
 def test_outcomes_are_recorded_as_attempt_rows_and_delivery_states(org_a, path):
     endpoint, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/")
     jobs = fanout.store([_event(org_a, seq=i) for i in range(3)])
