@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ekyam import embedded
@@ -88,8 +88,6 @@ def _local_postgres_pids() -> list[int]:
 def _delete_organization(organization) -> None:
     """Remove the benchmark's organization and its rows. A left-over organization would leave due
     deliveries to a receiver that is gone, which the next run's consumers would spend time on."""
-    from django.db import IntegrityError
-
     for attempt in range(5):
         try:
             organization.delete()
@@ -201,8 +199,8 @@ def _round(organization, base: str, n: int, threads: int, roles: dict, delivered
         for role in roles
     }
     return {
-        "bare_seconds": bare_seconds,
-        "pipeline_seconds": pipeline_seconds,
+        "bare_rate": n / bare_seconds,
+        "pipeline_rate": n / pipeline_seconds,
         "insert_seconds": started - insert_started,
         "cpu_seconds": cpu_seconds,
     }
@@ -210,8 +208,8 @@ def _round(organization, base: str, n: int, threads: int, roles: dict, delivered
 
 def _report(args, rounds: list[dict], latencies: list[float]) -> None:
     n = args.events
-    pipeline_rates = [n / r["pipeline_seconds"] for r in rounds]
-    bare_rates = [n / r["bare_seconds"] for r in rounds]
+    pipeline_rates = [r["pipeline_rate"] for r in rounds]
+    bare_rates = [r["bare_rate"] for r in rounds]
     ratios = [p / b for p, b in zip(pipeline_rates, bare_rates, strict=True)]
     print(
         f"webhooks benchmark: {n} events x {len(rounds)} round(s), {args.consumers} consumer(s) x {args.threads} "
@@ -319,16 +317,16 @@ def run(argv: list[str]) -> None:
         n = args.events
         rounds = []
         for number in range(args.rounds):
-            rounds.append(_round(organization, base, n, args.threads, roles, delivered_before=1 + number * n))
-            bare_rate, pipeline_rate = n / rounds[-1]["bare_seconds"], n / rounds[-1]["pipeline_seconds"]
+            result = _round(organization, base, n, args.threads, roles, delivered_before=1 + number * n)
+            rounds.append(result)
             print(
-                f"  round {number + 1}: pipeline {pipeline_rate:,.0f} deliveries/s, bare client {bare_rate:,.0f} "
-                f"requests/s, ratio {pipeline_rate / bare_rate:.2f}",
+                f"  round {number + 1}: pipeline {result['pipeline_rate']:,.0f} deliveries/s, bare client "
+                f"{result['bare_rate']:,.0f} requests/s, ratio {result['pipeline_rate'] / result['bare_rate']:.2f}",
                 file=sys.stderr,
                 flush=True,
             )
 
-        received = dict(_stats(base, full=True)["pipeline"])
+        received = _stats(base, full=True)["pipeline"]  # webhook-id → first arrival
         published = dict(
             Message.objects.filter(organization=organization, event_type="shipment.synced").values_list(
                 "webhook_id", "published_at"

@@ -1,5 +1,6 @@
 """The benchmark's receiver: `python -m webhooks.bench_receiver PORT` (aiohttp, no Django).
-POST /hook/<phase> records (webhook-id, arrival time); GET /stats reports them."""
+POST /hook/<phase> records (webhook-id, arrival time); GET /stats reports them, counting each
+webhook-id once (a redelivered message must not pass for another delivery)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ import time
 def main(port: int) -> None:
     from aiohttp import web
 
-    received: dict[str, list] = {"pipeline": [], "bare": []}
+    # Phase → {webhook-id: first arrival time}.
+    received: dict[str, dict] = {"pipeline": {}, "bare": {}}
 
     async def hook(request):
         await request.read()
-        received[request.match_info["phase"]].append((request.headers.get("webhook-id"), time.time()))
+        received[request.match_info["phase"]].setdefault(request.headers.get("webhook-id"), time.time())
         return web.Response(text="ok")
 
     async def stats(request):
         full = request.query.get("full")
         return web.json_response(
-            {"counts": {k: len(v) for k, v in received.items()}, "pipeline": received["pipeline"] if full else []}
+            {"counts": {k: len(v) for k, v in received.items()}, "pipeline": received["pipeline"] if full else {}}
         )
 
     app = web.Application()

@@ -107,7 +107,7 @@ EVENT_TYPES: dict[str, EventType] = {
             "The fulfillment system reported a shipment as shipped (with tracking).",
             _object(_INBOUND_PROPS, ["connection_id", "vendor"]),
             {
-                "inbound_webhook_id": 318,
+                "inbound_webhook_id": 317,
                 "connection_id": 4,
                 "vendor": "whiplash",
                 "topic": "order.shipped",
@@ -146,7 +146,7 @@ EVENT_TYPES: dict[str, EventType] = {
             "A vendor reported an order change (inbound webhook).",
             _object(_INBOUND_PROPS, ["connection_id", "vendor"]),
             {
-                "inbound_webhook_id": 318,
+                "inbound_webhook_id": 320,
                 "connection_id": 4,
                 "vendor": "whiplash",
                 "topic": "order.updated",
