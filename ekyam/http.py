@@ -10,15 +10,14 @@ What it adds to `requests`:
   actually connected to is checked again, so DNS rebinding between the check and the connect fails;
 - structured logging of method, URL (without query), status and duration; never headers or bodies.
 
-`AsyncHttpClient` is the same client for asyncio code (on aiohttp), with the same guarantees and
-the same exception types, for callers that keep many requests in flight on one event loop.
+`ekyam.http_async.AsyncHttpClient` is the same client for asyncio code (on libcurl), with the same
+guarantees and the same exception types, for callers that keep many requests in flight on one loop.
 
-`requests` and `aiohttp` may be imported only in this module (a ruff rule bans them elsewhere).
+`requests` may be imported only in this module (a ruff rule bans it elsewhere).
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import random
@@ -30,9 +29,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import requests
-from aiohttp.abc import AbstractResolver
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -47,6 +44,7 @@ RequestException = requests.RequestException
 Timeout = requests.Timeout
 ConnectionError = requests.ConnectionError
 Response = requests.Response
+Headers = requests.structures.CaseInsensitiveDict
 
 
 class UnsafeDestination(requests.ConnectionError):
@@ -296,6 +294,8 @@ class _ClientSettings:
         return failure_wait(attempt, attempts, self.backoff_base, self.backoff_max)
 
     def _wait_after_response(self, response, attempt: int, attempts: int) -> float | None:
+        if response.status_code not in self.retry_statuses or attempt + 1 >= attempts:
+            return None  # the common case: no need to look at the headers
         retry_after = response.headers.get("Retry-After")
         return response_wait(
             response.status_code,
@@ -383,202 +383,3 @@ class HttpClient(_ClientSettings):
 
     def delete(self, url: str, **kwargs) -> requests.Response:
         return self.request("DELETE", url, **kwargs)
-
-
-# --- the asyncio client ----------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1024)
-def _is_ip_literal(host: str) -> bool:
-    # Cached: parsing (and failing to parse) a host as an address on every request showed in profiles.
-    try:
-        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
-
-
-class _GuardedResolver(AbstractResolver):
-    """Resolves through the system resolver, then refuses hosts with any blocked address."""
-
-    def __init__(self):
-        self._inner = aiohttp.ThreadedResolver()
-
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
-        found = await self._inner.resolve(host, port, family)
-        check_addresses(host, [item["host"] for item in found])
-        return found
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
-class _GuardedClientRequest(aiohttp.ClientRequest):
-    """Checks the address the connection actually reached before a single byte is sent (also on
-    reused keep-alive connections), so DNS rebinding between resolve and connect fails."""
-
-    async def send(self, conn):
-        transport = conn.transport
-        peer = transport.get_extra_info("peername") if transport is not None else None
-        if not peer or not address_allowed(peer[0]):
-            conn.close()
-            raise UnsafeDestination(f"Refusing connection to blocked address {peer[0] if peer else 'unknown'}.")
-        return await super().send(conn)
-
-
-@dataclass
-class AsyncResponse:
-    """A fully read (or deliberately truncated) response: the body is read inside the client so
-    its read timeout and size limit apply and the connection goes back to the pool at once."""
-
-    status_code: int
-    headers: Any  # case-insensitive multidict
-    content: bytes
-    url: str
-    truncated: bool = False
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
-
-    def json(self):
-        import json
-
-        return json.loads(self.content)
-
-
-@lru_cache(maxsize=64)
-def _client_timeout(connect: float, read: float) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
-
-
-async def _read_body(response: aiohttp.ClientResponse, limit: int | None) -> tuple[bytes, bool]:
-    if limit is None:
-        return await response.read(), False
-    chunks, size = [], 0
-    while size < limit:
-        chunk = await response.content.read(limit - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    # An unfinished body makes aiohttp close the connection on release instead of reusing it.
-    return b"".join(chunks), not response.content.at_eof()
-
-
-@dataclass
-class AsyncHttpClient(_ClientSettings):
-    """HttpClient for asyncio: same timeouts, retries, redirect policy, SSRF guard, logging and
-    exception types (Timeout, ConnectionError, UnsafeDestination). Use it from one event loop:
-    the session is created on first use inside that loop; `await client.close()` when done."""
-
-    sleep: Any = asyncio.sleep  # an async callable taking seconds
-
-    def __post_init__(self):
-        super().__post_init__()
-        self._session: aiohttp.ClientSession | None = None
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self.pool_size,
-                resolver=_GuardedResolver(),
-                ttl_dns_cache=10,  # only checked answers are cached; the peer check runs on every request
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                request_class=_GuardedClientRequest,
-                headers={"User-Agent": self.user_agent, **self.default_headers},
-                trust_env=False,  # no proxies or netrc from the environment
-                # No cookies kept between calls: one destination's answers never shape the next request.
-                cookie_jar=aiohttp.DummyCookieJar(),
-                timeout=aiohttp.ClientTimeout(total=None),
-            )
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    async def __aenter__(self) -> AsyncHttpClient:
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.close()
-
-    @staticmethod
-    def _precheck(url: str) -> None:
-        parts = _checked_url(url)
-        if _is_ip_literal(parts.hostname):
-            # aiohttp does not consult the resolver for IP literals.
-            check_addresses(parts.hostname, [parts.hostname])
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        retry: bool | None = None,
-        allow_redirects: bool = False,
-        timeout: tuple[float, float] | float | None = None,
-        max_body: int | None = None,
-        **kwargs,
-    ) -> AsyncResponse:
-        """Send a request, retrying 429/5xx and connection failures with backoff (as HttpClient).
-
-        `max_body` reads at most that many bytes of the response body (the rest is dropped with
-        the connection). Other keyword arguments go to aiohttp (`data`, `json`, `headers`, ...).
-        """
-        method = method.upper()
-        attempts = attempts_for(method, retry, self.max_retries)
-        if timeout is None:
-            timeout = (self.connect_timeout, self.read_timeout)
-        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        client_timeout = _client_timeout(connect, read)
-        self._precheck(url)
-        logged_url = safe_url(url)
-        session = self._get_session()
-        for attempt in range(attempts):
-            started = time.monotonic()
-            try:
-                async with session.request(
-                    method, url, allow_redirects=allow_redirects, timeout=client_timeout, **kwargs
-                ) as raw:
-                    content, truncated = await _read_body(raw, max_body)
-                    final_url = str(raw.url) if allow_redirects else url  # without redirects: the URL asked
-                    response = AsyncResponse(raw.status, raw.headers, content, final_url, truncated)
-            except UnsafeDestination:
-                raise
-            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                raise_if_blocked(exc)
-                log_failure(method, logged_url, started, exc)
-                wait = self._wait_after_failure(attempt, attempts)
-                if wait is None:
-                    if isinstance(exc, TimeoutError):
-                        raise Timeout(f"Timed out: {type(exc).__name__}.") from exc
-                    raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
-                await self.sleep(wait)
-                continue
-            log_response(method, logged_url, started, response.status_code)
-            wait = self._wait_after_response(response, attempt, attempts)
-            if wait is not None:
-                await self.sleep(wait)
-                continue
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def get(self, url: str, **kwargs) -> AsyncResponse:
-        return await self.request("GET", url, **kwargs)
-
-    async def post(self, url: str, **kwargs) -> AsyncResponse:
-        return await self.request("POST", url, **kwargs)
-
-    async def put(self, url: str, **kwargs) -> AsyncResponse:
-        return await self.request("PUT", url, **kwargs)
-
-    async def patch(self, url: str, **kwargs) -> AsyncResponse:
-        return await self.request("PATCH", url, **kwargs)
-
-    async def delete(self, url: str, **kwargs) -> AsyncResponse:
-        return await self.request("DELETE", url, **kwargs)

@@ -3,7 +3,8 @@ against the same number of signed POSTs from a bare aiohttp client to the same r
 
 The receiver (webhooks/bench_receiver.py) runs in its own process (so neither side shares its
 interpreter lock); the consumers and the relay are the real `manage.py webhook_consumer` /
-`outbox_relay` processes. Each round runs the bare client, then commits N outbox rows in one
+`outbox_relay` processes. Each round runs the bare client (and the consumer's own HTTP client alone,
+to show what the pipeline adds on top of it), then commits N outbox rows in one
 transaction and times from that commit until the receiver has every delivery; `--rounds` paired
 rounds give medians, so the ratio is not at the mercy of a shared machine's drift. Prints
 deliveries/s, p50/p95/p99 publish-to-delivery latency (Kafka publish time → receiver), both
@@ -163,6 +164,35 @@ async def _bare_client(url: str, n: int, concurrency: int, secret: str) -> float
     return time.perf_counter() - started
 
 
+async def _hardened_client(url: str, n: int, concurrency: int, secret: str) -> float:
+    """The consumer's own HTTP client (ekyam.http_async) alone: what the pipeline costs on top of it."""
+    from webhooks.delivery import make_async_client
+
+    body = json.dumps({"type": "bench.client", "timestamp": timezone.now().isoformat(), "data": {"seq": 0}}).encode()
+    remaining = [n]
+    client = make_async_client(concurrency)
+    started = time.perf_counter()
+
+    async def worker():
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            webhook_id = f"msg_{uuid.uuid4().hex}"
+            ts = int(time.time())
+            headers = {
+                "webhook-id": webhook_id,
+                "webhook-timestamp": str(ts),
+                "content-type": "application/json",
+                "webhook-signature": sign(secret, webhook_id, ts, body),
+            }
+            await client.post(url, data=body, headers=headers, retry=False, timeout=(5.0, 15.0), max_body=4096)
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    finally:
+        await client.close()
+    return time.perf_counter() - started
+
+
 # --- the benchmark ---------------------------------------------------------------------------
 
 
@@ -174,6 +204,7 @@ def _round(organization, base: str, n: int, threads: int, roles: dict, delivered
     # On the consumer's event loop implementation, so the ratio compares pipelines, not loops.
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         bare_seconds = runner.run(_bare_client(f"{base}/hook/bare", n, threads, generate_secret()))
+        client_seconds = runner.run(_hardened_client(f"{base}/hook/client", n, threads, generate_secret()))
     # The events are committed in one transaction and the clock starts at the commit: what is timed
     # is the delivery pipeline (relay → Kafka → consumer → receiver), not this process building
     # outbox rows on the same cores (applications write them inside their own transactions).
@@ -200,6 +231,7 @@ def _round(organization, base: str, n: int, threads: int, roles: dict, delivered
     }
     return {
         "bare_rate": n / bare_seconds,
+        "client_rate": n / client_seconds,
         "pipeline_rate": n / pipeline_seconds,
         "insert_seconds": started - insert_started,
         "cpu_seconds": cpu_seconds,
@@ -235,6 +267,13 @@ def _report(args, rounds: list[dict], latencies: list[float]) -> None:
     print(
         f"  ratio pipeline / bare client: {statistics.median(ratios):.2f} "
         f"(median of the rounds' ratios: {', '.join(f'{ratio:.2f}' for ratio in ratios)})"
+    )
+    client_rates = [r["client_rate"] for r in rounds]
+    client_ratios = [p / c for p, c in zip(pipeline_rates, client_rates, strict=True)]
+    print(
+        f"  the consumer's own HTTP client alone (ekyam.http_async on libcurl, same signing): "
+        f"{statistics.median(client_rates):,.0f} requests/s; pipeline / that client: "
+        f"{statistics.median(client_ratios):.2f} (what outbox, Kafka and the delivery rows cost)"
     )
     cpu = [r["cpu_seconds"] for r in rounds]
     if all(seconds is not None for per_role in cpu for seconds in per_role.values()):
@@ -312,6 +351,8 @@ def run(argv: list[str]) -> None:
         _wait(lambda: _stats(base)["counts"]["pipeline"] >= 1, 120, "the warm-up delivery")
 
         roles = {"consumers": [p.pid for p, _ in consumers], "relay": [relay.pid], "receiver": [receiver.pid]}
+        if broker is not None:
+            roles["broker"] = [broker.process.pid]
         if connection.vendor == "postgresql" and connection.settings_dict["HOST"] in ("", "localhost", "127.0.0.1"):
             roles["postgres"] = _local_postgres_pids()
         n = args.events

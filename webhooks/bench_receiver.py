@@ -12,7 +12,7 @@ def main(port: int) -> None:
     from aiohttp import web
 
     # Phase → {webhook-id: first arrival time}.
-    received: dict[str, dict] = {"pipeline": {}, "bare": {}}
+    received: dict[str, dict] = {"pipeline": {}, "bare": {}, "client": {}}
 
     async def hook(request):
         await request.read()

@@ -7,13 +7,12 @@ event loop in the consumer, `attempt` from sync code); the outcomes are recorded
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ekyam import http
-from webhooks import conf
+from ekyam import http, http_async
+from webhooks import conf, jsoncodec
 from webhooks.secrets import signing_secrets
 from webhooks.signing import webhook_headers
 
@@ -57,7 +56,7 @@ class Result:
 
 
 def encode_body(body: dict) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return jsoncodec.dumps(body)
 
 
 USER_AGENT = "Ekyam-Webhooks/1.0 (+https://ekyam.dev)"
@@ -68,9 +67,9 @@ def make_client(pool_size: int) -> http.HttpClient:
     return http.HttpClient(max_retries=0, pool_size=pool_size, user_agent=USER_AGENT)
 
 
-def make_async_client(pool_size: int) -> http.AsyncHttpClient:
+def make_async_client(pool_size: int) -> http_async.AsyncHttpClient:
     # As make_client; create and use it on the event loop that runs the attempts.
-    return http.AsyncHttpClient(max_retries=0, pool_size=pool_size, user_agent=USER_AGENT)
+    return http_async.AsyncHttpClient(max_retries=0, pool_size=pool_size, user_agent=USER_AGENT)
 
 
 class RefusedUrl(ValueError):
@@ -166,7 +165,7 @@ def attempt(job: Job, client: http.HttpClient) -> Result:
 
 
 async def attempt_async(
-    job: Job, client: http.AsyncHttpClient, limit: int, timeout: float, require_https: bool | None = None
+    job: Job, client: http_async.AsyncHttpClient, limit: int, timeout: float, require_https: bool | None = None
 ) -> Result:
     """`attempt` on the asyncio client; `limit`, `timeout` and `require_https` are read once by the
     caller (settings lookups are not free at thousands of attempts a second)."""

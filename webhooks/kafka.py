@@ -10,7 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from webhooks import conf
+from webhooks import conf, jsoncodec
 
 log = logging.getLogger("webhooks.kafka")
 
@@ -84,7 +84,7 @@ def partition_key(organization_id: int, entity_key: str) -> bytes:
 def encode_event(
     *, event_id: uuid.UUID, organization_id: int, type: str, version: int, key: str, data: dict, occurred_at: datetime
 ) -> bytes:
-    return json.dumps(
+    return jsoncodec.dumps(
         {
             "event_id": str(event_id),
             "organization_id": organization_id,
@@ -94,13 +94,12 @@ def encode_event(
             "data": data,
             "occurred_at": occurred_at.isoformat(),
         },
-        separators=(",", ":"),
         default=str,
-    ).encode()
+    )
 
 
 def decode_event(value: bytes) -> dict:
-    event = json.loads(value)
+    event = jsoncodec.loads(value)
     for field in ("event_id", "organization_id", "type", "data", "occurred_at"):
         if field not in event:
             raise ValueError(f"event without {field!r}")

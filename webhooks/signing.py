@@ -8,7 +8,6 @@ the old secret and one that already has the new one both verify.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 from functools import lru_cache
@@ -30,7 +29,7 @@ def _key(secret: str) -> bytes:
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     """One `v1,<base64>` signature entry."""
     content = f"{webhook_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_key(secret), content, hashlib.sha256).digest()
+    digest = hmac.digest(_key(secret), content, "sha256")  # one-shot: OpenSSL without an HMAC object
     return "v1," + base64.b64encode(digest).decode()
 
 

@@ -5,7 +5,8 @@ import asyncio
 import pytest
 
 from ekyam import http
-from ekyam.http import AsyncHttpClient, ConnectionError, Timeout, UnsafeDestination
+from ekyam.http import ConnectionError, Timeout, UnsafeDestination
+from ekyam.http_async import AsyncHttpClient
 from tests.servers import ScriptedServer
 
 
@@ -127,7 +128,8 @@ def test_private_link_local_and_odd_schemes_refused(url, settings):
 
 
 def test_connected_peer_is_checked_too(server, settings, monkeypatch):
-    # Simulate DNS rebinding: the resolve-time check passes, the connection lands on loopback.
+    # Simulate DNS rebinding: the pre-connect check passes, the connection lands on loopback. The
+    # open-socket check sees the address libcurl actually connects to and refuses it.
     settings.HTTP_ALLOWED_NETWORKS = []
     monkeypatch.setattr(http, "check_addresses", lambda host, addresses: None)
     with pytest.raises(UnsafeDestination, match="blocked address 127.0.0.1"):
@@ -141,3 +143,86 @@ def test_logs_metadata_but_not_secrets(server, caplog):
     text = caplog.text
     assert "/path" in text and "200" in text
     assert "supersecret" not in text and "hunter2" not in text
+
+
+def test_redirects_followed_when_asked_are_guarded_at_every_hop(server, settings):
+    settings.HTTP_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    port = server.url.rsplit(":", 1)[1]
+    server.script = [(302, {"Location": f"{server.url}/next"}, b"", 0), (200, {}, b"there", 0)]
+    response = call(client(), "GET", server.url + "/first", allow_redirects=True)
+    assert response.status_code == 200 and response.content == b"there"
+    assert response.url.endswith("/next") and [r["path"] for r in server.requests] == ["/first", "/next"]
+    # A hop to another loopback address (not allowed) is refused before any byte is sent there.
+    server.script = [(302, {"Location": f"http://127.0.0.2:{port}/meta"}, b"", 0)]
+    with pytest.raises(UnsafeDestination, match="127.0.0.2"):
+        call(client(max_retries=0), "GET", server.url, allow_redirects=True)
+
+
+def test_bodies_headers_and_content_types(server):
+    async def go():
+        # One client, so its reused libcurl handles switch between kinds of request.
+        c = client(pool_size=1)
+        try:
+            await c.post(server.url, json={"a": 1}, headers={"X-Custom": "yes"})
+            await c.post(server.url, data=b"\x00raw")
+            await c.put(server.url, data="text")
+            await c.get(server.url)
+            await c.delete(server.url)
+            await c.post(server.url)
+            await c.request("GET", server.url, json={"q": 1})
+        finally:
+            await c.close()
+
+    asyncio.run(go())
+    first, second, third, fourth, fifth, sixth, seventh = server.requests
+    assert first["body"] == b'{"a": 1}' and first["headers"]["Content-Type"] == "application/json"
+    assert first["headers"]["X-Custom"] == "yes" and first["headers"]["User-Agent"].startswith("Ekyam/")
+    assert "Expect" not in first["headers"]
+    assert second["body"] == b"\x00raw" and second["headers"]["Content-Type"] == "application/octet-stream"
+    assert "X-Custom" not in second["headers"]
+    assert third["method"] == "PUT" and third["body"] == b"text"
+    assert fourth["method"] == "GET" and fourth["body"] == b""
+    assert fifth["method"] == "DELETE" and fifth["body"] == b""
+    assert sixth["method"] == "POST" and sixth["headers"]["Content-Length"] == "0"
+    assert seventh["method"] == "GET" and seventh["body"] == b'{"q": 1}'
+
+
+def test_header_values_with_line_breaks_are_refused(server):
+    with pytest.raises(ValueError, match="line break"):
+        call(client(), "POST", server.url, data=b"x", headers={"X-Evil": "a\r\nInjected: 1"})
+    assert server.requests == []
+
+
+def test_response_headers_are_case_insensitive(server):
+    server.script = [(429, {"Retry-After": "3", "X-Trace": "abc"}, b"", 0)]
+    response = call(client(max_retries=0), "GET", server.url)
+    assert response.headers["retry-after"] == "3" and response.headers.get("X-TRACE") == "abc"
+
+
+def test_proxy_settings_in_the_environment_are_ignored(server, monkeypatch):
+    from ekyam import embedded
+
+    dead = f"http://127.0.0.1:{embedded.free_port()}"
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, dead)
+    assert call(client(max_retries=0), "GET", server.url).status_code == 200
+
+
+def test_many_concurrent_requests_and_a_cancelled_one(server):
+    server.script = [(200, {}, b"slow", 2.0)]
+
+    async def go():
+        c = client(pool_size=4)
+        try:
+            slow = asyncio.ensure_future(c.get(server.url + "/slow"))
+            await asyncio.sleep(0.2)
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+            return await asyncio.gather(*(c.get(f"{server.url}/{i}") for i in range(40)))
+        finally:
+            await c.close()
+
+    responses = asyncio.run(go())
+    assert [r.status_code for r in responses] == [200] * 40
+    assert {r["path"] for r in server.requests} >= {f"/{i}" for i in range(40)}
