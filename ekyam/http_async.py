@@ -62,6 +62,9 @@ class AsyncResponse:
         if self._headers is None:
             headers = http.Headers()
             for raw in self._header_lines:
+                if raw.startswith(b"HTTP/"):
+                    headers = http.Headers()  # a new response (after a 100 Continue or a redirect)
+                    continue
                 name, sep, value = raw.decode("latin-1").partition(":")
                 if not sep:
                     continue  # the blank line ending the block
@@ -113,7 +116,6 @@ class _Transfer:
             self.shape = request.shape
             curl.reset()
             curl.setopt(pycurl.WRITEFUNCTION, self._write)
-            curl.setopt(pycurl.HEADERFUNCTION, self._header)
             curl.setopt(pycurl.OPENSOCKETFUNCTION, self._open_socket)
             curl.setopt(pycurl.NOSIGNAL, 1)
             curl.setopt(pycurl.PROTOCOLS, _WEB_PROTOCOLS)
@@ -128,6 +130,8 @@ class _Transfer:
                 curl.setopt(pycurl.NOBODY, 1)
             elif method != "POST" and (method != "GET" or with_body):
                 curl.setopt(pycurl.CUSTOMREQUEST, method)  # a body alone would make it a POST
+        # Header lines go straight into a list (a Python callback per line showed in profiles).
+        curl.setopt(pycurl.HEADERFUNCTION, self.header_lines.append)
         curl.setopt(pycurl.URL, request.url)
         curl.setopt(pycurl.HTTPHEADER, request.header_list)
         curl.setopt(pycurl.CONNECTTIMEOUT_MS, request.connect_ms)
@@ -145,12 +149,6 @@ class _Transfer:
         self.chunks.append(chunk)
         self.size += len(chunk)
         return None
-
-    def _header(self, line: bytes) -> None:
-        if line.startswith(b"HTTP/"):
-            self.header_lines = []  # a new response (after a 100 Continue or a redirect)
-        else:
-            self.header_lines.append(line)
 
     def _open_socket(self, purpose, address):
         ip = address.addr[0]

@@ -1,6 +1,6 @@
 """Set-based writes of the delivery hot path on PostgreSQL.
 
-For every event the consumer stores a message and one delivery per endpoint, and for every POST an
+For every event the relay marks an outbox row published, the consumer stores a message and one delivery per endpoint, and for every POST an
 attempt row and the delivery's new state: thousands of rows a second. Through the ORM, building
 model instances and quoting their values into SQL text in Python cost the consumer about as much
 CPU as the HTTP requests themselves. Here each batch is one statement over `unnest` of arrays that
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -38,8 +38,7 @@ def _cursor():
         yield cursor
 
 
-@dataclass(frozen=True)
-class NewMessage:
+class NewMessage(NamedTuple):  # tuples: thousands are built a second
     organization_id: int
     event_id: uuid.UUID
     webhook_id: str
@@ -49,8 +48,7 @@ class NewMessage:
     published_at: datetime | None
 
 
-@dataclass(frozen=True)
-class CreatedDelivery:
+class CreatedDelivery(NamedTuple):
     delivery_id: int
     endpoint_id: int
     message_index: int  # position of its message in the list given to `store_messages_and_deliveries`
@@ -98,7 +96,7 @@ GROUP BY c.id, c.endpoint_id
 
 def store_messages_and_deliveries(
     messages: list[NewMessage], targets: list[tuple[int, int]], *, now, token: str, lease_until
-) -> list[CreatedDelivery]:
+) -> list[tuple[int, int, int]]:
     """Insert the messages (existing ones are kept) and one claimed delivery per (message index,
     endpoint id) target that does not exist yet; return the deliveries created now."""
     params = {
@@ -118,7 +116,7 @@ def store_messages_and_deliveries(
     }
     with _cursor() as cursor:
         cursor.execute(_STORE_SQL, params, binary=True)
-        return [CreatedDelivery(*row) for row in cursor.fetchall()]
+        return cursor.fetchall()  # (delivery id, endpoint id, message index) tuples, as CreatedDelivery
 
 
 _ATTEMPTS_SQL = """
@@ -169,3 +167,24 @@ def mark_succeeded(rows: list[tuple[int, str, int, int | None]], *, now) -> None
             cursor.execute(
                 _SUCCEEDED_SQL, {"ids": ids, "tokens": tokens, "numbers": numbers, "codes": codes, "now": now}
             )
+
+
+_CLAIM_OUTBOX_SQL = """
+UPDATE webhooks_outboxevent SET published_at = %(now)s
+WHERE id IN (
+    SELECT id FROM webhooks_outboxevent WHERE published_at IS NULL ORDER BY id LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, event_id, organization_id, type, version, key, payload::text, occurred_at
+"""
+
+
+def mark_outbox_batch(limit: int, *, now) -> list[tuple]:
+    """Mark up to `limit` unpublished outbox rows published and return them in id order, as
+    (id, event_id, organization_id, type, version, key, payload JSON text, occurred_at). One
+    statement instead of a locking SELECT and an UPDATE, and the payload as JSON text (the relay
+    sends it as it is, without decoding and encoding it). Call inside the transaction that
+    publishes them: rolled back, the rows are unpublished again."""
+    with _cursor() as cursor:
+        cursor.execute(_CLAIM_OUTBOX_SQL, {"now": now, "limit": limit})
+        return sorted(cursor.fetchall())  # RETURNING has no order; the relay keeps id order

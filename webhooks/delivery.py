@@ -130,9 +130,11 @@ def _failed(exc: Exception, timeout: float, elapsed_ms: int) -> Result:
     return Result(False, error=f"{type(exc).__name__}: {exc}"[:500], duration_ms=elapsed_ms)
 
 
-def _answered(status: int, body: str, headers, elapsed_ms: int) -> Result:
+def _answered(status: int, body: str, response, elapsed_ms: int) -> Result:
+    """`response` has the headers (read only for failures: parsing them for every success showed in profiles)."""
     result = Result(200 <= status < 300, status_code=status, body=body, duration_ms=elapsed_ms)
     if not result.ok:
+        headers = response.headers
         if 300 <= status < 400:
             result.error = f"HTTP {status}: redirects are not followed; point the endpoint at the final URL."
         else:
@@ -161,7 +163,7 @@ def attempt(job: Job, client: http.HttpClient) -> Result:
         body = f"(response body unreadable: {type(exc).__name__})"
     finally:
         response.close()
-    return _answered(response.status_code, body, response.headers, elapsed())
+    return _answered(response.status_code, body, response, elapsed())
 
 
 async def attempt_async(
@@ -179,4 +181,4 @@ async def attempt_async(
     except (RefusedUrl, http.RequestException) as exc:
         return _failed(exc, timeout, elapsed())
     body = response.content[:limit].decode("utf-8", errors="replace")
-    return _answered(response.status_code, body, response.headers, elapsed())
+    return _answered(response.status_code, body, response, elapsed())

@@ -17,8 +17,8 @@ every attempt is already a row. The scheduler thread picks up due retries every 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
-import queue
 import secrets as pysecrets
 import threading
 import time
@@ -33,6 +33,10 @@ from webhooks import conf, delivery, outcomes, ratelimit
 from webhooks.models import Delivery, DeliveryAttempt
 
 log = logging.getLogger("webhooks.dispatcher")
+
+# The recorder polls: a few wake-ups a second cost nothing, a wake-up per attempt did.
+RECORD_INTERVAL = 0.02
+RECORD_BATCH = 1000
 
 
 def keep_connection() -> None:
@@ -123,8 +127,7 @@ class Dispatcher:
     def __init__(self, threads: int | None = None, max_in_flight: int | None = None, on_recorded=None):
         # `threads` is the number of concurrent attempts (the setting kept its historical name).
         self.threads = threads or conf.get("WEBHOOK_DELIVERY_THREADS")
-        self.results: queue.Queue = queue.Queue()  # lists of (job, result) for the recorder
-        self.outcomes: list = []  # the event loop's outcomes not yet handed to the recorder
+        self.outcomes: collections.deque = collections.deque()  # (job, result) the recorder has not taken yet
         # Bounds jobs handed over but not yet recorded: `submit` blocks the consumer when delivery
         # falls behind, so memory stays bounded and Kafka keeps the backlog.
         self.in_flight = threading.BoundedSemaphore(max_in_flight or self.threads * 64)
@@ -185,21 +188,11 @@ class Dispatcher:
         while True:
             job = await self.queue.get()
             try:
-                self._finished((job, await self._attempt(job)))
+                # A deque append is atomic: no lock and no wake-up per attempt (a thread-safe queue's
+                # lock and notify cost the event loop more than a twentieth of the process).
+                self.outcomes.append((job, await self._attempt(job)))
             finally:
                 self.queue.task_done()
-
-    def _finished(self, outcome) -> None:
-        # Outcomes go to the recorder thread in lists, one per turn of the loop: a thread-safe
-        # queue operation (lock + notify) per attempt cost more than a twentieth of the process.
-        self.outcomes.append(outcome)
-        if len(self.outcomes) == 1:
-            self.loop.call_soon(self._flush_outcomes)
-
-    def _flush_outcomes(self) -> None:
-        if self.outcomes:
-            batch, self.outcomes = self.outcomes, []
-            self.results.put(batch)
 
     async def _attempt(self, job: delivery.Job) -> delivery.Result | None:
         """The outcome of one attempt, or None when the endpoint's rate limit gave it back."""
@@ -215,25 +208,24 @@ class Dispatcher:
 
     async def _drain(self) -> None:
         await self.queue.join()
-        self._flush_outcomes()
         for worker in self.workers:
             worker.cancel()
         await asyncio.gather(*self.workers, return_exceptions=True)
         await self.client.close()
 
     def _record_loop(self) -> None:
+        """Every RECORD_INTERVAL, record what the event loop finished (up to RECORD_BATCH at a time)."""
         try:
-            while not (self.drained.is_set() and self.results.empty()):
-                try:
-                    batch = self.results.get(timeout=0.2)
-                except queue.Empty:
+            while True:
+                drained = self.drained.is_set()  # read first: outcomes appended before it are seen below
+                if not self.outcomes:
+                    if drained:
+                        return
+                    time.sleep(RECORD_INTERVAL)
                     continue
-                deadline = time.monotonic() + 0.05
-                while len(batch) < 1000 and time.monotonic() < deadline:
-                    try:
-                        batch.extend(self.results.get(timeout=max(0.0, deadline - time.monotonic())))
-                    except queue.Empty:
-                        break
+                batch = []
+                while self.outcomes and len(batch) < RECORD_BATCH:
+                    batch.append(self.outcomes.popleft())
                 self._record(batch)
         finally:
             connection.close()  # this thread's own connection

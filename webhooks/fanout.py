@@ -99,13 +99,13 @@ def _store(events: list[dict]) -> list[delivery.Job]:
             created = _store_with_orm(plans, now, token, lease_until)
     endpoints = {e.pk: e for group in by_org.values() for e in group}
     jobs = []
-    for row in created:
+    for delivery_id, endpoint_id, message_index in created:
         # The body of a message stored before (a redelivered event) is the one built here: it is
         # derived from the event alone.
-        message, endpoint = plans[row.message_index][0], endpoints[row.endpoint_id]
+        message, endpoint = plans[message_index][0], endpoints[endpoint_id]
         jobs.append(
             delivery.Job(
-                delivery_id=row.delivery_id,
+                delivery_id=delivery_id,
                 organization_id=message.organization_id,
                 endpoint_id=endpoint.pk,
                 url=endpoint.url,

@@ -15,7 +15,7 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
-from webhooks import conf, kafka
+from webhooks import bulk, conf, kafka
 from webhooks.models import OutboxEvent
 
 log = logging.getLogger("webhooks.relay")
@@ -32,22 +32,32 @@ def _unpublished(batch_size: int):
     return list(queryset[:batch_size])
 
 
-def relay_once(producer, batch_size: int | None = None, flush_timeout: float = 30.0) -> int:
-    """Publish one batch; return how many rows were published and marked."""
-    batch_size = batch_size or conf.get("OUTBOX_RELAY_BATCH")
-    topic = kafka.events_topic()
-    with transaction.atomic():
-        rows = _unpublished(batch_size)
-        if not rows:
-            return 0
-        failures: list[str] = []
-
-        def on_delivery(err, msg):
-            if err is not None:
-                failures.append(str(err))
-
-        for row in rows:
-            value = kafka.encode_event(
+def _rows_as_messages(batch_size: int) -> tuple[list[tuple[bytes, bytes]], list[int]]:
+    """(Kafka key, value) of up to `batch_size` unpublished rows in id order, and the ids still to
+    mark published after the broker acknowledged them (on PostgreSQL they are marked already, in
+    this transaction, by the statement that picked them)."""
+    if bulk.enabled():
+        rows = bulk.mark_outbox_batch(batch_size, now=timezone.now())
+        return [
+            (
+                kafka.partition_key(organization_id, key),
+                kafka.encode_event_with_payload_json(
+                    event_id=event_id,
+                    organization_id=organization_id,
+                    type=type_,
+                    version=version,
+                    key=key,
+                    payload_json=payload_json,
+                    occurred_at=occurred_at,
+                ),
+            )
+            for _pk, event_id, organization_id, type_, version, key, payload_json, occurred_at in rows
+        ], []
+    rows = _unpublished(batch_size)
+    return [
+        (
+            kafka.partition_key(row.organization_id, row.key),
+            kafka.encode_event(
                 event_id=row.event_id,
                 organization_id=row.organization_id,
                 type=row.type,
@@ -55,25 +65,45 @@ def relay_once(producer, batch_size: int | None = None, flush_timeout: float = 3
                 key=row.key,
                 data=row.payload,
                 occurred_at=row.occurred_at,
-            )
-            while True:
-                try:
-                    producer.produce(
-                        topic,
-                        key=kafka.partition_key(row.organization_id, row.key),
-                        value=value,
-                        on_delivery=on_delivery,
-                    )
-                    break
-                except BufferError:  # local queue full: let librdkafka drain it
-                    producer.poll(0.1)
-            producer.poll(0)
-        remaining = producer.flush(flush_timeout)
-        if remaining or failures:
-            # Nothing is marked: the whole batch is published again next time (consumers dedupe).
-            raise PublishFailed(f"{remaining} unacknowledged, {len(failures)} failed: {failures[:1]}")
-        OutboxEvent.objects.filter(pk__in=[r.pk for r in rows]).update(published_at=timezone.now())
-    return len(rows)
+            ),
+        )
+        for row in rows
+    ], [row.pk for row in rows]
+
+
+def _publish(producer, topic: str, messages: list[tuple[bytes, bytes]], flush_timeout: float) -> None:
+    failures: list[str] = []
+
+    def on_delivery(err, msg):
+        if err is not None:
+            failures.append(str(err))
+
+    for key, value in messages:
+        while True:
+            try:
+                producer.produce(topic, key=key, value=value, on_delivery=on_delivery)
+                break
+            except BufferError:  # local queue full: let librdkafka drain it
+                producer.poll(0.1)
+        producer.poll(0)
+    remaining = producer.flush(flush_timeout)
+    if remaining or failures:
+        raise PublishFailed(f"{remaining} unacknowledged, {len(failures)} failed: {failures[:1]}")
+
+
+def relay_once(producer, batch_size: int | None = None, flush_timeout: float = 30.0) -> int:
+    """Publish one batch; return how many rows were published and marked."""
+    batch_size = batch_size or conf.get("OUTBOX_RELAY_BATCH")
+    with transaction.atomic():
+        messages, to_mark = _rows_as_messages(batch_size)
+        if not messages:
+            return 0
+        # Raising rolls the transaction back: nothing is marked, the whole batch is published again
+        # next time (consumers dedupe).
+        _publish(producer, kafka.events_topic(), messages, flush_timeout)
+        if to_mark:
+            OutboxEvent.objects.filter(pk__in=to_mark).update(published_at=timezone.now())
+    return len(messages)
 
 
 def make_producer():

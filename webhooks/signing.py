@@ -34,6 +34,8 @@ def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
 
 
 def signature_header(secrets_in_use: list[str], webhook_id: str, timestamp: int, body: bytes) -> str:
+    if len(secrets_in_use) == 1:  # outside a rotation's overlap
+        return sign(secrets_in_use[0], webhook_id, timestamp, body)
     return " ".join(sign(secret, webhook_id, timestamp, body) for secret in secrets_in_use)
 
 
