@@ -119,12 +119,27 @@ def store_messages_and_deliveries(
         return cursor.fetchall()  # (delivery id, endpoint id, message index) tuples, as CreatedDelivery
 
 
-_ATTEMPTS_SQL = """
-INSERT INTO webhooks_deliveryattempt
-    (organization_id, delivery_id, number, trigger, status, status_code, response_body, duration_ms, error,
-     created_at)
-SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::smallint[], %b::text[], %b::text[], %b::smallint[],
-                     %b::text[], %b::integer[], %b::text[], %b::timestamptz[])
+_OUTCOMES_SQL = """
+WITH attempts AS (
+    INSERT INTO webhooks_deliveryattempt
+        (organization_id, delivery_id, number, trigger, status, status_code, response_body, duration_ms, error,
+         created_at)
+    SELECT * FROM unnest(%(a_org)b::bigint[], %(a_delivery)b::bigint[], %(a_number)b::smallint[],
+                         %(a_trigger)b::text[], %(a_status)b::text[], %(a_code)b::smallint[], %(a_body)b::text[],
+                         %(a_duration)b::integer[], %(a_error)b::text[], %(a_created)b::timestamptz[])
+),
+succeeded AS (
+    UPDATE webhooks_delivery AS d
+    SET status = 'succeeded', attempt_count = u.number, last_status_code = u.code, last_error = '',
+        delivered_at = %(now)s, next_attempt_at = NULL, claimed_until = NULL, claim_token = '', updated_at = %(now)s
+    FROM unnest(%(s_id)b::bigint[], %(s_token)b::text[], %(s_number)b::smallint[], %(s_code)b::smallint[])
+        AS u(id, token, number, code)
+    WHERE d.id = u.id AND d.claim_token = u.token
+    RETURNING d.endpoint_id
+)
+-- A success ends an endpoint's failing streak (the rare update; the check is the common case).
+UPDATE webhooks_endpoint SET failing_since = NULL, consecutive_failed_messages = 0
+WHERE id IN (SELECT endpoint_id FROM succeeded) AND (failing_since IS NOT NULL OR consecutive_failed_messages > 0)
 """
 
 ATTEMPT_COLUMNS = (
@@ -139,34 +154,35 @@ ATTEMPT_COLUMNS = (
     "error",
     "created_at",
 )
+_ATTEMPT_PARAMS = (
+    "a_org",
+    "a_delivery",
+    "a_number",
+    "a_trigger",
+    "a_status",
+    "a_code",
+    "a_body",
+    "a_duration",
+    "a_error",
+    "a_created",
+)
 
 
-def insert_attempts(rows: list[tuple]) -> None:
-    """One attempt row per tuple, in ATTEMPT_COLUMNS order."""
-    if rows:
-        with _cursor() as cursor:
-            cursor.execute(_ATTEMPTS_SQL, [list(column) for column in zip(*rows, strict=True)])
+def record_outcomes(attempts: list[tuple], successes: list[tuple[int, str, int, int | None]], *, now) -> None:
+    """In one statement: an attempt row per tuple of `attempts` (in ATTEMPT_COLUMNS order); for
+    each (delivery id, claim token, attempt number, status code) of `successes`, the delivery
+    still held under that claim becomes succeeded (one whose lease another worker took over is
+    left to that worker) and its endpoint's failing streak ends. Several statements per batch cost
+    the recorder more than the rows themselves when batches are small."""
+    params = dict(zip(_ATTEMPT_PARAMS, _columns(attempts, len(ATTEMPT_COLUMNS)), strict=True))
+    params.update(zip(("s_id", "s_token", "s_number", "s_code"), _columns(successes, 4), strict=True))
+    params["now"] = now
+    with _cursor() as cursor:
+        cursor.execute(_OUTCOMES_SQL, params)
 
 
-_SUCCEEDED_SQL = """
-UPDATE webhooks_delivery AS d
-SET status = 'succeeded', attempt_count = u.number, last_status_code = u.code, last_error = '',
-    delivered_at = %(now)s, next_attempt_at = NULL, claimed_until = NULL, claim_token = '', updated_at = %(now)s
-FROM unnest(%(ids)b::bigint[], %(tokens)b::text[], %(numbers)b::smallint[], %(codes)b::smallint[])
-    AS u(id, token, number, code)
-WHERE d.id = u.id AND d.claim_token = u.token
-"""
-
-
-def mark_succeeded(rows: list[tuple[int, str, int, int | None]], *, now) -> None:
-    """(delivery id, claim token, attempt number, status code): deliveries still held under that
-    claim become succeeded; one whose lease another worker took over is left to that worker."""
-    if rows:
-        ids, tokens, numbers, codes = (list(column) for column in zip(*rows, strict=True))
-        with _cursor() as cursor:
-            cursor.execute(
-                _SUCCEEDED_SQL, {"ids": ids, "tokens": tokens, "numbers": numbers, "codes": codes, "now": now}
-            )
+def _columns(rows: list[tuple], width: int) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 _CLAIM_OUTBOX_SQL = """

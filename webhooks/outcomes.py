@@ -1,7 +1,7 @@
 """Recording attempt outcomes in batches: attempt rows, delivery status, retries, dead letters.
 
-Successes (the common case) cost a few queries per batch whatever its size; each failure is handled
-on its own inside a savepoint, so one bad record never sinks the batch.
+Successes (the common case) cost one statement per batch on PostgreSQL whatever its size; each
+failure is handled on its own inside a savepoint, so one bad record never sinks the batch.
 """
 
 from __future__ import annotations
@@ -43,23 +43,25 @@ def _attempt_values(job: Job, result: Result) -> tuple:
     )
 
 
-def _insert_attempts(outcomes: list[tuple[Job, Result]]) -> None:
-    rows = [_attempt_values(job, result) for job, result in outcomes]
-    if bulk.enabled():
-        bulk.insert_attempts(rows)
-    else:
-        DeliveryAttempt.objects.bulk_create(
-            [DeliveryAttempt(**dict(zip(bulk.ATTEMPT_COLUMNS, row, strict=True))) for row in rows]
-        )
-
-
 def record(outcomes: list[tuple[Job, Result]]) -> None:
     if not outcomes:
         return
     now = timezone.now()
-    with transaction.atomic():
-        _insert_attempts(outcomes)
-        _record_successes([(j, r) for j, r in outcomes if r.ok], now)
+    successes = [(job, result) for job, result in outcomes if result.ok]
+    replays_succeeded = any(job.trigger == DeliveryAttempt.Trigger.REPLAY or job.schedule_index for job, _ in successes)
+    if bulk.enabled() and not replays_succeeded:
+        # The common case: one statement (attempt rows, success states, endpoint streaks).
+        _record_with_statement(outcomes, successes, now)
+    else:
+        with transaction.atomic():
+            if bulk.enabled():
+                _record_with_statement(outcomes, successes, now)
+            else:
+                _record_with_orm(outcomes, successes, now)
+            if replays_succeeded:
+                DeadLetter.objects.filter(
+                    delivery_id__in=[job.delivery_id for job, _ in successes], status=DeadLetter.Status.REPLAYING
+                ).update(status=DeadLetter.Status.REPLAYED, replayed_at=now)
     for job, result in outcomes:
         if result.ok:
             continue
@@ -70,33 +72,40 @@ def record(outcomes: list[tuple[Job, Result]]) -> None:
             log.exception("could not record the failed attempt of delivery %s", job.delivery_id)
 
 
-def _record_successes(successes: list[tuple[Job, Result]], now) -> None:
-    if not successes:
-        return
-    if bulk.enabled():
-        bulk.mark_succeeded([(j.delivery_id, j.claim_token, j.number, r.status_code) for j, r in successes], now=now)
-    else:
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        for job, result in successes:
-            groups[(job.claim_token, job.number, result.status_code)].append(job.delivery_id)
-        for (token, number, code), ids in groups.items():
-            Delivery.objects.filter(pk__in=ids, claim_token=token).update(
-                status=Delivery.Status.SUCCEEDED,
-                attempt_count=number,
-                last_status_code=code,
-                last_error="",
-                delivered_at=now,
-                next_attempt_at=None,
-                claimed_until=None,
-                claim_token="",
-                updated_at=now,
-            )
-    delivery_ids = [job.delivery_id for job, _ in successes]
-    if any(job.trigger == DeliveryAttempt.Trigger.REPLAY or job.schedule_index for job, _ in successes):
-        DeadLetter.objects.filter(delivery_id__in=delivery_ids, status=DeadLetter.Status.REPLAYING).update(
-            status=DeadLetter.Status.REPLAYED, replayed_at=now
+def _record_with_statement(outcomes: list[tuple[Job, Result]], successes: list[tuple[Job, Result]], now) -> None:
+    bulk.record_outcomes(
+        [_attempt_values(job, result) for job, result in outcomes],
+        [(job.delivery_id, job.claim_token, job.number, result.status_code) for job, result in successes],
+        now=now,
+    )
+
+
+def _record_with_orm(outcomes: list[tuple[Job, Result]], successes: list[tuple[Job, Result]], now) -> None:
+    """`bulk.record_outcomes` through the ORM, for databases other than PostgreSQL."""
+    DeliveryAttempt.objects.bulk_create(
+        [
+            DeliveryAttempt(**dict(zip(bulk.ATTEMPT_COLUMNS, _attempt_values(job, result), strict=True)))
+            for job, result in outcomes
+        ]
+    )
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for job, result in successes:
+        groups[(job.claim_token, job.number, result.status_code)].append(job.delivery_id)
+    endpoint_ids: set[int] = set()
+    for (token, number, code), ids in groups.items():
+        held = Delivery.objects.filter(pk__in=ids, claim_token=token)
+        endpoint_ids.update(held.values_list("endpoint_id", flat=True))
+        held.update(
+            status=Delivery.Status.SUCCEEDED,
+            attempt_count=number,
+            last_status_code=code,
+            last_error="",
+            delivered_at=now,
+            next_attempt_at=None,
+            claimed_until=None,
+            claim_token="",
+            updated_at=now,
         )
-    endpoint_ids = {job.endpoint_id for job, _ in successes}
     Endpoint.objects.filter(pk__in=endpoint_ids).filter(
         Q(failing_since__isnull=False) | Q(consecutive_failed_messages__gt=0)
     ).update(failing_since=None, consecutive_failed_messages=0)

@@ -125,3 +125,22 @@ def test_outcomes_are_recorded_as_attempt_rows_and_delivery_states(org_a, path):
     assert delivered.delivered_at is not None
     assert Delivery.objects.get(pk=failed.delivery_id).status == "retrying"
     assert Delivery.objects.get(pk=lost.delivery_id).status == "pending"
+
+
+def test_a_success_ends_its_endpoints_failing_streak_unless_the_lease_was_lost(org_a, path):
+    from webhooks.models import Endpoint
+
+    recovered, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/a")
+    still_failing, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/b")
+    Endpoint.objects.update(failing_since=timezone.now(), consecutive_failed_messages=3)
+    jobs = fanout.store([_event(org_a)])
+    by_endpoint = {job.endpoint_id: job for job in jobs}
+    lost = by_endpoint[still_failing.pk]
+    Delivery.objects.filter(pk=lost.delivery_id).update(claim_token="someone-else")
+
+    outcomes.record([(job, Result(True, status_code=200)) for job in jobs])
+
+    recovered.refresh_from_db()
+    still_failing.refresh_from_db()
+    assert recovered.failing_since is None and recovered.consecutive_failed_messages == 0
+    assert still_failing.failing_since is not None and still_failing.consecutive_failed_messages == 3
