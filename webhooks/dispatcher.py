@@ -1,11 +1,11 @@
 """The delivery engine of one consumer process: claims, an asyncio delivery loop, a batch recorder.
 
-Attempts run on one event loop in its own thread, through the asyncio variant of the hardened
-client (`ekyam.http.AsyncHttpClient`): WEBHOOK_DELIVERY_THREADS worker coroutines per process, so at
-most that many attempts are in flight. One loop keeps hundreds of requests in flight on keep-alive connections for the cost of
-one thread; a pool of blocking threads spent most of its time in per-request overhead and
-contention for the interpreter lock. The database stays in ordinary threads: the consumer stores
-and claims, the recorder writes outcomes in batches.
+Attempts run on one event loop in its own thread, through the asyncio side of the hardened client
+(`ekyam.http_async.AsyncHttpClient`, on libcurl): WEBHOOK_DELIVERY_THREADS worker coroutines per
+process, so at most that many attempts are in flight. One loop keeps hundreds of requests in flight
+on keep-alive connections for the cost of one thread; a pool of blocking threads spent most of its
+time in per-request overhead and contention for the interpreter lock. The database stays in
+ordinary threads: the consumer stores and claims, the recorder writes outcomes in batches.
 
 Deliveries are claimed with a conditional UPDATE (a lease: `claim_token` + `claimed_until`), so any
 number of processes can run this; a process that dies simply lets its leases expire and another one
