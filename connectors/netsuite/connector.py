@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import (
     AuthError,
@@ -98,6 +99,14 @@ class NetSuiteConnector(Connector):
             placeholder="https://1234567-sb1.suitetalk.api.netsuite.com",
         ),
         CredentialField(
+            "timezone",
+            "SuiteQL time zone (optional)",
+            "The Time Zone of the integration user's preferences (Home > Set Preferences), e.g. "
+            "America/Los_Angeles: SuiteQL gives and compares dates in it. Leave empty when it is UTC.",
+            required=False,
+            placeholder="America/Los_Angeles",
+        ),
+        CredentialField(
             "consumer_key", "Consumer key", "From the integration record (shown once when it is saved).", required=False
         ),
         CredentialField(
@@ -145,7 +154,19 @@ class NetSuiteConnector(Connector):
         for name in TBA_FIELDS if method == "tba" else OAUTH2_FIELDS:
             if not (credentials.get(name) or "").strip():
                 errors[name] = "This field is required for the chosen authentication."
+        zone = (credentials.get("timezone") or "").strip()
+        if zone:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                errors["timezone"] = f"Unknown time zone {zone!r}: use an IANA name such as America/Los_Angeles."
         return errors
+
+    @property
+    def zone(self) -> tzinfo:
+        """The time zone SuiteQL dates are in for this account (UTC unless configured)."""
+        name = (self.credentials.get("timezone") or "").strip()
+        return ZoneInfo(name) if name else UTC
 
     # --- the client --------------------------------------------------------------------------
     @property
@@ -243,6 +264,7 @@ class NetSuiteConnector(Connector):
             overlap=self.overlap,
             max_query_results=self.max_query_results,
             list_limit=self.list_limit,
+            zone=self.zone,
         )
         return reader.read(cursor, page_size or self.default_page_size, ids)
 
@@ -252,7 +274,7 @@ class NetSuiteConnector(Connector):
         SuiteQL compares to the second, so a `since` inside a second starts at the next whole one."""
         if not self.stream(stream, "read").incremental:
             return None
-        mark = ceil_to_second(parse_since(since)).replace(tzinfo=None).strftime(SQL_TIME)
+        mark = ceil_to_second(parse_since(since)).astimezone(self.zone).replace(tzinfo=None).strftime(SQL_TIME)
         return Cursor(modified=mark, id=0, floor=mark).encode()
 
     # --- sandbox -------------------------------------------------------------------------------

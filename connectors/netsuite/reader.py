@@ -20,6 +20,11 @@ modification times of records already emitted inside the overlap window. Each re
 the boundary) and skips records whose (id, lastmodifieddate) it already emitted (a modified record is
 read exactly once per change). SuiteQL returns at most 100,000 rows per query: before paging past
 that, the query window moves to start right after the last row listed (keyset on the same order).
+
+Time zones: SuiteQL gives and compares dates in the integration user's Time Zone preference, the
+record API in UTC; the connection's `timezone` says which zone SuiteQL speaks, and every time in the
+cursor is in it. In a zone with daylight saving the overlap grows by the shift, for the hour that
+repeats when clocks fall back.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from connectors.base import Page, PermanentError, ValidationError
 from connectors.netsuite.client import NetSuiteClient
@@ -42,13 +47,21 @@ SQL_TIME = "%Y-%m-%d %H:%M:%S"
 RECORD_PATH = "/services/rest/record/v1"
 
 
-def record_time(value: str) -> str:
-    """REST `2025-12-19T15:23:00Z` (or SuiteQL text) → the cursor's `YYYY-MM-DD HH:MM:SS` (UTC)."""
+def dst_shift(zone: tzinfo) -> timedelta:
+    """The daylight-saving shift of `zone` (zero for UTC and zones without DST)."""
+    year = datetime.now(UTC).year
+    return max(zone.dst(datetime(year, month, 1)) or timedelta(0) for month in (1, 7))
+
+
+def record_time(value: str, zone: tzinfo = UTC) -> str:
+    """REST `2025-12-19T15:23:00Z` (or SuiteQL text) → the cursor's `YYYY-MM-DD HH:MM:SS`, in the time
+    zone SuiteQL speaks for this account (`zone`): the REST API gives UTC instants, SuiteQL the
+    integration user's Time Zone preference, and the two must compare equal for the same change."""
     value = value.strip()
     if "T" in value:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+            parsed = parsed.astimezone(zone).replace(tzinfo=None)
         return parsed.strftime(SQL_TIME)
     return value
 
@@ -125,8 +138,13 @@ class RecordReader:
         overlap: timedelta = DEFAULT_OVERLAP,
         max_query_results: int = MAX_QUERY_RESULTS,
         list_limit: int = LIST_LIMIT,
+        zone: tzinfo = UTC,
     ):
         self.client = client
+        self.zone = zone
+        # Where the user's zone falls back an hour, SuiteQL times repeat an hour: a change in the
+        # second pass sorts below a mark set in the first. Re-listing that much more finds it.
+        overlap += dst_shift(zone)
         self.stream = stream
         self.concurrency = max(1, concurrency)
         self.overlap = overlap
@@ -173,13 +191,13 @@ class RecordReader:
             listing = self.client.suiteql(
                 listing_query(self.stream, since=since, after=after), limit=self.list_limit, offset=offset
             )
-            rows = [(str(r["id"]), record_time(str(r["modified"]))) for r in listing.get("items") or []]
+            rows = [(str(r["id"]), record_time(str(r["modified"]), self.zone)) for r in listing.get("items") or []]
             for start in range(0, len(rows), page_size):
                 chunk = rows[start : start + page_size]
                 wanted = [rid for rid, modified in chunk if state.seen.get(rid) != modified]
                 records = self._fetch_many(pool, wanted)
                 for record in records:
-                    state.seen[str(record["id"])] = record_time(record.get("lastModifiedDate") or "")
+                    state.seen[str(record["id"])] = record_time(record.get("lastModifiedDate") or "", self.zone)
                 last_id, last_modified = chunk[-1]
                 state.advance(last_modified, int(last_id))
                 state.prune(self.overlap)

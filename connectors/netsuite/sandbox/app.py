@@ -15,7 +15,7 @@ Sandbox-only control surface (besides the frame's `/_sandbox/state|knobs|reset`)
   moves to now unless the body sets it);
 - `POST  /_sandbox/tokens` `{"token_id", "token_secret", "revoked", "permissions": [...]}`;
 - `POST  /_sandbox/certificates` `{"certificate_id", "client_id", "public_key"}` for OAuth 2.0;
-- knobs: `concurrency_limit`, `max_query_results`, `clock_tolerance`.
+- knobs: `concurrency_limit`, `max_query_results`, `clock_tolerance`, `timezone` (SuiteQL dates in that IANA zone).
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ import re
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 import jwt
 
@@ -85,23 +86,27 @@ def parse_q_date(text: str) -> datetime:
 class LazyRow:
     """A SuiteQL row that builds the full record only when the query needs more than id and dates."""
 
-    __slots__ = ("_data", "_id", "_modified", "_record", "_table", "_type")
+    __slots__ = ("_data", "_id", "_modified", "_record", "_table", "_type", "_zone")
 
-    def __init__(self, data: NetSuiteData, table: str, record_type: str, modified: datetime, id_: int):
-        self._data, self._table, self._type, self._modified, self._id, self._record = (
+    def __init__(
+        self, data: NetSuiteData, table: str, record_type: str, modified: datetime, id_: int, zone: tzinfo = UTC
+    ):
+        self._data, self._table, self._type, self._modified, self._id, self._record, self._zone = (
             data,
             table,
             record_type,
             modified,
             id_,
             None,
+            zone,
         )
 
     def __getitem__(self, column: str):
         if column == "id":
             return self._id
         if column == "lastmodifieddate":
-            return self._modified.replace(tzinfo=None)
+            # SuiteQL dates are in the user's Time Zone preference (the REST API gives UTC instants).
+            return self._modified.astimezone(self._zone).replace(tzinfo=None)
         if column == "type":
             return "ItemShip"
         if column == "itemtype":
@@ -134,6 +139,7 @@ class NetSuiteSandbox(SandboxApp):
         self.concurrency_limit = 5
         self.max_query_results = 100_000
         self.clock_tolerance = 300
+        self.zone: tzinfo = UTC  # the integration user's Time Zone preference, as SuiteQL applies it
         self._in_flight = 0
         self._flight_lock = threading.Lock()
         self._reset_auth()
@@ -164,11 +170,14 @@ class NetSuiteSandbox(SandboxApp):
         self.data.reset()
         self._reset_auth()
         self.concurrency_limit, self.max_query_results, self.clock_tolerance = 5, 100_000, 300
+        self.zone = UTC
 
     def set_extra_knobs(self, data: dict) -> None:
         for key in ("concurrency_limit", "max_query_results", "clock_tolerance"):
             if key in data:
                 setattr(self, key, int(data[key]))
+        if "timezone" in data:
+            self.zone = ZoneInfo(data["timezone"] or "UTC")
 
     def error_response(self, status: int) -> Response:
         if status == 429:
@@ -427,7 +436,9 @@ class NetSuiteSandbox(SandboxApp):
             return ns_error(400, "INVALID_PARAMETER", f"Invalid search query: unknown table {query.table!r}.")
         self.stats["suiteql"] += 1
         try:
-            rows = [LazyRow(self.data, query.table, record_type, m, i) for m, i in self.data.ordered(record_type)]
+            rows = [
+                LazyRow(self.data, query.table, record_type, m, i, self.zone) for m, i in self.data.ordered(record_type)
+            ]
             if query.where:
                 rows = [row for row in rows if query.where(row)]
             for column, descending in reversed(query.order):
