@@ -282,3 +282,19 @@ def test_tls_certificates_are_verified(tmp_path):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_works_through_the_event_loops_own_watchers_where_there_is_no_epoll(server, monkeypatch):
+    from ekyam import http_async
+
+    monkeypatch.setattr(http_async, "_EpollWatcher", http_async._LoopWatcher)  # as on macOS or Windows
+
+    async def go():
+        c = client(pool_size=4)
+        try:
+            return await asyncio.gather(*(c.post(f"{server.url}/{i}", data=b"x") for i in range(20)))
+        finally:
+            await c.close()
+
+    assert [r.status_code for r in asyncio.run(go())] == [200] * 20
+    assert len(server.requests) == 20
