@@ -12,14 +12,17 @@ from ekyam.api.viewsets import OrgScopedMixin, OrgScopedReadOnlyViewSet
 from ekyam.models import Role
 from webhooks import actions, catalog
 from webhooks.filters import DeadLetterFilter, MessageFilter
+from webhooks.health import endpoint_health
 from webhooks.models import Alert, DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 from webhooks.serializers import (
     AlertSerializer,
     DeadLetterSerializer,
     DeliverySerializer,
     EndpointCreatedSerializer,
+    EndpointHealthSerializer,
     EndpointSerializer,
     EventTypeSerializer,
+    HealthQuerySerializer,
     MessageSerializer,
     ReplayedSerializer,
     ReplaySelectedSerializer,
@@ -69,6 +72,15 @@ class EndpointViewSet(OrgScopedMixin, viewsets.ModelViewSet):
         actions.disable_endpoint(endpoint, f"Disabled by {request.user}.")
         endpoint.refresh_from_db()
         return Response(self.get_serializer(endpoint).data)
+
+    @extend_schema(parameters=[HealthQuerySerializer], responses=EndpointHealthSerializer)
+    @action(detail=True, methods=["get"])
+    def health(self, request, pk=None):
+        """Attempts per hour (UTC), succeeded and failed, over the last `hours` (default 24, at most 168)."""
+        query = HealthQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        report = endpoint_health(self.get_object(), hours=query.validated_data["hours"])
+        return Response(EndpointHealthSerializer(report).data)
 
     @extend_schema(request=None, responses={202: DeliverySerializer})
     @action(detail=True, methods=["post"])

@@ -153,3 +153,23 @@ class EventTypeSerializer(serializers.Serializer):
     description = serializers.CharField()
     schema = serializers.JSONField(help_text="JSON Schema of the event's data.")
     example = serializers.JSONField()
+
+
+class HealthQuerySerializer(serializers.Serializer):
+    hours = serializers.IntegerField(min_value=1, max_value=168, default=24)
+
+
+class HourSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    attempts = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class EndpointHealthSerializer(serializers.Serializer):
+    attempts = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    success_rate = serializers.FloatField(allow_null=True)
+    average_duration_ms = serializers.IntegerField(allow_null=True)
+    hours = HourSerializer(many=True)

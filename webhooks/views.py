@@ -15,6 +15,7 @@ from ekyam.tenancy import get_scoped_or_404, scoped
 from webhooks import actions, catalog
 from webhooks.delivery import RefusedUrl, check_endpoint_url
 from webhooks.forms import AlertSettingsForm, EndpointForm
+from webhooks.health import endpoint_health
 from webhooks.models import Alert, AlertSettings, DeadLetter, Delivery, Endpoint, Message
 
 
@@ -76,6 +77,7 @@ def endpoint_detail(request, pk):
             "form": form,
             "new_secret": new_secret,
             "deliveries": deliveries,
+            "health": endpoint_health(endpoint),
         },
     )
 
