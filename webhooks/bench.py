@@ -138,6 +138,18 @@ def _start_consumer(env: dict, group: str, threads: int) -> tuple[subprocess.Pop
     return process, assigned
 
 
+def _signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    """A new message's Standard Webhooks headers, as both baseline clients send them."""
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    timestamp = int(time.time())
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "content-type": "application/json",
+        "webhook-signature": sign(secret, webhook_id, timestamp, body),
+    }
+
+
 async def _bare_client(url: str, n: int, concurrency: int, secret: str) -> float:
     import aiohttp
 
@@ -149,15 +161,7 @@ async def _bare_client(url: str, n: int, concurrency: int, secret: str) -> float
         async def worker():
             while queue_:
                 queue_.pop()
-                webhook_id = f"msg_{uuid.uuid4().hex}"
-                ts = int(time.time())
-                headers = {
-                    "webhook-id": webhook_id,
-                    "webhook-timestamp": str(ts),
-                    "content-type": "application/json",
-                    "webhook-signature": sign(secret, webhook_id, ts, body),
-                }
-                async with session.post(url, data=body, headers=headers) as response:
+                async with session.post(url, data=body, headers=_signed_headers(secret, body)) as response:
                     await response.read()
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -176,14 +180,7 @@ async def _hardened_client(url: str, n: int, concurrency: int, secret: str) -> f
     async def worker():
         while remaining[0] > 0:
             remaining[0] -= 1
-            webhook_id = f"msg_{uuid.uuid4().hex}"
-            ts = int(time.time())
-            headers = {
-                "webhook-id": webhook_id,
-                "webhook-timestamp": str(ts),
-                "content-type": "application/json",
-                "webhook-signature": sign(secret, webhook_id, ts, body),
-            }
+            headers = _signed_headers(secret, body)
             await client.post(url, data=body, headers=headers, retry=False, timeout=(5.0, 15.0), max_body=4096)
 
     try:

@@ -42,6 +42,19 @@ def _webhook_settings(settings):
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(params=["bulk", "orm"])
+def path(request, monkeypatch):
+    """Runs a test on both implementations of the hot-path writes: the set-based PostgreSQL
+    statements (`webhooks.bulk`) and the ORM path other databases use."""
+    from webhooks import bulk
+
+    if request.param == "bulk" and connection.vendor != "postgresql":
+        pytest.skip("the set-based statements are PostgreSQL's")
+    if request.param == "orm":
+        monkeypatch.setattr(bulk, "enabled", lambda: False)
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def kafka_broker():
     server = embedded.start_kafka()

@@ -11,20 +11,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from webhooks import actions, bulk, fanout, outcomes
+from webhooks import actions, fanout, outcomes
 from webhooks.delivery import Result
 from webhooks.models import Delivery, DeliveryAttempt, Message
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(params=["bulk", "orm"])
-def path(request, monkeypatch):
-    if request.param == "bulk" and connection.vendor != "postgresql":
-        pytest.skip("the set-based statements are PostgreSQL's")
-    if request.param == "orm":
-        monkeypatch.setattr(bulk, "enabled", lambda: False)
-    return request.param
 
 
 def _event(org, event_type="shipment.synced", **data) -> dict:

@@ -8,23 +8,14 @@ import json
 import uuid
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
-from webhooks import bulk, kafka
+from webhooks import kafka
 from webhooks.events import emit
 from webhooks.models import OutboxEvent
 from webhooks.relay import PublishFailed, relay_once
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(params=["bulk", "orm"])
-def path(request, monkeypatch):
-    if request.param == "bulk" and connection.vendor != "postgresql":
-        pytest.skip("the set-based statements are PostgreSQL's")
-    if request.param == "orm":
-        monkeypatch.setattr(bulk, "enabled", lambda: False)
-    return request.param
 
 
 class RecordingProducer:
