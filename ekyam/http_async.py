@@ -311,11 +311,11 @@ class _CurlLoop:
 
     def _act(self, ready: list[tuple[int, int]]) -> None:
         """Let libcurl work on the (socket, event mask) pairs that are ready, then settle what finished."""
-        try:
-            for fd, mask in ready:
+        for fd, mask in ready:
+            try:
                 self.multi.socket_action(fd, mask)
-        except pycurl.error:
-            log.exception("libcurl multi error")
+            except pycurl.error:
+                log.exception("libcurl multi error on socket %s", fd)
         while True:
             queued, done, failed = self.multi.info_read()
             for curl in done:
