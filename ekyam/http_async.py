@@ -197,9 +197,9 @@ class _EpollWatcher:
             ready.append((fd, mask))
         self.act(ready)
 
-    def close(self) -> None:
+    def close(self, watched: dict[int, int]) -> None:
         self.loop.remove_reader(self.epoll.fileno())
-        self.epoll.close()
+        self.epoll.close()  # and with it every registration
 
 
 class _LoopWatcher:
@@ -207,7 +207,6 @@ class _LoopWatcher:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, act):
         self.loop, self.act = loop, act
-        self.watched: dict[int, int] = {}
 
     def change(self, fd: int, old: int, new: int) -> None:
         if new & 1 and not old & 1:
@@ -218,18 +217,10 @@ class _LoopWatcher:
             self.loop.add_writer(fd, self.act, [(fd, pycurl.CSELECT_OUT)])
         elif old & 2 and not new & 2:
             self.loop.remove_writer(fd)
-        if new:
-            self.watched[fd] = new
-        else:
-            self.watched.pop(fd, None)
 
-    def close(self) -> None:
-        for fd, wants in self.watched.items():
-            if wants & 1:
-                self.loop.remove_reader(fd)
-            if wants & 2:
-                self.loop.remove_writer(fd)
-        self.watched.clear()
+    def close(self, watched: dict[int, int]) -> None:
+        for fd, wants in watched.items():
+            self.change(fd, wants, 0)
 
 
 class _CurlLoop:
@@ -355,7 +346,7 @@ class _CurlLoop:
             self.abort(transfer, future)
             if future is not None and not future.done():
                 future.set_exception(http.ConnectionError("The client was closed."))
-        self.watcher.close()
+        self.watcher.close(self.watched)
         self.watched.clear()
         for transfer in self.idle:
             transfer.curl.close()

@@ -119,14 +119,25 @@ def store_messages_and_deliveries(
         return cursor.fetchall()  # (delivery id, endpoint id, message index) tuples, as CreatedDelivery
 
 
-_OUTCOMES_SQL = """
+# An attempt row: its columns in the order `record_outcomes` takes them, with their PostgreSQL types.
+_ATTEMPT_TYPES = {
+    "organization_id": "bigint",
+    "delivery_id": "bigint",
+    "number": "smallint",
+    "trigger": "text",
+    "status": "text",
+    "status_code": "smallint",
+    "response_body": "text",
+    "duration_ms": "integer",
+    "error": "text",
+    "created_at": "timestamptz",
+}
+ATTEMPT_COLUMNS = tuple(_ATTEMPT_TYPES)
+
+_OUTCOMES_SQL = f"""
 WITH attempts AS (
-    INSERT INTO webhooks_deliveryattempt
-        (organization_id, delivery_id, number, trigger, status, status_code, response_body, duration_ms, error,
-         created_at)
-    SELECT * FROM unnest(%(a_org)b::bigint[], %(a_delivery)b::bigint[], %(a_number)b::smallint[],
-                         %(a_trigger)b::text[], %(a_status)b::text[], %(a_code)b::smallint[], %(a_body)b::text[],
-                         %(a_duration)b::integer[], %(a_error)b::text[], %(a_created)b::timestamptz[])
+    INSERT INTO webhooks_deliveryattempt ({", ".join(ATTEMPT_COLUMNS)})
+    SELECT * FROM unnest({", ".join(f"%(a_{name})b::{type_}[]" for name, type_ in _ATTEMPT_TYPES.items())})
 ),
 succeeded AS (
     UPDATE webhooks_delivery AS d
@@ -142,31 +153,6 @@ UPDATE webhooks_endpoint SET failing_since = NULL, consecutive_failed_messages =
 WHERE id IN (SELECT endpoint_id FROM succeeded) AND (failing_since IS NOT NULL OR consecutive_failed_messages > 0)
 """
 
-ATTEMPT_COLUMNS = (
-    "organization_id",
-    "delivery_id",
-    "number",
-    "trigger",
-    "status",
-    "status_code",
-    "response_body",
-    "duration_ms",
-    "error",
-    "created_at",
-)
-_ATTEMPT_PARAMS = (
-    "a_org",
-    "a_delivery",
-    "a_number",
-    "a_trigger",
-    "a_status",
-    "a_code",
-    "a_body",
-    "a_duration",
-    "a_error",
-    "a_created",
-)
-
 
 def record_outcomes(attempts: list[tuple], successes: list[tuple[int, str, int, int | None]], *, now) -> None:
     """In one statement: an attempt row per tuple of `attempts` (in ATTEMPT_COLUMNS order); for
@@ -174,7 +160,10 @@ def record_outcomes(attempts: list[tuple], successes: list[tuple[int, str, int, 
     still held under that claim becomes succeeded (one whose lease another worker took over is
     left to that worker) and its endpoint's failing streak ends. Several statements per batch cost
     the recorder more than the rows themselves when batches are small."""
-    params = dict(zip(_ATTEMPT_PARAMS, _columns(attempts, len(ATTEMPT_COLUMNS)), strict=True))
+    params = {
+        f"a_{name}": column
+        for name, column in zip(ATTEMPT_COLUMNS, _columns(attempts, len(ATTEMPT_COLUMNS)), strict=True)
+    }
     params.update(zip(("s_id", "s_token", "s_number", "s_code"), _columns(successes, 4), strict=True))
     params["now"] = now
     with _cursor() as cursor:

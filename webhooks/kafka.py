@@ -81,38 +81,27 @@ def partition_key(organization_id: int, entity_key: str) -> bytes:
     return f"{organization_id}:{entity_key}".encode()
 
 
-def encode_event(
-    *, event_id: uuid.UUID, organization_id: int, type: str, version: int, key: str, data: dict, occurred_at: datetime
-) -> bytes:
-    return jsoncodec.dumps(
-        {
-            "event_id": str(event_id),
-            "organization_id": organization_id,
-            "type": type,
-            "version": version,
-            "key": key,
-            "data": data,
-            "occurred_at": occurred_at.isoformat(),
-        },
-        default=str,
-    )
+def _envelope(
+    *, event_id: uuid.UUID, organization_id: int, type: str, version: int, key: str, occurred_at: datetime
+) -> dict:
+    return {
+        "event_id": str(event_id),
+        "organization_id": organization_id,
+        "type": type,
+        "version": version,
+        "key": key,
+        "occurred_at": occurred_at.isoformat(),
+    }
 
 
-def encode_event_with_payload_json(
-    *, event_id: uuid.UUID, organization_id: int, type: str, version: int, key: str, payload_json: str, occurred_at
-) -> bytes:
+def encode_event(*, data: dict, **envelope) -> bytes:
+    """An event as Kafka carries it (keyword arguments of `_envelope`, and the data)."""
+    return jsoncodec.dumps({**_envelope(**envelope), "data": data}, default=str)
+
+
+def encode_event_with_payload_json(*, payload_json: str, **envelope) -> bytes:
     """`encode_event` with `data` already JSON text (as PostgreSQL returns a jsonb column as text)."""
-    head = jsoncodec.dumps(
-        {
-            "event_id": str(event_id),
-            "organization_id": organization_id,
-            "type": type,
-            "version": version,
-            "key": key,
-            "occurred_at": occurred_at.isoformat(),
-        }
-    )
-    return head[:-1] + b',"data":' + payload_json.encode() + b"}"
+    return jsoncodec.dumps(_envelope(**envelope))[:-1] + b',"data":' + payload_json.encode() + b"}"
 
 
 def decode_event(value: bytes) -> dict:

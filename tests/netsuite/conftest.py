@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import requests
 
@@ -73,6 +75,11 @@ def connect(netsuite):
         return connector
 
     return build
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as the record API writes lastModifiedDate (UTC, to the second)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_all(connector, stream="shipments", **kw):

@@ -8,13 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from connectors.base import ValidationError
-from tests.netsuite.conftest import read_all
+from tests.netsuite.conftest import read_all, stamp
 
 SINCE = datetime(2025, 9, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture

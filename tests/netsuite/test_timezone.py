@@ -7,14 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.netsuite.connector import NetSuiteConnector
-from tests.netsuite.conftest import read_all
+from tests.netsuite.conftest import read_all, stamp
 
 ZONE = "America/Los_Angeles"
 SINCE = datetime(2025, 9, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture

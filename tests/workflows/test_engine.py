@@ -202,16 +202,24 @@ def test_cancel_stops_at_the_batch_boundary(workflow, destination_sandbox):
     assert destination_sandbox.app.written == {}
 
 
-@pytest.mark.django_db
-def test_event_triggers_a_targeted_sync_of_just_those_records(workflow, destination_sandbox):
+def _inventory_event(workflow, record_ids: list[str]) -> dict:
+    """Turns on real-time triggering for inventory.updated; returns such an event from its source."""
     actions.update_workflow(workflow, realtime=True, event_types=["inventory.updated"])
-    source = workflow.node("source")
-    event = {
+    return {
         "event_id": "e1",
         "type": "inventory.updated",
         "organization_id": workflow.organization_id,
-        "data": {"connection_id": source.connection_id, "vendor": "fakeshop", "record_ids": ["4", "9"]},
+        "data": {
+            "connection_id": workflow.node("source").connection_id,
+            "vendor": "fakeshop",
+            "record_ids": record_ids,
+        },
     }
+
+
+@pytest.mark.django_db
+def test_event_triggers_a_targeted_sync_of_just_those_records(workflow, destination_sandbox):
+    event = _inventory_event(workflow, ["4", "9"])
 
     runs = actions.trigger_from_event(event)
     assert len(runs) == 1 and runs[0].params["record_ids"] == ["4", "9"]
@@ -230,14 +238,7 @@ def test_event_triggers_a_targeted_sync_of_just_those_records(workflow, destinat
 
 @pytest.mark.django_db
 def test_an_event_naming_no_records_starts_an_incremental_sync_labelled_as_an_event(workflow, destination_sandbox):
-    actions.update_workflow(workflow, realtime=True, event_types=["inventory.updated"])
-    source = workflow.node("source")
-    event = {
-        "event_id": "e1",
-        "type": "inventory.updated",
-        "organization_id": workflow.organization_id,
-        "data": {"connection_id": source.connection_id, "vendor": "fakeshop", "record_ids": []},
-    }
+    event = _inventory_event(workflow, [])
 
     [run] = actions.trigger_from_event(event)
     assert run.trigger == Trigger.EVENT_SYNC and run.params["event_id"] == "e1"
