@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from connectors.views import ConnectionViewSet, ConnectorCatalogViewSet
+from connectors.api import ConnectionViewSet, ConnectorCatalogViewSet
 
 router = SimpleRouter()
 router.register("connectors", ConnectorCatalogViewSet, basename="connector")

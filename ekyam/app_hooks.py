@@ -3,7 +3,6 @@
 - `<app>/processes.py`  `standalone_processes(context) -> list[ProcessSpec]`  (manage.py standalone)
 - `<app>/seed.py`       `seed_demo(organization) -> list[str]`                (manage.py seed_demo)
 - `<app>/schedules.py`  `BEAT_SCHEDULE = {...}`                               (Celery Beat)
-- `<app>/bench.py`      `BENCHMARKS = {name: (function, description)}`        (manage.py bench)
 - `<app>/event_types.py` `EVENT_TYPES = [EventType, ...]`                    (ekyam.events.catalog)
 """
 

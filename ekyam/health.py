@@ -1,4 +1,5 @@
-"""Readiness checks of each dependency: database, Celery broker, Kafka (when configured)."""
+"""Health: readiness checks of each dependency (database, Celery broker, Kafka when configured) and the
+`/healthz`, `/readyz` and `/metrics` endpoints."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import time
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 CHECK_TIMEOUT = 2.0
 
@@ -56,3 +60,22 @@ def readiness() -> tuple[bool, dict]:
         checks["kafka"] = _timed(check_kafka)
     ready = all(c["status"] == "ok" for c in checks.values())
     return ready, checks
+
+
+# --- the endpoints (`/healthz`, `/readyz`, `/metrics`) ---------------------------------------------
+
+
+@never_cache
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request):
+    ready, checks = readiness()
+    return JsonResponse({"status": "ok" if ready else "error", "checks": checks}, status=200 if ready else 503)
+
+
+@never_cache
+def metrics(request):
+    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)

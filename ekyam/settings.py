@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "connectors.mapping",
     "workflows",
     "webhooks",
+    "bench",  # `manage.py bench` (its dev-only libraries load when a benchmark runs)
 ]
 
 MIDDLEWARE = [

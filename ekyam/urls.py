@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from ekyam import portal_views, views
+from ekyam import health, views
 from ekyam.api import views as api_views
 from ekyam.api.errors import json_error_view
 
@@ -22,12 +22,12 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/switch/", views.switch_org, name="switch-org"),
-    path("settings/api-keys/", portal_views.api_keys, name="settings-api-keys"),
-    path("settings/api-keys/<int:pk>/revoke/", portal_views.revoke_api_key, name="settings-api-key-revoke"),
-    path("settings/members/", portal_views.members, name="settings-members"),
-    path("healthz", views.healthz, name="healthz"),
-    path("readyz", views.readyz, name="readyz"),
-    path("metrics", views.metrics, name="metrics"),
+    path("settings/api-keys/", views.api_keys, name="settings-api-keys"),
+    path("settings/api-keys/<int:pk>/revoke/", views.revoke_api_key, name="settings-api-key-revoke"),
+    path("settings/members/", views.members, name="settings-members"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -41,7 +41,6 @@ urlpatterns = [
     path("", include("connectors.mapping.urls")),
     path("", include("workflows.urls")),
     path("setup/", include("workflows.wizard.urls")),
-    path("", include("workflows.wizard.portal_urls")),  # mappings list, run page, bulk record-error actions
     path("", include("webhooks.urls")),
 ]
 

@@ -27,7 +27,11 @@ _DEFAULTS = {
     # A claimed delivery not finished within the lease (its worker died) is picked up again.
     "WEBHOOK_CLAIM_LEASE_SECONDS": lambda: env_float("EKYAM_WEBHOOK_CLAIM_LEASE_SECONDS", 60.0),
     "WEBHOOK_SCHEDULER_INTERVAL_SECONDS": lambda: env_float("EKYAM_WEBHOOK_SCHEDULER_INTERVAL_SECONDS", 1.0),
-    "WEBHOOK_DELIVERY_THREADS": lambda: env_int("EKYAM_WEBHOOK_DELIVERY_THREADS", 64, minimum=1),
+    # Concurrent attempts (coroutines, HTTP requests in flight) per consumer process. Read from
+    # EKYAM_WEBHOOK_DELIVERY_THREADS too, its misleading old name.
+    "WEBHOOK_DELIVERY_CONCURRENCY": lambda: env_int(
+        "EKYAM_WEBHOOK_DELIVERY_CONCURRENCY", env_int("EKYAM_WEBHOOK_DELIVERY_THREADS", 64, minimum=1), minimum=1
+    ),
     "WEBHOOK_DISABLE_AFTER_DAYS": lambda: env_float("EKYAM_WEBHOOK_DISABLE_AFTER_DAYS", 5.0),
     "WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES": lambda: env_int(
         "EKYAM_WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES", 50, minimum=1

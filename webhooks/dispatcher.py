@@ -1,7 +1,7 @@
 """The delivery engine of one consumer process: claims, an asyncio delivery loop, a batch recorder.
 
 Attempts run on one event loop in its own thread, through the asyncio side of the hardened client
-(`ekyam.http_async.AsyncHttpClient`, on libcurl): WEBHOOK_DELIVERY_THREADS worker coroutines per
+(`ekyam.http_async.AsyncHttpClient`, on libcurl): WEBHOOK_DELIVERY_CONCURRENCY worker coroutines per
 process, so at most that many attempts are in flight. One loop keeps hundreds of requests in flight
 on keep-alive connections for the cost of one thread; a pool of blocking threads spent most of its
 time in per-request overhead and contention for the interpreter lock. The database stays in
@@ -117,13 +117,13 @@ def release(job: delivery.Job, delay_seconds: float) -> None:
 class Dispatcher:
     """Runs attempts on an event loop thread and records outcomes in batches from one recorder thread."""
 
-    def __init__(self, threads: int | None = None, max_in_flight: int | None = None, on_recorded=None):
-        # `threads` is the number of concurrent attempts (the setting kept its historical name).
-        self.threads = threads or conf.get("WEBHOOK_DELIVERY_THREADS")
+    def __init__(self, concurrency: int | None = None, max_in_flight: int | None = None, on_recorded=None):
+        # The number of concurrent attempts: worker coroutines on the one event loop thread.
+        self.concurrency = concurrency or conf.get("WEBHOOK_DELIVERY_CONCURRENCY")
         self.outcomes: collections.deque = collections.deque()  # (job, result) the recorder has not taken yet
         # Bounds jobs handed over but not yet recorded: `submit` blocks the consumer when delivery
         # falls behind, so memory stays bounded and Kafka keeps the backlog.
-        self.in_flight = threading.BoundedSemaphore(max_in_flight or self.threads * 64)
+        self.in_flight = threading.BoundedSemaphore(max_in_flight or self.concurrency * 64)
         self.stopping = threading.Event()
         self.drained = threading.Event()  # no attempt is running any more: the recorder may finish
         self.on_recorded = on_recorded
@@ -147,13 +147,13 @@ class Dispatcher:
 
     def _loop_main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.client = delivery.make_async_client(self.threads)
+        self.client = delivery.make_async_client(self.concurrency)
         self.limit = conf.get("WEBHOOK_RESPONSE_BODY_LIMIT")
         self.timeout = conf.get("WEBHOOK_TIMEOUT_SECONDS")
         self.require_https = conf.get("WEBHOOK_REQUIRE_HTTPS")
         # A fixed set of workers bounds the attempts in flight (cheaper than a task per job).
         self.queue: asyncio.Queue = asyncio.Queue()
-        self.workers = [self.loop.create_task(self._work()) for _ in range(self.threads)]
+        self.workers = [self.loop.create_task(self._work()) for _ in range(self.concurrency)]
         self.loop_ready.set()
         self.loop.run_forever()
 

@@ -10,20 +10,16 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from ekyam.access import WRITE_ROLE, require_role
 from ekyam.alerts.models import Alert, AlertSettings
 from ekyam.events import catalog
-from ekyam.models import Role, role_at_least
+from ekyam.models import Role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from webhooks import actions
 from webhooks.delivery import RefusedUrl, check_endpoint_url
 from webhooks.forms import AlertSettingsForm, EndpointForm
 from webhooks.health import endpoint_health
 from webhooks.models import DeadLetter, Delivery, Endpoint, Message
-
-
-def _require(request, role=Role.DEVELOPER):
-    if not role_at_least(getattr(request, "role", None), role):
-        raise PermissionDenied(f"This needs the {role} role or higher.")
 
 
 def _page(request, queryset, size=50):
@@ -37,10 +33,10 @@ def _form_errors(form, exc: ValidationError):
 
 @login_required
 def endpoint_list(request):
-    _require(request, Role.VIEWER)
+    require_role(request, Role.VIEWER)
     form = EndpointForm(request.POST or None)
     if request.method == "POST":
-        _require(request)
+        require_role(request, WRITE_ROLE)
         if form.is_valid():
             try:
                 endpoint, secret = actions.create_endpoint(request.organization, **form.cleaned_data)
@@ -55,12 +51,12 @@ def endpoint_list(request):
 
 @login_required
 def endpoint_detail(request, pk):
-    _require(request, Role.VIEWER)
+    require_role(request, Role.VIEWER)
     endpoint = get_scoped_or_404(Endpoint, request.organization, pk=pk)
     initial = {name: getattr(endpoint, name) for name in EndpointForm.base_fields}
     form = EndpointForm(request.POST or None, initial=initial)
     if request.method == "POST":
-        _require(request)
+        require_role(request, WRITE_ROLE)
         if form.is_valid():
             try:
                 actions.update_endpoint(endpoint, **form.cleaned_data)
@@ -87,7 +83,7 @@ def endpoint_detail(request, pk):
 @login_required
 @require_POST
 def endpoint_action(request, pk, name):
-    _require(request)
+    require_role(request, WRITE_ROLE)
     endpoint = get_scoped_or_404(Endpoint, request.organization, pk=pk)
     try:
         if name == "enable":
@@ -109,7 +105,7 @@ def endpoint_action(request, pk, name):
             actions.send_test_event(endpoint)
             messages.success(request, "Test event queued; its attempt appears below within seconds.")
         elif name == "delete":
-            _require(request, Role.ADMIN)
+            require_role(request, Role.ADMIN)
             endpoint.delete()
             messages.success(request, "Endpoint deleted.")
             return redirect("webhooks:endpoint-list")
@@ -122,7 +118,7 @@ def endpoint_action(request, pk, name):
 
 @login_required
 def message_list(request):
-    _require(request, Role.VIEWER)
+    require_role(request, Role.VIEWER)
     queryset = scoped(Message, request.organization)
     if request.GET.get("event_type"):
         queryset = queryset.filter(event_type=request.GET["event_type"])
@@ -139,7 +135,7 @@ def message_list(request):
 
 @login_required
 def message_detail(request, pk):
-    _require(request, Role.VIEWER)
+    require_role(request, Role.VIEWER)
     message = get_scoped_or_404(Message, request.organization, pk=pk)
     deliveries = message.deliveries.select_related("endpoint").prefetch_related("attempts")
     return render(request, "webhooks/message_detail.html", {"message": message, "deliveries": deliveries})
@@ -162,10 +158,10 @@ def _dead_letter_filters(request, queryset):
 
 @login_required
 def dead_letter_list(request):
-    _require(request, Role.VIEWER)
+    require_role(request, Role.VIEWER)
     base = scoped(DeadLetter, request.organization).select_related("endpoint")
     if request.method == "POST":
-        _require(request)
+        require_role(request, WRITE_ROLE)
         operation = request.POST.get("operation")
         if operation in ("replay_selected", "delete_selected"):
             chosen = base.filter(pk__in=[int(i) for i in request.POST.getlist("ids") if i.isdigit()])
@@ -197,10 +193,10 @@ def dead_letter_list(request):
 
 @login_required
 def dead_letter_detail(request, pk):
-    _require(request, Role.VIEWER)
+    require_role(request, Role.VIEWER)
     dead = get_scoped_or_404(DeadLetter.objects.select_related("endpoint"), request.organization, pk=pk)
     if request.method == "POST":
-        _require(request)
+        require_role(request, WRITE_ROLE)
         if request.POST.get("operation") == "delete":
             actions.delete_dead_letters(DeadLetter.objects.filter(pk=dead.pk))
             messages.success(request, "Dead letter deleted.")
@@ -215,11 +211,11 @@ def dead_letter_detail(request, pk):
 
 @login_required
 def alert_list(request):
-    _require(request, Role.VIEWER)
+    require_role(request, Role.VIEWER)
     alert_settings, _ = AlertSettings.objects.get_or_create(organization=request.organization)
     form = AlertSettingsForm(request.POST or None, instance=alert_settings)
     if request.method == "POST":
-        _require(request, Role.ADMIN)
+        require_role(request, Role.ADMIN)
         if form.is_valid():
             url = form.cleaned_data["slack_webhook_url"]
             try:

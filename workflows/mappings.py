@@ -71,20 +71,6 @@ def pinned(version_id: int | None) -> PinnedMapping | None:
     return _pin(version) if version else None
 
 
-def describe(mapping_id: int | None) -> dict | None:
-    """What the status page and API show of a mapping: name, version and whether required fields are covered."""
-    pin = current(mapping_id)
-    if pin is None:
-        return None
-    return {
-        "id": pin.mapping_id,
-        "name": pin.name,
-        "version": pin.number,
-        "direction": pin.direction,
-        "is_complete": pin.is_complete,
-    }
-
-
 # --- which required fields of the standard a mapping leaves out ------------------------------------------
 
 

@@ -76,11 +76,3 @@ def sync_periodic_task(workflow: Workflow) -> PeriodicTask | None:
 
 def delete_periodic_task(workflow: Workflow) -> None:
     PeriodicTask.objects.filter(name=task_name(workflow)).delete()
-
-
-def describe(workflow: Workflow) -> str:
-    if workflow.schedule_kind == ScheduleKind.INTERVAL:
-        return f"every {workflow.interval_seconds} s"
-    if workflow.schedule_kind == ScheduleKind.CRON:
-        return f"cron {workflow.cron} ({workflow.timezone})"
-    return "no schedule"

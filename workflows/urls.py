@@ -12,5 +12,7 @@ urlpatterns: list = [
         name="workflow-command",
     ),
     path("record-errors/", views.record_error_list, name="record-error-list"),
+    path("record-errors/selected/", views.record_errors_bulk, name="record-errors-bulk"),
     path("record-errors/<int:pk>/<str:command>/", views.record_error_command, name="record-error-command"),
+    path("runs/<int:pk>/", views.run_detail, name="run-page"),
 ]

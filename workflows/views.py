@@ -1,4 +1,5 @@
-"""Pages: the workflow overview with each one's sign, the live status page, and record errors."""
+"""Pages: the workflow overview with each one's sign, the live status page, runs, and record errors
+(one at a time or several at once)."""
 
 from __future__ import annotations
 
@@ -6,28 +7,24 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from connectors.models import Connection
-from ekyam.models import Role, role_at_least
+from ekyam.access import WRITE_ROLE, can_edit, require_role
+from ekyam.models import Role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows import actions
 from workflows.blueprints import BLUEPRINTS
-from workflows.models import RecordError, RecordErrorStatus, Workflow
+from workflows.models import RecordError, RecordErrorStatus, Run, Workflow
 from workflows.status import snapshot
-
-
-def _require_member(request, role=Role.VIEWER):
-    if not role_at_least(getattr(request, "role", None), role):
-        raise PermissionDenied(f"This needs the {role} role.")
 
 
 @login_required
 def workflow_list(request):
-    _require_member(request)
+    require_role(request)
     workflows = scoped(Workflow, request.organization).order_by("name")
     connections = scoped(Connection, request.organization).order_by("name")
     return render(
@@ -37,7 +34,7 @@ def workflow_list(request):
             "workflows": workflows,
             "blueprints": BLUEPRINTS.values(),
             "connections": connections,
-            "can_edit": role_at_least(request.role, Role.DEVELOPER),
+            "can_edit": can_edit(request),
         },
     )
 
@@ -45,7 +42,7 @@ def workflow_list(request):
 @login_required
 @require_POST
 def workflow_create_from_blueprint(request):
-    _require_member(request, Role.DEVELOPER)
+    require_role(request, Role.DEVELOPER)
     connections = scoped(Connection, request.organization)
     source = connections.filter(pk=request.POST.get("source_connection") or 0).first()
     destination = connections.filter(pk=request.POST.get("destination_connection") or 0).first()
@@ -66,7 +63,7 @@ def workflow_create_from_blueprint(request):
 
 @login_required
 def workflow_detail(request, pk):
-    _require_member(request)
+    require_role(request)
     workflow = get_scoped_or_404(Workflow, request.organization, pk=pk)
     nodes = list(workflow.nodes.select_related("connection"))
     by_key = {n.key: n for n in nodes}
@@ -84,7 +81,7 @@ def workflow_detail(request, pk):
             "edges": edges,
             "status": data,
             "status_json": json.dumps(data),
-            "can_edit": role_at_least(request.role, Role.DEVELOPER),
+            "can_edit": can_edit(request),
         },
     )
 
@@ -92,7 +89,7 @@ def workflow_detail(request, pk):
 @login_required
 @require_POST
 def workflow_command(request, pk, command):
-    _require_member(request, Role.DEVELOPER)
+    require_role(request, Role.DEVELOPER)
     workflow = get_scoped_or_404(Workflow, request.organization, pk=pk)
     if command == "run":
         run = actions.run_now(workflow)
@@ -111,7 +108,7 @@ def workflow_command(request, pk, command):
 
 @login_required
 def record_error_list(request):
-    _require_member(request)
+    require_role(request)
     errors = (
         scoped(RecordError, request.organization)
         .filter(status=RecordErrorStatus.OPEN)
@@ -121,14 +118,14 @@ def record_error_list(request):
     return render(
         request,
         "workflows/record_errors.html",
-        {"errors": errors, "can_edit": role_at_least(request.role, Role.DEVELOPER)},
+        {"errors": errors, "can_edit": can_edit(request)},
     )
 
 
 @login_required
 @require_POST
 def record_error_command(request, pk, command):
-    _require_member(request, Role.DEVELOPER)
+    require_role(request, Role.DEVELOPER)
     error = get_scoped_or_404(RecordError, request.organization, pk=pk)
     if command == "retry":
         edited = None
@@ -146,3 +143,50 @@ def record_error_command(request, pk, command):
     else:
         raise Http404("Unknown command.")
     return redirect(request.POST.get("next") or "record-error-list")
+
+
+@login_required
+def run_detail(request, pk):
+    require_role(request)
+    run = get_scoped_or_404(Run.objects.select_related("workflow"), request.organization, pk=pk)
+    errors = scoped(RecordError, request.organization).filter(run=run).select_related("workflow").order_by("-pk")[:200]
+    return render(
+        request,
+        "workflows/run_detail.html",
+        {"run": run, "workflow": run.workflow, "errors": errors, "can_edit": can_edit(request)},
+    )
+
+
+def _back(request):
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("record-error-list")
+
+
+@login_required
+@require_POST
+def record_errors_bulk(request):
+    """Retry or resolve the selected open record errors (one form, a checkbox per error)."""
+    require_role(request, WRITE_ROLE)
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    errors = list(
+        scoped(RecordError, request.organization).filter(pk__in=ids, status=RecordErrorStatus.OPEN).order_by("pk")
+    )
+    if not errors:
+        messages.error(request, "Select at least one open record error first.")
+        return _back(request)
+    operation = request.POST.get("operation")
+    if operation == "retry":
+        runs = []
+        for workflow_id in dict.fromkeys(e.workflow_id for e in errors):  # one retry run per workflow
+            run = actions.retry_record_errors([e for e in errors if e.workflow_id == workflow_id])
+            if run is not None:
+                runs.append(str(run.pk))
+        messages.success(request, f"Retrying {len(errors)} record(s) in run {', '.join(runs)}.")
+    elif operation == "resolve":
+        count = actions.resolve_record_errors(errors)
+        messages.success(request, f"Marked {count} record error(s) as resolved.")
+    else:
+        messages.error(request, "Choose Retry selected or Resolve selected.")
+    return _back(request)

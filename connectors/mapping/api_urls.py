@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from connectors.mapping import api_views
+from connectors.mapping import api
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -12,9 +12,9 @@ class OptionalSlashRouter(SimpleRouter):
 
 
 router = OptionalSlashRouter()
-router.register("standards", api_views.StandardViewSet, basename="standard")
-router.register("mappings", api_views.MappingViewSet, basename="mapping")
-router.register("lookup-tables", api_views.LookupTableViewSet, basename="lookup-table")
-router.register("mapping-feedback", api_views.FeedbackViewSet, basename="mapping-feedback")
+router.register("standards", api.StandardViewSet, basename="standard")
+router.register("mappings", api.MappingViewSet, basename="mapping")
+router.register("lookup-tables", api.LookupTableViewSet, basename="lookup-table")
+router.register("mapping-feedback", api.FeedbackViewSet, basename="mapping-feedback")
 
 urlpatterns = [*router.urls]

@@ -26,8 +26,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from connectors.demo_catalog import demo_catalog
 from connectors.sandbox import Request, Response, SandboxApp
-from connectors.whiplash.catalog import demo_catalog
 
 ACCESS_TOKEN = "shpat_ekyam_sandbox_token"
 APP_SECRET = "shopify-sandbox-app-secret"

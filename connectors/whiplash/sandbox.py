@@ -29,8 +29,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
+from connectors.demo_catalog import demo_catalog
 from connectors.sandbox import Request, Response, SandboxApp
-from connectors.whiplash.catalog import demo_catalog
 from connectors.whiplash.order_rules import order_editable
 
 CLIENT_ID = "ekyam-sandbox-client"

@@ -285,8 +285,8 @@ def test_accuracy_command_prints_figures_and_targets():
 
 
 def test_bench_command_prints_figures_on_a_small_input():
-    from connectors.mapping.bench import run
-    from ekyam.management.commands.bench import _benchmarks
+    from bench.management.commands.bench import _benchmarks
+    from bench.mapping import run
 
     assert _benchmarks()["mapping"][0] is run
     out = StringIO()

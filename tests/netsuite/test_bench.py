@@ -2,7 +2,7 @@
 
 import re
 
-from connectors.bench import BENCHMARKS
+from bench.registry import BENCHMARKS
 
 
 def test_netsuite_read_benchmark_prints_figures(capsys):

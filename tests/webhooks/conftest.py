@@ -90,7 +90,7 @@ def child_env(broker: str, prefix: str, **extra) -> dict:
         EKYAM_WEBHOOK_SLOWDOWN_FLOOR_SECONDS="0.5",
         EKYAM_WEBHOOK_SCHEDULER_INTERVAL_SECONDS="0.2",
         EKYAM_WEBHOOK_CLAIM_LEASE_SECONDS="3",
-        EKYAM_WEBHOOK_DELIVERY_THREADS="8",
+        EKYAM_WEBHOOK_DELIVERY_CONCURRENCY="8",
         EKYAM_KAFKA_SESSION_TIMEOUT_MS="6000",
         EKYAM_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         EKYAM_LOG_LEVEL="WARNING",

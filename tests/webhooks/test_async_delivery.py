@@ -99,7 +99,7 @@ def test_dispatcher_records_every_attempt_and_enforces_rate_limits(org_a):
             message, delivery = _delivery(org_a, target)
             jobs.append(_job(target, message, delivery, claim_token=f"c{delivery.pk}"))
         recorded = []
-        dispatcher = Dispatcher(threads=4, on_recorded=recorded.extend).start(scheduler=False)
+        dispatcher = Dispatcher(concurrency=4, on_recorded=recorded.extend).start(scheduler=False)
         try:
             dispatcher.submit(jobs)
         finally:

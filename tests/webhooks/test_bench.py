@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from webhooks.bench import run
+from bench.webhooks import run
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

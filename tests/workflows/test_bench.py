@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from workflows.bench import BENCHMARKS
+from bench.registry import BENCHMARKS
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,13 +13,13 @@ import time
 
 import pytest
 
+from bench.realtime import RealtimeRig, WebReceiver
 from connectors.models import InboundWebhook
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from ekyam.http import HttpClient
 from workflows import actions, engine
 from workflows.models import Lineage, Run, RunStatus, Trigger
-from workflows.realtime import RealtimeRig, WebReceiver
 
 from .test_seed_flows import connect
 

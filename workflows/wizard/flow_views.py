@@ -19,13 +19,13 @@ from django.views.decorators.http import require_POST
 from connectors.mapping import actions as mapping_actions
 from connectors.mapping.models import Mapping
 from connectors.models import Connection
+from ekyam.access import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows import actions, status
 from workflows.blueprints import BLUEPRINTS, get_blueprint
 from workflows.models import NodeKind, RecordError, RecordErrorStatus, ScheduleKind, Workflow
 from workflows.wizard import diagram, progress
 from workflows.wizard.forms import FlowForm
-from workflows.wizard.views import WRITE_ROLE, can_edit, require_role
 
 STATE_LABELS = {"on": "On", "degraded": "Degraded", "off": "Off", "not_configured": "Not configured"}
 

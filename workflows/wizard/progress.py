@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.urls import reverse
 
+from connectors.mapping.completeness import complete_read_mappings
 from connectors.models import Connection, ConnectionStatus
 from ekyam.tenancy import scoped
+from workflows.models import Workflow
 
 STEP_TITLES = (
     "Select the connector",
@@ -33,49 +34,13 @@ class Step:
     current: bool = False
 
 
-def _mapping_model():
-    try:
-        return apps.get_model("mapping", "Mapping")
-    except LookupError:
-        return None
-
-
-def _workflow_model():
-    return apps.get_model("workflows", "Workflow")
-
-
-def complete_read_mappings(organization):
-    """Read mappings of the organization whose current version covers every required field."""
-    mapping_model = _mapping_model()
-    if mapping_model is None:
-        return []
-    found = []
-    for mapping in scoped(mapping_model, organization).filter(direction="read").select_related("connection"):
-        version = mapping.current_version()
-        if version is not None and version.is_complete:
-            found.append(mapping)
-    return found
-
-
-def mapping_state(connection: Connection, stream: str, direction: str = "read") -> str:
-    """missing, incomplete or complete: the state of a connection's mapping of one stream."""
-    mapping_model = _mapping_model()
-    if mapping_model is None:
-        return "missing"
-    mapping = mapping_model.objects.filter(connection=connection, stream=stream, direction=direction).first()
-    version = mapping.current_version() if mapping else None
-    if version is None:
-        return "missing"
-    return "complete" if version.is_complete else "incomplete"
-
-
 def derive(organization) -> dict:
     """The five steps with their state, and the URL that continues the setup."""
     connections = list(scoped(Connection, organization).order_by("created_at", "pk"))
     verified = [c for c in connections if c.status in (ConnectionStatus.VERIFIED, ConnectionStatus.OFFLINE)]
     unverified = [c for c in connections if c not in verified]
     read_mappings = complete_read_mappings(organization)
-    workflows = list(scoped(_workflow_model(), organization).order_by("created_at", "pk"))
+    workflows = list(scoped(Workflow, organization).order_by("created_at", "pk"))
     live = [w for w in workflows if w.enabled and w.status_state == "on"]
 
     start = reverse("wizard-start")

@@ -1,14 +1,13 @@
+"""The setup wizard under /setup/ (step 3, mapping, is the mapping app's: `connectors.mapping.urls`)."""
+
 from django.urls import path
 
-from workflows.wizard import flow_views, mapping_views, views
+from workflows.wizard import flow_views, views
 
 urlpatterns = [
     path("", views.start, name="wizard-start"),
     path("connect/<slug:slug>/", views.connect, name="wizard-connect"),
     path("connections/<int:pk>/auth/", views.auth, name="wizard-auth"),
-    path("connections/<int:pk>/map/", mapping_views.choose_stream, name="wizard-map"),
-    path("connections/<int:pk>/map/<slug:stream>/", mapping_views.verify, name="wizard-map-stream"),
-    path("connections/<int:pk>/map/<slug:stream>/pull/", mapping_views.pull_samples, name="wizard-map-pull"),
     path("flows/new/", flow_views.edit, name="wizard-flow-new"),
     path("flows/<int:pk>/", flow_views.edit, name="wizard-flow-edit"),
     path("flows/<int:pk>/live/", flow_views.live, name="wizard-live"),

@@ -8,57 +8,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
 from connectors import actions as connector_actions
+from connectors.cards import connector_card
+from connectors.mapping.completeness import mapping_state
 from connectors.models import Connection, ConnectionStatus
 from connectors.registry import all_connectors, get_connector
-from ekyam.models import Role, role_at_least
+from ekyam.access import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows.wizard import progress
 from workflows.wizard.forms import CredentialForm
-
-WRITE_ROLE = Role.DEVELOPER
-
-
-def require_role(request, role=Role.VIEWER):
-    if not role_at_least(getattr(request, "role", None), role):
-        raise PermissionDenied(f"This page needs the {role} role.")
-
-
-def can_edit(request) -> bool:
-    return role_at_least(getattr(request, "role", None), WRITE_ROLE)
-
-
-def _join(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def connector_summary(cls) -> str:
-    """ "NetSuite: reads Products and Shipments; no writer"."""
-    readers = _join([s.name.replace("_", " ").capitalize() for s in cls.reader_streams()])
-    writers = _join([s.name.replace("_", " ").capitalize() for s in cls.writer_streams()])
-    reads = f"reads {readers}" if readers else "no reader"
-    writes = f"writes {writers}" if writers else "no writer"
-    return f"{cls.name}: {reads}; {writes}"
-
-
-def connector_card(cls) -> dict:
-    return {
-        "slug": cls.slug,
-        "name": cls.name,
-        "description": cls.description,
-        "logo": cls.logo if cls.logo and finders.find(cls.logo) else "",
-        "summary": connector_summary(cls),
-        "readers": cls.reader_streams(),
-        "writers": cls.writer_streams(),
-    }
 
 
 @login_required
@@ -94,7 +56,7 @@ def _read_stream_states(connection) -> list[dict]:
         specs = connection.connector_class.reader_streams()
     except LookupError:
         return []
-    return [{"spec": s, "state": progress.mapping_state(connection, s.name)} for s in specs]
+    return [{"spec": s, "state": mapping_state(connection, s.name)} for s in specs]
 
 
 def _unique_name(organization, base: str) -> str:

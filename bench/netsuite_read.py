@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,45 +19,33 @@ import tracemalloc
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
+
 from connectors.limits import ConcurrencyLimiter
 from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.connector import NetSuiteConnector
 from connectors.netsuite.reader import RECORD_PATH
+from ekyam import embedded
 
 MIB = 1024 * 1024
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def sandbox_process(records: int, seed: int = 42):
-    port = _free_port()
-    manage = Path(__file__).resolve().parents[2] / "manage.py"
+    port = embedded.free_port()
+    manage = Path(settings.BASE_DIR) / "manage.py"
     command = [sys.executable, str(manage), "sandbox", "netsuite", "--port", str(port), "--records", str(records)]
     command += ["--seed", str(seed)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the NetSuite sandbox did not start: {process.stderr.read().decode()[-500:]}")
-                time.sleep(0.1)
+        try:
+            embedded.wait_for_port("127.0.0.1", port, timeout=60, process=process)
+        except (RuntimeError, TimeoutError):
+            process.kill()
+            raise RuntimeError(f"the NetSuite sandbox did not start: {process.stderr.read().decode()[-500:]}") from None
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        embedded.stop_process(process)
 
 
 def _timed(function):

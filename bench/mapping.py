@@ -224,6 +224,3 @@ def run(argv: list[str], stdout=None) -> dict:
     write(f"  ratio engine / hand-written unchecked: {figures['ratio_unvalidated']:.2f}")
     write(f"  peak RSS growth while streaming:       {figures['rss_growth_mb']:.1f} MB")
     return figures
-
-
-BENCHMARKS = {"mapping": (run, "Mapping engine vs hand-written Python: NetSuite fulfillments -> Shipment")}

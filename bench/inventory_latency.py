@@ -19,19 +19,7 @@ import uuid
 
 from django.conf import settings
 
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
-
-
-def _wait(predicate, timeout: float = 60.0, interval: float = 0.002) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
+from bench.common import percentile, poll
 
 
 def _level_is(shopify_app, sku: str, quantity: int):
@@ -52,11 +40,12 @@ def _idle(workflow) -> bool:
 def _summary(label: str, latencies: list[float], lost: int) -> dict:
     row = {"label": label, "count": len(latencies), "lost": lost, "median": 0.0, "p95": 0.0}
     if latencies:
-        row.update(median=statistics.median(latencies) * 1000, p95=_percentile(latencies, 0.95) * 1000)
+        row.update(median=statistics.median(latencies) * 1000, p95=percentile(latencies, 0.95) * 1000)
     return row
 
 
 def bench_inventory_latency(argv: list[str]) -> None:
+    from bench.realtime import RealtimeRig, WebReceiver
     from connectors.models import Connection, ConnectionStatus
     from connectors.registry import get_connector
     from connectors.sandbox import SandboxServer
@@ -64,7 +53,6 @@ def bench_inventory_latency(argv: list[str]) -> None:
     from ekyam.http import HttpClient
     from workflows import actions, engine
     from workflows.models import Run, Trigger
-    from workflows.realtime import RealtimeRig, WebReceiver
 
     parser = argparse.ArgumentParser(prog="manage.py bench inventory_latency")
     parser.add_argument("--events", type=int, default=200)
@@ -119,7 +107,7 @@ def bench_inventory_latency(argv: list[str]) -> None:
             run = Run.objects.create(organization=organization, workflow=workflow, trigger=Trigger.EVENT,
                                      params={"record_ids": [str(item["id"])]})  # fmt: skip
             engine.execute_run(run.pk)
-            if _wait(_level_is(sh.app, item["sku"], expected), timeout=10):
+            if poll(_level_is(sh.app, item["sku"], expected), timeout=10):
                 baseline.append(time.monotonic() - started)
             else:
                 lost_baseline += 1
@@ -129,11 +117,11 @@ def bench_inventory_latency(argv: list[str]) -> None:
         for index in range(events, 2 * events):
             started = time.monotonic()
             item, expected = change(index, hook)
-            if _wait(_level_is(sh.app, item["sku"], expected), timeout=30):
+            if poll(_level_is(sh.app, item["sku"], expected), timeout=30):
                 measured.append(time.monotonic() - started)
             else:
                 lost += 1
-            _wait(lambda: _idle(workflow), timeout=30, interval=0.01)
+            poll(lambda: _idle(workflow), timeout=30, interval=0.01)
 
     rows = [
         _summary("baseline", baseline, lost_baseline),
@@ -151,11 +139,3 @@ def bench_inventory_latency(argv: list[str]) -> None:
     print(f"ratio     median {median_ratio:.2f}x, p95 {p95_ratio:.2f}x the direct sync")
     if settings.DEBUG:
         print("note: DEBUG is on (slower request handling than production)")
-
-
-BENCHMARKS = {
-    "inventory_latency": (
-        bench_inventory_latency,
-        "Whiplash inventory webhook → Shopify quantity through Kafka and a worker: median/p95 (--events N)",
-    )
-}

@@ -1,7 +1,7 @@
 """`manage.py bench webhooks --events N`: events through outbox → Kafka → consumer → a local receiver,
 against the same number of signed POSTs from a bare aiohttp client to the same receiver.
 
-The receiver (webhooks/bench_receiver.py) runs in its own process (so neither side shares its
+The receiver (bench/receiver.py) runs in its own process (so neither side shares its
 interpreter lock); the consumers and the relay are the real `manage.py webhook_consumer` /
 `outbox_relay` processes. Each round runs the bare client (and the consumer's own HTTP client alone,
 to show what the pipeline adds on top of it), then commits N outbox rows in one
@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from bench.common import database_url, percentile, wait_for
 from ekyam import embedded
 from webhooks.dispatcher import new_event_loop
 from webhooks.signing import generate_secret, sign
@@ -45,14 +46,6 @@ def _stats(base: str, full: bool = False) -> dict:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(s['NAME']).resolve()}"
-    auth = (s["USER"] or "") + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def _cpu_seconds(children_by_role: dict[str, list[int]]) -> dict[str, float | None]:
@@ -99,27 +92,11 @@ def _delete_organization(organization) -> None:
             time.sleep(1.0)
 
 
-def _percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"benchmark: timed out waiting for {what}")
-
-
 def _start_consumer(env: dict, group: str, threads: int) -> tuple[subprocess.Popen, threading.Event]:
     process = subprocess.Popen(
         [sys.executable, "manage.py", "webhook_consumer", "--group", group],
         cwd=settings.BASE_DIR,
-        env={**env, "EKYAM_WEBHOOK_DELIVERY_THREADS": str(threads)},
+        env={**env, "EKYAM_WEBHOOK_DELIVERY_CONCURRENCY": str(threads)},
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -219,7 +196,9 @@ def _round(organization, base: str, n: int, threads: int, roles: dict, delivered
             )
     cpu_before = _cpu_seconds(roles)
     started = time.perf_counter()
-    _wait(lambda: _stats(base)["counts"]["pipeline"] >= delivered_before + n, max(120, n / 50), f"{n} deliveries")
+    wait_for(
+        lambda: _stats(base)["counts"]["pipeline"] >= delivered_before + n, max(120, n / 50), what=f"{n} deliveries"
+    )
     pipeline_seconds = time.perf_counter() - started
     cpu_after = _cpu_seconds(roles)
     cpu_seconds = {
@@ -253,8 +232,8 @@ def _report(args, rounds: list[dict], latencies: list[float]) -> None:
         f"deliveries/s (median; rounds: {', '.join(f'{rate:,.0f}' for rate in pipeline_rates)})"
     )
     print(
-        f"  publish-to-delivery latency ms: p50 {_percentile(latencies, 50):.0f}  "
-        f"p95 {_percentile(latencies, 95):.0f}  p99 {_percentile(latencies, 99):.0f}  "
+        f"  publish-to-delivery latency ms: p50 {percentile(latencies, 0.50):.0f}  "
+        f"p95 {percentile(latencies, 0.95):.0f}  p99 {percentile(latencies, 0.99):.0f}  "
         f"(n={len(latencies)})"
     )
     print(
@@ -307,7 +286,7 @@ def run(argv: list[str]) -> None:
             bootstrap = broker.url
         port = embedded.free_port()
         receiver = subprocess.Popen(
-            [sys.executable, "-m", "webhooks.bench_receiver", str(port)], cwd=settings.BASE_DIR, start_new_session=True
+            [sys.executable, "-m", "bench.receiver", str(port)], cwd=settings.BASE_DIR, start_new_session=True
         )
         embedded.wait_for_port("127.0.0.1", port, process=receiver)
         base = f"http://127.0.0.1:{port}"
@@ -341,12 +320,12 @@ def run(argv: list[str]) -> None:
             start_new_session=True,
         )
         children.append(relay)
-        _wait(lambda: all(event.is_set() for _, event in consumers), 120, "consumers to join the group")
+        wait_for(lambda: all(event.is_set() for _, event in consumers), 120, what="consumers to join the group")
 
         # Warm-up: one event end to end (topics, connections, group settled).
         with transaction.atomic():
             OutboxEvent.objects.create(organization=organization, type="bench.warmup", key="warmup", payload={})
-        _wait(lambda: _stats(base)["counts"]["pipeline"] >= 1, 120, "the warm-up delivery")
+        wait_for(lambda: _stats(base)["counts"]["pipeline"] >= 1, 120, what="the warm-up delivery")
 
         roles = {"consumers": [p.pid for p, _ in consumers], "relay": [relay.pid], "receiver": [receiver.pid]}
         if broker is not None:
@@ -390,6 +369,3 @@ def run(argv: list[str]) -> None:
             _delete_organization(organization)
         if broker:
             broker.stop()
-
-
-BENCHMARKS = {"webhooks": (run, "events through outbox → Kafka → consumer → receiver vs a bare aiohttp client")}

@@ -1,16 +1,16 @@
 """`manage.py bench <name> [options]`: the project's benchmarks, each printing figures and a ratio
-against a baseline measured in the same run. Apps register benchmarks in `<app>/bench.py` as
+against a baseline measured in the same run. They are listed in `bench/registry.py` as
 `BENCHMARKS = {"name": (function(argv) -> None, "one-line description")}`."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ekyam.app_hooks import hook_modules
+from bench.registry import BENCHMARKS
 
 
 def _benchmarks() -> dict:
-    return {name: entry for module in hook_modules("bench") for name, entry in module.BENCHMARKS.items()}
+    return BENCHMARKS
 
 
 class Command(BaseCommand):

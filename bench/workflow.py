@@ -19,7 +19,7 @@ import uuid
 
 from django.conf import settings
 
-from workflows.bench_latency import BENCHMARKS as LATENCY_BENCHMARKS
+from bench.common import database_url
 
 
 def _peak_rss(process, stop: threading.Event, out: list) -> None:
@@ -44,19 +44,8 @@ def _start_worker():
         return None
     argv = [sys.executable, "-m", "celery", "-A", "ekyam", "worker", "--pool", "solo", "--concurrency", "1",
             "--without-gossip", "--without-mingle", "--loglevel", "WARNING", "--hostname", f"bench-{uuid.uuid4().hex[:6]}@%h"]  # fmt: skip
-    env = {**os.environ, "DATABASE_URL": _current_database_url()}
+    env = {**os.environ, "DATABASE_URL": database_url()}
     return subprocess.Popen(argv, cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _current_database_url() -> str:
-    """The database this process really uses (a test database under pytest), for the worker child."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _one_round(count: int, worker, whiplash_rate: float) -> dict:
@@ -154,9 +143,3 @@ def bench_workflow(argv: list[str]) -> None:
     speed_ratio = full["per_second"] / baseline["per_second"] if baseline["per_second"] else 0.0
     print(f"ratio     memory {memory_ratio:.2f}x for {full['count'] / baseline['count']:.0f}x the shipments; "
           f"throughput {speed_ratio:.2f}x the baseline")  # fmt: skip
-
-
-BENCHMARKS = {
-    "workflow": (bench_workflow, "NetSuite → Shipment Sync → Whiplash with a real worker (--shipments N)"),
-    **LATENCY_BENCHMARKS,
-}

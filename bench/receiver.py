@@ -1,4 +1,4 @@
-"""The benchmark's receiver: `python -m webhooks.bench_receiver PORT` (aiohttp, no Django).
+"""The benchmark's receiver: `python -m bench.receiver PORT` (aiohttp, no Django).
 POST /hook/<phase> records (webhook-id, arrival time); GET /stats reports them, counting each
 webhook-id once (a redelivered message must not pass for another delivery)."""
 

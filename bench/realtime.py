@@ -21,21 +21,8 @@ import uuid
 
 from django.conf import settings
 
+from bench.common import database_url
 from ekyam.embedded import ServerThread, stop_process
-
-
-def database_url() -> str:
-    """The database this process really uses (a test database under pytest), for child processes."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        name = str(db["NAME"] or "")
-        if not name or "memory" in name:
-            raise RuntimeError("Child processes need a file or PostgreSQL database (set EKYAM_TEST_DB_NAME).")
-        return f"sqlite:///{os.path.abspath(name)}"
-    auth = (db["USER"] or "") + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Child:
