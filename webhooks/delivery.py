@@ -1,8 +1,7 @@
 """One delivery attempt: sign, POST through the hardened client, classify the answer.
 
-This module does no database work, so many attempts can run concurrently (`attempt_async` on one
-event loop in the consumer, `attempt` from sync code); the outcomes are recorded in batches by
-`webhooks.outcomes`.
+This module does no database work, so many attempts run concurrently (`attempt_async` on the
+consumer's event loop); the outcomes are recorded in batches by `webhooks.outcomes`.
 """
 
 from __future__ import annotations
@@ -63,13 +62,8 @@ def encode_body(body: dict) -> bytes:
 USER_AGENT = "Ekyam-Webhooks/1.0 (+https://ekyam.dev)"
 
 
-def make_client(pool_size: int) -> http.HttpClient:
-    # Our own schedule retries; the client makes exactly one request per attempt.
-    return http.HttpClient(max_retries=0, pool_size=pool_size, user_agent=USER_AGENT)
-
-
 def make_async_client(pool_size: int) -> http_async.AsyncHttpClient:
-    # As make_client; create and use it on the event loop that runs the attempts.
+    # Our own schedule retries: one request per attempt. Create and use it on the loop that runs the attempts.
     return http_async.AsyncHttpClient(max_retries=0, pool_size=pool_size, user_agent=USER_AGENT)
 
 
@@ -90,16 +84,6 @@ def check_endpoint_url(url: str) -> None:
         raise RefusedUrl(str(exc)) from None
 
 
-def _read_limited(response, limit: int) -> str:
-    chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=max(1, min(limit, 4096)) if limit else 4096):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= limit:
-            break
-    return b"".join(chunks)[:limit].decode("utf-8", errors="replace")
-
-
 def _signed_headers(job: Job, require_https: bool | None = None) -> dict[str, str]:
     if require_https is None:
         require_https = conf.get("WEBHOOK_REQUIRE_HTTPS")
@@ -112,7 +96,7 @@ def _signed_headers(job: Job, require_https: bool | None = None) -> dict[str, st
 
 
 def _post_options(job: Job, timeout: float, require_https: bool | None = None) -> dict:
-    """What both attempt paths send: the signed body, one request per attempt (our schedule retries),
+    """What an attempt sends: the signed body, one request per attempt (our schedule retries),
     no redirects, and a connect timeout of at most 5 s. Raises RefusedUrl like `_signed_headers`."""
     return {
         "data": job.body,
@@ -146,31 +130,10 @@ def _answered(status: int, body: str, response, elapsed_ms: int) -> Result:
     return result
 
 
-def attempt(job: Job, client: http.HttpClient) -> Result:
-    started = time.monotonic()
-    limit = conf.get("WEBHOOK_RESPONSE_BODY_LIMIT")
-    timeout = conf.get("WEBHOOK_TIMEOUT_SECONDS")
-
-    def elapsed() -> int:
-        return int((time.monotonic() - started) * 1000)
-
-    try:
-        response = client.post(job.url, stream=True, **_post_options(job, timeout))
-    except (RefusedUrl, http.RequestException) as exc:
-        return _failed(exc, timeout, elapsed())
-    try:
-        body = _read_limited(response, limit)
-    except http.RequestException as exc:
-        body = f"(response body unreadable: {type(exc).__name__})"
-    finally:
-        response.close()
-    return _answered(response.status_code, body, response, elapsed())
-
-
 async def attempt_async(
     job: Job, client: http_async.AsyncHttpClient, limit: int, timeout: float, require_https: bool | None = None
 ) -> Result:
-    """`attempt` on the asyncio client; `limit`, `timeout` and `require_https` are read once by the
+    """One attempt on the asyncio client; `limit`, `timeout` and `require_https` are read once by the
     caller (settings lookups are not free at thousands of attempts a second)."""
     started = time.monotonic()
 

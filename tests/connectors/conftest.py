@@ -1,16 +1,10 @@
 import pytest
 
 from connectors import actions
-from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.connector import NetSuiteConnector
 from connectors.netsuite.sandbox import app as ns
 from connectors.sandbox import SandboxServer
-
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch):
-    monkeypatch.setattr(NetSuiteClient, "backoff_base", 0.01)
-    monkeypatch.setattr(NetSuiteClient, "backoff_max", 0.05)
+from tests.sandboxes import fast_backoff  # noqa: F401  (autouse here)
 
 
 @pytest.fixture

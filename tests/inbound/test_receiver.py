@@ -8,12 +8,12 @@ import pytest
 import requests
 
 from connectors.models import Connection, InboundWebhook
-from connectors.sandbox import SandboxServer
 from connectors.shopify.connector import ShopifyConnector
 from connectors.shopify.sandbox import APP_SECRET
 from connectors.whiplash.connector import WhiplashConnector
 from connectors.whiplash.webhooks import sign as whiplash_sign
 from ekyam.events.models import OutboxEvent
+from tests.sandboxes import Sandbox, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def sandbox():
     servers = []
 
-    def start(connector_class):
-        server = SandboxServer(connector_class.sandbox_app(seed=42, records=6)).start()
+    def start(connector_class) -> Sandbox:
+        server = running(connector_class, seed=42, records=6).start()
         servers.append(server)
-        return server
+        return Sandbox(server)
 
     yield start
     for server in servers:
@@ -43,18 +43,12 @@ def _hook_url(live_server, connection) -> str:
     return f"{live_server.url}/hooks/{connection.connector_type}/{connection.webhook_token}/"
 
 
-def _fire(server, **event) -> dict:
-    response = requests.post(f"{server.url}/_sandbox/fire", json=event, timeout=20)
-    response.raise_for_status()
-    return response.json()
-
-
 def test_whiplash_inventory_change_becomes_one_event(live_server, sandbox, org_a):
     server = sandbox(WhiplashConnector)
     connection = _connection(org_a, WhiplashConnector, server.url)
     requests_before = server.app.request_count
     sku = next(iter(server.app.items.values()))["sku"]
-    fired = _fire(server, event="item.inventory_changed", sku=sku, quantity=17, url=_hook_url(live_server, connection))
+    fired = server.fire(event="item.inventory_changed", sku=sku, quantity=17, url=_hook_url(live_server, connection))
     assert [d["status"] for d in fired["deliveries"]] == [200]
     assert server.app.request_count == requests_before + 1  # the receiver called nothing back
     row = InboundWebhook.objects.get(connection=connection)
@@ -76,8 +70,8 @@ def test_whiplash_replayed_delivery_is_stored_and_emitted_once(live_server, sand
     server = sandbox(WhiplashConnector)
     connection = _connection(org_a, WhiplashConnector, server.url)
     sku = next(iter(server.app.items.values()))["sku"]
-    fired = _fire(
-        server, event="item.inventory_changed", sku=sku, quantity=3, repeat=3, url=_hook_url(live_server, connection)
+    fired = server.fire(
+        event="item.inventory_changed", sku=sku, quantity=3, repeat=3, url=_hook_url(live_server, connection)
     )
     assert [d["status"] for d in fired["deliveries"]] == [200, 200, 200]
     row = InboundWebhook.objects.get(connection=connection)
@@ -103,8 +97,7 @@ def test_whiplash_order_shipped_carries_tracking(live_server, sandbox, org_a):
         ],
         context={"keys": ["netsuite:itemFulfillment:9"]},
     )[0]
-    fired = _fire(
-        server,
+    fired = server.fire(
         event="order.shipped",
         original_id="netsuite:itemFulfillment:9",
         tracking="1ZABC",
@@ -120,9 +113,9 @@ def test_whiplash_order_shipped_carries_tracking(live_server, sandbox, org_a):
 def test_whiplash_wrong_secret_is_refused(live_server, sandbox, org_a):
     server = sandbox(WhiplashConnector)
     connection = _connection(org_a, WhiplashConnector, server.url)
-    requests.post(f"{server.url}/_sandbox/knobs", json={"webhook_secret": "not-the-client-secret"}, timeout=5)
+    server.knobs(webhook_secret="not-the-client-secret")
     sku = next(iter(server.app.items.values()))["sku"]
-    fired = _fire(server, event="item.inventory_changed", sku=sku, quantity=1, url=_hook_url(live_server, connection))
+    fired = server.fire(event="item.inventory_changed", sku=sku, quantity=1, url=_hook_url(live_server, connection))
     assert fired["deliveries"][0]["status"] == 401
     assert not InboundWebhook.objects.exists() and not OutboxEvent.objects.exists()
 
@@ -157,8 +150,8 @@ def test_shopify_inventory_update_dedupes_on_event_id(live_server, sandbox, org_
     server = sandbox(ShopifyConnector)
     connection = _connection(org_a, ShopifyConnector, server.url)
     sku = next(iter(server.app.items.values()))["sku"]
-    fired = _fire(
-        server, topic="inventory_levels/update", sku=sku, available=12, repeat=2, url=_hook_url(live_server, connection)
+    fired = server.fire(
+        topic="inventory_levels/update", sku=sku, available=12, repeat=2, url=_hook_url(live_server, connection)
     )
     assert [d["status"] for d in fired["deliveries"]] == [200, 200]
     row = InboundWebhook.objects.get(connection=connection)
@@ -177,19 +170,16 @@ def test_shopify_accepts_the_previous_secret_during_rotation(live_server, sandbo
     rotating_done = Connection(organization=org_a, connector_type="shopify", name="after rotation")
     rotating_done.set_credentials({**ShopifyConnector.sandbox_credentials(server.url), "app_secret": "the-new-secret"})
     rotating_done.save()
-    fired = _fire(
-        server,
+    fired = server.fire(
         topic="products/update",
         sku=next(iter(server.app.items.values()))["sku"],
         url=_hook_url(live_server, rotating),
     )
     assert fired["deliveries"][0]["status"] == 200
     assert OutboxEvent.objects.get(type="product.updated").payload["topic"] == "products/update"
-    refused = _fire(server, topic="orders/create", url=_hook_url(live_server, rotating_done))
+    refused = server.fire(topic="orders/create", url=_hook_url(live_server, rotating_done))
     assert refused["deliveries"][0]["status"] == 401
-    new_secret = _fire(
-        server, topic="orders/create", secret="the-new-secret", url=_hook_url(live_server, rotating_done)
-    )
+    new_secret = server.fire(topic="orders/create", secret="the-new-secret", url=_hook_url(live_server, rotating_done))
     assert new_secret["deliveries"][0]["status"] == 200
     assert OutboxEvent.objects.get(type="order.updated").payload["record_ids"] == ["gid://shopify/Order/5001"]
 

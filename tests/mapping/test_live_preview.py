@@ -6,17 +6,11 @@ import requests
 
 from connectors.mapping.actions import ensure_default_mapping
 from connectors.models import Connection, ConnectionStatus
-from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.connector import NetSuiteConnector
 from connectors.sandbox import SandboxServer
+from tests.sandboxes import fast_backoff  # noqa: F401  (autouse here)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch):
-    monkeypatch.setattr(NetSuiteClient, "backoff_base", 0.01)
-    monkeypatch.setattr(NetSuiteClient, "backoff_max", 0.05)
 
 
 @pytest.fixture

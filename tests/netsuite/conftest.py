@@ -5,56 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import requests
 
-from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.connector import NetSuiteConnector
-from connectors.sandbox import SandboxServer
 from ekyam.http import HttpClient
+from tests.sandboxes import fast_backoff, sandbox_fixture  # noqa: F401  (fast_backoff: autouse here)
 
-
-class Sandbox:
-    def __init__(self, server: SandboxServer):
-        self.server = server
-        self.app = server.app
-        self.url = server.url
-
-    def knobs(self, **values):
-        requests.post(f"{self.url}/_sandbox/knobs", json=values, timeout=5).raise_for_status()
-
-    def state(self) -> dict:
-        return requests.get(f"{self.url}/_sandbox/state", timeout=5).json()
-
-    def change(self, record_type: str, record_id: str, **fields) -> dict:
-        response = requests.patch(f"{self.url}/_sandbox/records/{record_type}/{record_id}", json=fields, timeout=5)
-        response.raise_for_status()
-        return response.json()
-
-    def create(self, record_type: str, **fields) -> dict:
-        response = requests.post(f"{self.url}/_sandbox/records/{record_type}", json=fields, timeout=5)
-        response.raise_for_status()
-        return response.json()
-
-    def token(self, token_id: str, **fields):
-        requests.post(
-            f"{self.url}/_sandbox/tokens", json={"token_id": token_id, **fields}, timeout=5
-        ).raise_for_status()
-
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch):
-    """Real backoff starts at 1 s; tests keep the same shape at a hundredth of the scale."""
-    monkeypatch.setattr(NetSuiteClient, "backoff_base", 0.01)
-    monkeypatch.setattr(NetSuiteClient, "backoff_max", 0.05)
-
-
-@pytest.fixture
-def netsuite():
-    server = SandboxServer(NetSuiteConnector.sandbox_app(seed=42, records=60)).start()
-    try:
-        yield Sandbox(server)
-    finally:
-        server.stop()
+netsuite = sandbox_fixture(NetSuiteConnector, seed=42, records=60)
 
 
 @pytest.fixture

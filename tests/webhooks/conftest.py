@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from bench.common import database_url
 from ekyam import embedded
 from ekyam.celery import app as celery_app
 
@@ -63,19 +64,6 @@ def kafka_broker():
     yield server.url
     settings.KAFKA_BOOTSTRAP_SERVERS = previous
     server.stop()
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        name = s["NAME"]
-        if not name or "memory" in str(name):
-            pytest.fail("Consumer processes need a file or PostgreSQL test database: set EKYAM_TEST_DB_NAME.")
-        return f"sqlite:///{Path(name).resolve()}"
-    auth = s["USER"] or ""
-    if s.get("PASSWORD"):
-        auth += f":{s['PASSWORD']}"
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def child_env(broker: str, prefix: str, **extra) -> dict:
@@ -178,13 +166,3 @@ def producer(kafka_broker):
     p = make_producer()
     yield p
     p.flush(10)
-
-
-def wait_for(predicate, timeout: float = 60, interval: float = 0.1, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message}")

@@ -6,27 +6,16 @@ import pytest
 from django.utils import timezone
 
 from ekyam.models import Role
+from tests.webhooks.deliveries import delivery_for
 from webhooks import actions
-from webhooks.models import DeadLetter, Delivery, Endpoint, Message
+from webhooks.models import DeadLetter, Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db
 
 
 def _dead_letter(org, endpoint, event_type="shipment.synced"):
-    import uuid
-
-    now = timezone.now()
-    event_id = uuid.uuid4()
-    message = Message.objects.create(
-        organization=org,
-        event_id=event_id,
-        webhook_id=actions.webhook_id_for(event_id),
-        event_type=event_type,
-        occurred_at=now,
-        body=actions.message_body(event_type, now, {}),
-    )
-    delivery = Delivery.objects.create(
-        organization=org, message=message, endpoint=endpoint, attempt_count=4, status="dead"
+    message, delivery = delivery_for(
+        org, endpoint, event_type, data={}, attempt_count=4, status="dead", next_attempt_at=None
     )
     return DeadLetter.objects.create(
         organization=org,

@@ -8,10 +8,11 @@ import uuid
 import pytest
 from django.db import transaction
 
+from bench.common import wait_for
 from ekyam.events.outbox import emit
 from ekyam.events.relay import relay_once
 from tests.servers import ScriptedServer
-from tests.webhooks.conftest import ConsumerProcess, child_env, wait_for
+from tests.webhooks.conftest import ConsumerProcess, child_env
 from webhooks import actions
 from webhooks.models import Delivery, Message
 
@@ -33,7 +34,7 @@ def test_two_consumers_share_partitions_and_a_sigkilled_one_loses_nothing(org_a,
         wait_for(
             lambda: second.partitions and len(first.partitions) < settings.KAFKA_TOPIC_PARTITIONS,
             timeout=90,
-            message="a rebalance giving the second consumer partitions",
+            what="a rebalance giving the second consumer partitions",
         )
         shared = set(first.partitions) | set(second.partitions)
         assert not set(first.partitions) & set(second.partitions)
@@ -48,13 +49,13 @@ def test_two_consumers_share_partitions_and_a_sigkilled_one_loses_nothing(org_a,
                     emit(org_a, "shipment.synced", {"key": f"s:{i}", "record": {"i": i}}, key=f"shipment:{i}")
             while relay_once(producer):
                 pass
-            wait_for(lambda: len(receiver.requests) >= 10, message="the stream to start")
+            wait_for(lambda: len(receiver.requests) >= 10, what="the stream to start")
             first.kill()  # SIGKILL: no commit, no clean-up
             assert len(receiver.requests) < EVENTS
             wait_for(
                 lambda: Delivery.objects.filter(status="succeeded").count() == EVENTS,
                 timeout=120,
-                message="every event delivered after the kill",
+                what="every event delivered after the kill",
             )
 
             expected = set(Message.objects.values_list("webhook_id", flat=True))

@@ -8,11 +8,11 @@ import pytest
 from django.db import transaction
 from standardwebhooks import Webhook
 
+from bench.common import wait_for
 from ekyam.events.models import OutboxEvent
 from ekyam.events.outbox import emit
 from ekyam.events.relay import relay_once
 from tests.servers import ScriptedServer
-from tests.webhooks.conftest import wait_for
 from webhooks import actions
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Message
 
@@ -30,7 +30,7 @@ def test_event_is_delivered_signed_and_recorded(org_a, on_shared_topics, produce
         assert relay_once(producer) == 2
         assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
 
-        wait_for(lambda: Delivery.objects.filter(status="succeeded").exists(), message="delivery")
+        wait_for(lambda: Delivery.objects.filter(status="succeeded").exists(), what="delivery")
         assert len(receiver.requests) == 1
         request = receiver.requests[0]
         body = request["body"]
@@ -62,7 +62,7 @@ def test_failing_receiver_gets_the_message_on_the_schedule_then_dlq_and_replay(o
         with transaction.atomic():
             emit(org_a, "inventory.updated", {"connection_id": 1, "vendor": "whiplash"}, key="i:1")
         relay_once(producer)
-        wait_for(lambda: Delivery.objects.filter(status="succeeded").exists(), message="recovery")
+        wait_for(lambda: Delivery.objects.filter(status="succeeded").exists(), what="recovery")
         attempts = list(DeliveryAttempt.objects.order_by("number"))
         assert [(a.number, a.status, a.status_code) for a in attempts] == [
             (1, "failed", 500),
@@ -82,7 +82,7 @@ def test_failing_receiver_gets_the_message_on_the_schedule_then_dlq_and_replay(o
         with transaction.atomic():
             emit(org_a, "inventory.updated", {"connection_id": 1, "vendor": "whiplash"}, key="i:2")
         relay_once(producer)
-        dead = wait_for(lambda: DeadLetter.objects.first(), message="dead letter")
+        dead = wait_for(lambda: DeadLetter.objects.first(), what="dead letter")
         assert dead.status == "dead" and len(dead.attempts) == 4
         assert [a["status_code"] for a in dead.attempts] == [503] * 4
         assert "4 attempts failed" in dead.reason
@@ -90,7 +90,7 @@ def test_failing_receiver_gets_the_message_on_the_schedule_then_dlq_and_replay(o
 
         # Replay: the receiver is healthy again, the message is delivered.
         assert actions.replay_dead_letter(dead)
-        wait_for(lambda: DeadLetter.objects.get(pk=dead.pk).status == "replayed", message="replay")
+        wait_for(lambda: DeadLetter.objects.get(pk=dead.pk).status == "replayed", what="replay")
         delivery = Delivery.objects.get(pk=dead.delivery_id)
         assert delivery.status == "succeeded"
         assert delivery.attempts.order_by("-number").first().trigger == "replay"

@@ -3,41 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
-from connectors.sandbox import SandboxServer
 from connectors.whiplash.connector import WhiplashConnector
 from ekyam.http import HttpClient
+from tests.sandboxes import sandbox_fixture
 
-
-class Sandbox:
-    def __init__(self, server: SandboxServer):
-        self.server = server
-        self.app = server.app
-        self.url = server.url
-
-    def knobs(self, **values):
-        requests.post(f"{self.url}/_sandbox/knobs", json=values, timeout=5).raise_for_status()
-
-    def state(self) -> dict:
-        return requests.get(f"{self.url}/_sandbox/state", timeout=5).json()
-
-    def orders(self) -> list[dict]:
-        return requests.get(f"{self.url}/_sandbox/orders", timeout=5).json()
-
-    def fire(self, **event) -> dict:
-        response = requests.post(f"{self.url}/_sandbox/fire", json=event, timeout=15)
-        response.raise_for_status()
-        return response.json()
-
-
-@pytest.fixture
-def whiplash():
-    server = SandboxServer(WhiplashConnector.sandbox_app(seed=42, records=12, rate_limit=0)).start()
-    try:
-        yield Sandbox(server)
-    finally:
-        server.stop()
+whiplash = sandbox_fixture(WhiplashConnector, seed=42, records=12, rate_limit=0)
 
 
 def fast_http(**overrides) -> HttpClient:

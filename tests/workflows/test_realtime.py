@@ -9,10 +9,9 @@ seconds on the embedded broker); the processes work on the test database, so the
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
+from bench.common import wait_for
 from bench.realtime import RealtimeRig, WebReceiver
 from connectors.models import InboundWebhook
 from connectors.registry import get_connector
@@ -24,16 +23,6 @@ from workflows.models import Lineage, Run, RunStatus, Trigger
 from .test_seed_flows import connect
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka]
-
-
-def wait_for(predicate, timeout=90.0, interval=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

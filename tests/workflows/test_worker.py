@@ -7,17 +7,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
+from bench.common import database_url, wait_for
 from ekyam.celery import app
 from workflows import actions, conf
 from workflows.models import Lineage, Run, RunStatus
@@ -31,16 +30,6 @@ WORKER_BOOT = (
     "app.worker_main(['worker', '--pool', 'solo', '--concurrency', '1', '--without-gossip', '--without-mingle',"
     " '--without-heartbeat', '--loglevel', 'WARNING'])"
 )
-
-
-def wait_for(predicate, timeout=60.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def finished(run_id):
@@ -78,8 +67,7 @@ def test_beat_schedule_fires_and_the_worker_runs_the_workflow(worker, workflow, 
 def _subprocess_worker():
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
-        f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}",
+        "DATABASE_URL": database_url(),
         "EKYAM_WORKFLOW_RETRY_BACKOFF": "0.01",
     }
     return subprocess.Popen(
@@ -88,9 +76,7 @@ def _subprocess_worker():
     )  # fmt: skip
 
 
-def test_a_worker_killed_mid_run_resumes_without_loss_or_duplicates(
-    transactional_db, workflow, destination_sandbox, monkeypatch
-):
+def test_a_worker_killed_mid_run_resumes_without_loss_or_duplicates(transactional_db, workflow, destination_sandbox):
     app.control.purge()
     destination_sandbox.app.knobs.latency_ms = 400  # slow writes, so the kill lands mid-run
     victim = _subprocess_worker()
@@ -107,8 +93,8 @@ def test_a_worker_killed_mid_run_resumes_without_loss_or_duplicates(
     assert run.status == RunStatus.RUNNING and run.batches < 3
     destination_sandbox.app.knobs.latency_ms = 0
 
-    monkeypatch.setattr(conf, "STALE_AFTER_SECONDS", 1)
-    time.sleep(1.1)
+    # The worker is gone: its last heartbeat is older than the stale limit (backdated, not waited for).
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=conf.STALE_AFTER_SECONDS + 1))
     assert actions.requeue_stale_runs() == [run.pk]
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         run = wait_for(lambda: finished(run.pk), timeout=90)
