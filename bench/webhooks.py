@@ -221,7 +221,7 @@ def _report(args, rounds: list[dict], latencies: list[float]) -> None:
     ratios = [p / b for p, b in zip(pipeline_rates, bare_rates, strict=True)]
     print(
         f"webhooks benchmark: {n} events x {len(rounds)} round(s), {args.consumers} consumer(s) x {args.threads} "
-        f"delivery threads, {args.partitions} partitions, database {connection.vendor}, {os.cpu_count()} CPUs"
+        f"concurrent attempts, {args.partitions} partitions, database {connection.vendor}, {os.cpu_count()} CPUs"
     )
     print(
         f"  outbox insert of {n} events (one transaction, before the clock starts): "
