@@ -278,7 +278,7 @@ def test_accuracy_command_prints_figures_and_targets():
     assert "NOT met" not in text
     # The held-out section (systems the vocabulary was not tuned on) is reported apart, with no target.
     held_out = text.split("== Held-out set", 1)[1]
-    assert "bigcommerce_product" in held_out and "shipstation_shipment" in held_out
+    assert "ebay_order" in held_out and "easypost_shipment" in held_out and "bigcommerce" not in held_out
     for standard in ("product", "shipment", "inventory_level", "order"):
         line = next(line for line in held_out.splitlines() if line.startswith(f"held-out {standard}"))
         assert "top-1" in line and "top-3" in line and "%" in line and "target" not in line
