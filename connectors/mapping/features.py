@@ -22,6 +22,7 @@ _ARRAY = re.compile(r"\[(\*|\d*)\]")
 _GRAPHQL = re.compile(r"\.edges\[\*\]\.node(?=\.|$)")
 # Words of path segments that only wrap: GraphQL connections, envelopes.
 _WRAPPERS = {"edge", "node", "data", "attribute", "extension"}
+_MONEY_WRAPPERS = {"shop", "presentment", "money", "set"}
 ADDRESS_WORDS = {"city", "street", "postal", "zip", "postcode", "country", "state", "province", "region", "line"}
 LINE_WORDS = {"quantity", "sku", "price", "qty"}
 ROLE_WORDS = {
@@ -85,6 +86,9 @@ def _segments(path: str) -> list[tuple[str, ...]]:
     out = []
     for segment in _ARRAY.sub("", _GRAPHQL.sub("[*]", path)).split("."):
         words = tuple(w for w in tokens(segment) if w not in _WRAPPERS)
+        if set(words) <= _MONEY_WRAPPERS:
+            continue  # `shopMoney`, `presentmentMoney`: which copy of an amount, not what it is
+        words = tuple(w for w in words if w != "money") or words
         if words:
             out.append(words)
     return out
@@ -92,7 +96,7 @@ def _segments(path: str) -> list[tuple[str, ...]]:
 
 # A record's own `number`, `status`, `date` or `type` is read as `<noun> number`... (see make_source).
 _RECORD_NOUNS = {"order": "order", "shipment": "shipment", "product": "product"}
-_RECORD_LEAVES = {("number",), ("status",), ("date",), ("type",)}
+_RECORD_LEAVES = {("number",), ("status",), ("date",), ("type",), ("id",)}
 
 
 def make_source(spec: dict) -> Source:
@@ -187,7 +191,7 @@ class Target:
 
 
 # Parents whose name belongs to the field's own name (`weight.unit` is the weight unit, not any unit).
-_QUALIFIED = {"weight", "dimensions", "location"}
+_QUALIFIED = {"weight", "dimensions", "location", "customer"}
 # Address roles whose parts share their words (a bill-to region is named like a ship-to region).
 _ADDRESS_ROLES = ("ship_to", "bill_to", "address")
 
@@ -229,7 +233,8 @@ def targets_of(standard: str) -> tuple[Target, ...]:
         noun = _RECORD_NOUNS.get(standard)
         for phrase in phrases:
             words = tokens(phrase)
-            for candidate in (words, ("record", *words[1:]) if len(words) == 2 and words[0] == noun else ()):
+            recorded = len(words) == 2 and words[0] == noun and (standard != "product" or words[1] != "id")
+            for candidate in (words, ("record", *words[1:]) if recorded else ()):
                 if candidate and candidate not in synonyms:
                     synonyms.append(candidate)
         if own not in synonyms:
@@ -254,6 +259,7 @@ _SHAPE_FOR_LEAF = {
 }
 _EXCLUSIVE = {"email": "email", "url": "image_url", "gtin": "barcode", "tracking": "tracking_numbers"}
 _WEAK_ROLE_WORDS = {"to"}
+_TEXT_LEAVES = {"name", "email", "phone", "description", "company"}
 _TIME_WORDS = {"date", "time", "timestamp", "at", "created", "updated", "modified", "on", "when"}
 SHAPE_NAMES = {
     "gtin": "UPC/EAN codes with valid check digits",
@@ -402,6 +408,10 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
         confidence += 0.05
     elif not target.in_list and target.parent == "" and source.context & {"bill", "billing"}:
         confidence -= 0.1
+    if target.leaf in _TEXT_LEAVES and source.leaf_words[-1:] == ("id",) and not exact:
+        confidence -= 0.25  # a technical id is no name, e-mail or phone
+    if not (target.address_part or target.parent == "customer") and source.address_block and source.roles:
+        confidence -= 0.2  # a field of a shipping/billing address is no order-level field
     adjust, notes = shape_adjustment(target, source)
     confidence += adjust
     reasons.extend(notes)
