@@ -38,7 +38,8 @@ def tuning_sets() -> list[dict]:
 
 def evaluate(sets: list[dict] | None = None, *, rerank: bool = False) -> dict:
     """{"per_set": [...], "per_standard": {standard: {"fields", "top1", "top3"}}, "misses": [...],
-    "picks": [(confidence of the first candidate or None, right)]}."""
+    "picks": [(confidence of the first candidate or None, right)]}: one pick per labelled field, and one
+    (always wrong) per other field that was given a candidate although the schema has no right answer."""
     per_set, misses, picks = [], [], []
     totals: dict[str, dict[str, int]] = {}
     for labelled in sets if sets is not None else labelled_sets():
@@ -58,6 +59,9 @@ def evaluate(sets: list[dict] | None = None, *, rerank: bool = False) -> dict:
                 misses.append({"set": labelled["name"], "target": target, "expected": acceptable, "got": ranked})
             if any(source in acceptable for source in ranked[:3]):
                 top3 += 1
+        for entry in result["fields"]:
+            if entry["target"] not in labelled["expected"] and entry["candidates"]:
+                picks.append((entry["candidates"][0]["confidence"], False))  # no right answer exists
         count = len(labelled["expected"])
         per_set.append(
             {

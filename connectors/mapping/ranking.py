@@ -93,9 +93,10 @@ def scored_pairs(standard: str, sources: list[Source], learned: dict) -> dict[st
     return out
 
 
-def rank(standard: str, sources: list[Source], learned: dict) -> dict[str, list[Candidate]]:
+def rank(standard: str, sources: list[Source], learned: dict, fitted: dict | None = None) -> dict[str, list[Candidate]]:
+    """Up to SHOWN candidates per field, best first. `fitted`: a re-ranker other than the shipped one."""
     scored = scored_pairs(standard, sources, learned)
-    fitted = reranker.model()
+    fitted = fitted if fitted is not None else reranker.model()
     ranked: dict[str, list[Candidate]] = {}
     for path, rows in scored.items():
         candidates = []
@@ -111,6 +112,9 @@ def rank(standard: str, sources: list[Source], learned: dict) -> dict[str, list[
         candidates.sort(key=lambda c: (-c.confidence, c.source.path))
         ranked[path] = candidates
     _assign(ranked)
+    if fitted is not None and fitted.get("top1"):
+        for candidates in ranked.values():
+            _calibrate(candidates, fitted["top1"])
     targets = {t.path: t for t in targets_of(standard)}
     for path, candidates in ranked.items():
         del candidates[SHOWN:]
@@ -122,6 +126,18 @@ def rank(standard: str, sources: list[Source], learned: dict) -> dict[str, list[
                 candidate.needs_review = True
                 candidate.reason = "; ".join(filter(None, [candidate.reason, "inside a list: pick the element"]))
     return ranked
+
+
+def _calibrate(candidates: list[Candidate], top1: dict) -> None:
+    """The first pick's confidence: how often a first pick with this score and this lead over the second
+    was right on tuning schemas of systems the model was not fitted on (see reranker.fit_top1)."""
+    if not candidates:
+        return
+    second = candidates[1].confidence if len(candidates) > 1 else 0.0
+    first = candidates[0]
+    first.confidence = reranker.top1_probability(first.confidence, second, top1)
+    for other in candidates[1:]:
+        other.confidence = min(other.confidence, first.confidence)
 
 
 def _assign(ranked: dict[str, list[Candidate]]) -> None:

@@ -66,6 +66,27 @@ def probability(values: list[float], fitted: dict | None = None) -> float | None
     return _sigmoid(fitted["bias"] + sum(w * x for w, x in zip(fitted["weights"], values, strict=True)))
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def top1_inputs(first: float, second: float) -> list[float]:
+    return [_logit(first), first - second]
+
+
+def top1_probability(first: float, second: float, top1: dict) -> float:
+    values = top1_inputs(first, second)
+    return _sigmoid(top1["bias"] + sum(w * x for w, x in zip(top1["weights"], values, strict=True)))
+
+
+def fit_top1(picks: list[tuple[float, float, bool]]) -> dict:
+    """Platt scaling of first picks: (first confidence, second confidence, right) -> P(first is right)."""
+    rows = [(top1_inputs(first, second), right) for first, second, right in picks]
+    fitted = _fit(rows, l2=0.1)
+    return {"inputs": ["logit(first)", "first - second"], "weights": fitted[1:], "bias": fitted[0]}
+
+
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
     """Gaussian elimination with partial pivoting (the matrix is symmetric positive definite here)."""
     size = len(vector)
@@ -84,9 +105,10 @@ def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
     return out
 
 
-def fit(examples: list[tuple[list[float], bool]], *, l2: float = 1.0, steps: int = 30) -> dict:
-    """Ridge-regularised logistic regression by Newton's method (the bias is not regularised)."""
-    size = len(FEATURES) + 1
+def _fit(examples: list[tuple[list[float], bool]], *, l2: float, steps: int = 30) -> list[float]:
+    """Ridge-regularised logistic regression by Newton's method: [bias, *weights] (the bias is not
+    regularised)."""
+    size = len(examples[0][0]) + 1
     rows = [([1.0, *values], 1.0 if right else 0.0) for values, right in examples]
     weights = [0.0] * size
     for _ in range(steps):
@@ -112,11 +134,13 @@ def fit(examples: list[tuple[list[float], bool]], *, l2: float = 1.0, steps: int
         weights = [w + s for w, s in zip(weights, step, strict=True)]
         if max(abs(s) for s in step) < 1e-7:
             break
-    return {
-        "features": list(FEATURES),
-        "weights": [round(w, 4) for w in weights[1:]],
-        "bias": round(weights[0], 4),
-    }
+    return [round(w, 4) for w in weights]
+
+
+def fit(examples: list[tuple[list[float], bool]], *, l2: float = 1.0) -> dict:
+    """The pair model: a logistic regression over FEATURES."""
+    weights = _fit(examples, l2=l2)
+    return {"features": list(FEATURES), "weights": weights[1:], "bias": weights[0]}
 
 
 def save(fitted: dict, path: Path = MODEL_PATH, **about) -> None:
