@@ -153,6 +153,10 @@ def suggest_mappings(
         "ranker": ranker,
         "fields": fields,
         "unmatched_fields": [entry["target"] for entry in fields if not entry["candidates"]],
+        # First picks shown for review, not applied: low confidence, or one value read from inside a list.
+        "review_fields": [
+            entry["target"] for entry in fields if entry["candidates"] and entry["candidates"][0]["review"]
+        ],
         "unmatched_sources": [s.path for s in sources if s.path not in used],
         "rules": _merged_rules(standard, direction, fields, by_path, rules),
     }
