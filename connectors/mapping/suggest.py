@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from connectors.mapping import llm
 from connectors.mapping.features import Source, make_source, normalized_path, targets_of
+from connectors.mapping.models import SuggestionFeedback
 from connectors.mapping.ranking import MIN_CONFIDENCE, REVIEW_CONFIDENCE, rank
 from connectors.mapping.words import tokens
+from ekyam.tenancy import scoped
 
 __all__ = ["MIN_CONFIDENCE", "REVIEW_CONFIDENCE", "suggest_mappings", "learned_pairs", "manual_targets"]
 
@@ -24,9 +26,6 @@ def learned_pairs(organization, standard: str, direction: str) -> dict:
     """(target, source key) -> True (accepted) / False (rejected); the latest verdict wins."""
     if organization is None:
         return {}
-    from connectors.mapping.models import SuggestionFeedback
-    from ekyam.tenancy import scoped
-
     verdicts: dict = {}
     rows = (
         scoped(SuggestionFeedback, organization)
