@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 # In dependency order: seeding connections must come before the workflows that use them.
-APP_MODULES = ["connectors", "connectors.mapping", "workflows", "webhooks"]
+APP_MODULES = ["connectors", "connectors.mapping", "workflows", "workflows.reconcile", "webhooks"]
 
 
 def hook_modules(name: str) -> Iterator[ModuleType]:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "connectors",
     "connectors.mapping",
     "workflows",
+    "workflows.reconcile",
     "webhooks",
 ]
 
