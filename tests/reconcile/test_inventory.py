@@ -122,3 +122,28 @@ def test_a_source_record_missing_in_shopify_is_reported(inventory_flow):
     missing = report.items.get(status=ItemStatus.MISSING_IN_DESTINATION)
     assert missing.label.startswith(gone) and "no inventory item" in missing.message
     assert Run.objects.filter(workflow=workflow).count() == 1  # reading wrote nothing
+
+
+def test_a_dry_run_of_the_inventory_sync_plans_quantity_updates_through_the_compare_and_set_reads(inventory_flow):
+    from workflows.models import StreamCursor
+    from workflows.reconcile.dryrun import do_dry_run
+    from workflows.reconcile.models import PlanAction
+
+    workflow, wl, sh = inventory_flow
+    cursor = StreamCursor.objects.get(workflow=workflow).cursor
+    item = list(wl.app.items.values())[2]
+    shopify_before = sh.app.item_by_sku(item["sku"])["levels"][MAIN]["available"]
+    item["quantity"] += 9
+    if "sellable_quantity" in item:
+        item["sellable_quantity"] += 9
+    item["updated_at"] = "2030-01-01T00:00:00Z"
+
+    plan = reconcile.request_dry_run(workflow)
+    do_dry_run(plan.pk)
+    plan.refresh_from_db()
+
+    assert plan.status == JobStatus.SUCCEEDED, plan.error
+    update = plan.items.get(action=PlanAction.UPDATE)
+    assert update.diff == {"quantity": [shopify_before, shopify_before + 9]} and update.state == shopify_before
+    assert sh.app.item_by_sku(item["sku"])["levels"][MAIN]["available"] == shopify_before  # nothing written
+    assert StreamCursor.objects.get(workflow=workflow).cursor == cursor
