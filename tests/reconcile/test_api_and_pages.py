@@ -131,3 +131,22 @@ def test_report_pages_show_progress_while_running_and_totals_after(inventory_flo
     done = api.get(started["Location"])
     assert b"1 drifted" in done.content and b"Apply corrections (1)" in done.content
     assert b"Reconcile now" in api.get(f"/workflows/{workflow.pk}/reconciliations/").content
+
+
+def test_a_report_or_plan_whose_worker_stopped_is_failed_not_left_running(inventory_flow):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workflows.reconcile.reconciliation import claim
+
+    workflow, _wl, _sh = inventory_flow
+    report = reconcile.request_reconciliation(workflow)
+    claim(report.pk)
+    assert reconcile.fail_stale_jobs() == 0
+    assert reconcile.fail_stale_jobs(now=timezone.now() + timedelta(hours=1)) == 1
+    report.refresh_from_db()
+    assert report.status == JobStatus.FAILED and "stopped making progress" in report.error
+    do_reconcile(report.pk)  # a late duplicate delivery of the task does nothing
+    report.refresh_from_db()
+    assert report.status == JobStatus.FAILED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -255,3 +256,19 @@ def apply_plan(plan: Plan):
     plan.apply_run = run
     plan.save(update_fields=["apply_run"])
     return run
+
+
+# --- stale jobs ------------------------------------------------------------------------------------------
+STALE_AFTER_SECONDS = 900
+
+
+def fail_stale_jobs(now=None) -> int:
+    """Reports and plans whose worker stopped (no progress for 15 minutes) say so instead of "running"."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=STALE_AFTER_SECONDS)
+    message = "The worker stopped making progress (it was restarted or crashed); start it again."
+    failed = 0
+    for model in (Reconciliation, Plan):
+        failed += model.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+            status=JobStatus.FAILED, error=message, finished_at=now or timezone.now()
+        )
+    return failed

@@ -30,7 +30,8 @@ def claim(plan_id: int) -> Plan | None:
         if plan is None:
             return None
         plan.status, plan.started_at = JobStatus.RUNNING, timezone.now()
-        plan.save(update_fields=["status", "started_at"])
+        plan.heartbeat_at = plan.started_at
+        plan.save(update_fields=["status", "started_at", "heartbeat_at"])
         return plan
 
 
@@ -82,6 +83,7 @@ class Planner:
                     read_count=F("read_count") + len(page.records),
                     requests_count=F("requests_count") + self._spent(),
                     end_cursor=page.cursor,
+                    heartbeat_at=timezone.now(),
                 )
             if page.done:
                 break

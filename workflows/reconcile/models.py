@@ -72,6 +72,7 @@ class Reconciliation(OrgOwned):
     apply_run = models.ForeignKey("workflows.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Renewed with every page of progress.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -139,6 +140,7 @@ class Plan(OrgOwned):
     apply_run = models.ForeignKey("workflows.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Renewed with every page of progress.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -44,12 +44,14 @@ def claim(report_id: int) -> Reconciliation | None:
         if report is None:
             return None  # running elsewhere, finished, or a duplicate delivery
         report.status, report.started_at, report.phase = JobStatus.RUNNING, timezone.now(), "starting"
-        report.save(update_fields=["status", "started_at", "phase"])
+        report.heartbeat_at = report.started_at
+        report.save(update_fields=["status", "started_at", "heartbeat_at", "phase"])
         return report
 
 
 def _progress(report: Reconciliation, **changes) -> None:
     updates = {k: F(k) + v for k, v in changes.items() if k != "phase"}
+    updates["heartbeat_at"] = timezone.now()
     if "phase" in changes:
         updates["phase"] = changes["phase"]
     Reconciliation.objects.filter(pk=report.pk).update(**updates)

@@ -22,3 +22,10 @@ def scheduled_reconciliation(workflow_id: int) -> None:
     from workflows.reconcile.actions import scheduled_reconciliation as queue
 
     queue(workflow_id)
+
+
+@shared_task(name="reconcile.fail_stale_jobs")
+def fail_stale_jobs() -> None:
+    from workflows.reconcile.actions import fail_stale_jobs as fail
+
+    fail()
