@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from webhooks.models import Alert, OutboxEvent
+from ekyam.alerts.models import Alert
+from ekyam.events.models import OutboxEvent
 from workflows.models import Lineage, Run, RunStatus
 from workflows.reconcile import actions as reconcile
 from workflows.reconcile.models import ApplyStatus, ItemStatus, JobStatus, Reconciliation

@@ -13,7 +13,11 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from connectors.base import ConnectorError, parse_since
+from ekyam.alerts import actions as alerts
+from ekyam.celery import app as celery_app
+from workflows.actions import request_run
 from workflows.models import Trigger, Workflow
+from workflows.reconcile.flow import Flow, FlowError
 from workflows.reconcile.models import (
     ItemStatus,
     JobStatus,
@@ -23,7 +27,11 @@ from workflows.reconcile.models import (
     Reconciliation,
 )
 
+# Tasks are queued by name (defined in `workflows.reconcile.tasks`, which calls these actions): tasks →
+# actions stays a straight line. `ReconcileConfig.ready` imports the tasks, so the names are registered.
 SCHEDULED_TASK = "reconcile.scheduled_reconciliation"
+RUN_RECONCILIATION = "reconcile.run_reconciliation"
+RUN_DRY_RUN = "reconcile.run_dry_run"
 
 
 def _clean_since(since) -> str:
@@ -36,8 +44,6 @@ def _clean_since(since) -> str:
 
 
 def _check_flow(workflow: Workflow) -> None:
-    from workflows.reconcile.flow import Flow, FlowError
-
     try:
         Flow(workflow)
     except FlowError as exc:
@@ -58,12 +64,7 @@ def request_reconciliation(workflow: Workflow, *, apply: bool = False, since=Non
     )
     report_id = report.pk
 
-    def queue():
-        from workflows.reconcile.tasks import run_reconciliation
-
-        run_reconciliation.delay(report_id)
-
-    transaction.on_commit(queue)
+    transaction.on_commit(lambda: celery_app.tasks[RUN_RECONCILIATION].delay(report_id))
     return report
 
 
@@ -121,10 +122,8 @@ def _alert_on_drift(report: Reconciliation) -> None:
         reasons.append(f"{report.absolute_units} units of drift (threshold {settings.drift_units_threshold})")
     if not reasons:
         return
-    from webhooks.alerts import raise_alert
-
     workflow = report.workflow
-    raise_alert(
+    alerts.raise_alert(
         workflow.organization,
         "reconciliation_drift",
         f"Drift in {workflow.name!r}: {report.drifted_count} records, net {report.net_units:+d} units",
@@ -138,8 +137,6 @@ def _alert_on_drift(report: Reconciliation) -> None:
 @transaction.atomic
 def apply_report(report: Reconciliation):
     """Queue a run that corrects the drifted records with compare-and-set against the values read."""
-    from workflows.actions import request_run
-
     report = Reconciliation.objects.select_for_update().get(pk=report.pk)
     if report.status != JobStatus.SUCCEEDED:
         raise ValidationError("Only a finished report can be applied.")
@@ -215,12 +212,7 @@ def request_dry_run(workflow: Workflow, *, since=None) -> Plan:
     plan = Plan.objects.create(organization_id=workflow.organization_id, workflow=workflow, since=_clean_since(since))
     plan_id = plan.pk
 
-    def queue():
-        from workflows.reconcile.tasks import run_dry_run
-
-        run_dry_run.delay(plan_id)
-
-    transaction.on_commit(queue)
+    transaction.on_commit(lambda: celery_app.tasks[RUN_DRY_RUN].delay(plan_id))
     return plan
 
 
@@ -243,8 +235,6 @@ def finish_plan(plan_id: int, status: str, error: str = "") -> Plan:
 def apply_plan(plan: Plan):
     """Queue a run that writes exactly the planned creates and updates, refusing any whose destination
     changed since the plan."""
-    from workflows.actions import request_run
-
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != JobStatus.SUCCEEDED:
         raise ValidationError("Only a finished plan can be applied.")

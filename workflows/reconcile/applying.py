@@ -19,7 +19,7 @@ from workflows import conf, engine, sinks
 from workflows.engine import Outcome, RunExecutor, RunFailed
 from workflows.models import ErrorClass, Trigger
 from workflows.reconcile import events
-from workflows.reconcile.models import ApplyStatus, ItemStatus, PlanAction, PlanItem, ReconciliationItem
+from workflows.reconcile.models import ApplyStatus, ItemStatus, Plan, PlanAction, PlanItem, ReconciliationItem
 
 
 class PreparedWriteExecutor(RunExecutor):
@@ -113,7 +113,6 @@ class PlanExecutor(PreparedWriteExecutor):
 
     def __init__(self, run, lease):
         super().__init__(run, lease)
-        from workflows.reconcile.models import Plan
 
         plan = Plan.objects.get(pk=self.parent_id, workflow=self.workflow)
         # The lineage names the mapping versions the reviewed payloads were made with.

@@ -9,6 +9,6 @@ class ReconcileConfig(AppConfig):
     def ready(self):
         # Runs that write prepared payloads (a reviewed plan, a reconciliation's corrections) use their own
         # executor; the engine looks executors up by trigger.
-        from workflows.reconcile import applying
+        from workflows.reconcile import applying, tasks  # noqa: F401  (registers the tasks queued by name)
 
         applying.register()

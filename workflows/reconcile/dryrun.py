@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from connectors.base import ConnectorError
 from workflows.models import Lineage, StreamCursor
+from workflows.reconcile.actions import finish_plan
 from workflows.reconcile.flow import Flow, FlowError
 from workflows.reconcile.models import JobStatus, Plan, PlanAction, PlanItem
 
@@ -36,8 +37,6 @@ def claim(plan_id: int) -> Plan | None:
 
 
 def do_dry_run(plan_id: int) -> Plan | None:
-    from workflows.reconcile.actions import finish_plan
-
     plan = claim(plan_id)
     if plan is None:
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webhooks.events import emit
+from ekyam.events.outbox import emit
 
 # A correction of a record of this standard emits this event type.
 RECONCILED_EVENTS = {"inventory_level": "inventory.reconciled", "shipment": "shipment.reconciled"}

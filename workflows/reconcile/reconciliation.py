@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from connectors.base import ConnectorError
 from workflows.models import Lineage
+from workflows.reconcile import actions
 from workflows.reconcile.flow import Flow, FlowError
 from workflows.reconcile.models import ItemStatus, JobStatus, Reconciliation, ReconciliationItem
 
@@ -64,8 +65,6 @@ def _requests(connector) -> int:
 
 def do_reconcile(report_id: int) -> Reconciliation | None:
     """The whole of the Celery task: claim the queued report, compare, total, alert, apply if asked."""
-    from workflows.reconcile import actions
-
     report = claim(report_id)
     if report is None:
         return None

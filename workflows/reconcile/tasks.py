@@ -2,30 +2,24 @@
 
 from celery import shared_task
 
+from workflows.reconcile import actions, dryrun, reconciliation
 
-@shared_task(name="reconcile.run_reconciliation", acks_late=True)
+
+@shared_task(name=actions.RUN_RECONCILIATION, acks_late=True)
 def run_reconciliation(report_id: int) -> None:
-    from workflows.reconcile.reconciliation import do_reconcile
-
-    do_reconcile(report_id)
+    reconciliation.do_reconcile(report_id)
 
 
-@shared_task(name="reconcile.run_dry_run", acks_late=True)
+@shared_task(name=actions.RUN_DRY_RUN, acks_late=True)
 def run_dry_run(plan_id: int) -> None:
-    from workflows.reconcile.dryrun import do_dry_run
-
-    do_dry_run(plan_id)
+    dryrun.do_dry_run(plan_id)
 
 
-@shared_task(name="reconcile.scheduled_reconciliation")
+@shared_task(name=actions.SCHEDULED_TASK)
 def scheduled_reconciliation(workflow_id: int) -> None:
-    from workflows.reconcile.actions import scheduled_reconciliation as queue
-
-    queue(workflow_id)
+    actions.scheduled_reconciliation(workflow_id)
 
 
 @shared_task(name="reconcile.fail_stale_jobs")
 def fail_stale_jobs() -> None:
-    from workflows.reconcile.actions import fail_stale_jobs as fail
-
-    fail()
+    actions.fail_stale_jobs()
