@@ -41,6 +41,8 @@ def test_reconcile_over_the_api_report_items_and_apply(inventory_flow, developer
     assert body["destination_read"] > 0 and body["source_read"] > 0 and body["requests_count"] > 0
     items = api.get(f"/api/v1/reconciliations/{report_id}/items/?status=drifted").json()["results"]
     assert [i["label"] for i in items] == [f"{sku} @ Main Warehouse"] and items[0]["destination_value"] == 0
+    types = {t["type"] for t in api.get("/api/v1/event-types/").json()}
+    assert {"inventory.reconciled", "shipment.reconciled"} <= types
     listed = api.get(f"/api/v1/reconciliations/?workflow={workflow.pk}").json()["results"]
     assert [r["id"] for r in listed] == [report_id]
 

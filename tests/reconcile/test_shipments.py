@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from ekyam.events.models import OutboxEvent
 from workflows import engine
 from workflows.models import Lineage, StreamCursor
 from workflows.reconcile import actions as reconcile
@@ -113,3 +114,12 @@ def test_orders_reconciliation_finds_shipments_missing_on_either_side(shipment_f
     missing = report.items.get(status=ItemStatus.MISSING_IN_SOURCE)
     assert (missing.key, missing.destination_id) == ("netsuite:shipments:424242", "999999")
     assert report.totals["by_status"][ItemStatus.IN_SYNC] == len(rows) - 2
+
+    run = reconcile.apply_report(report)
+    engine.execute_run(run.pk)
+    run.refresh_from_db()
+    assert (run.written_count, run.failed_count) == (1, 0), run.error_summary
+    fixed = next(o for o in wl.app.orders.values() if o["originator"]["original_id"] == rows[1].source_key)
+    assert fixed["shipping_zip"] == drifted.diff["shipping_zip"][1]
+    event = OutboxEvent.objects.get(type="shipment.reconciled")
+    assert (event.payload["source_key"], event.payload["reconciliation_id"]) == (rows[1].source_key, report.pk)
