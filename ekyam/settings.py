@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "connectors",
     "connectors.mapping",
     "workflows",
+    "workflows.reconcile",
     "webhooks",
 ]
 
@@ -229,6 +230,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReconcileJobStatusEnum": "workflows.reconcile.models.JobStatus",
+        "ReconciliationItemStatusEnum": "workflows.reconcile.models.ItemStatus",
+    },
 }
 
 # --- Security (the production profile passes `manage.py check --deploy`) --------------------
