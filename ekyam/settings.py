@@ -210,7 +210,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["ekyam.api.permissions.IsOrganizationMember"],
     "DEFAULT_PAGINATION_CLASS": "ekyam.api.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["ekyam.api.fields.ScopedFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["ekyam.api.throttling.PerKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": API_RATE_PER_KEY, "user": API_RATE_PER_USER},
     "EXCEPTION_HANDLER": "ekyam.api.errors.api_exception_handler",

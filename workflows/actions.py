@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from workflows import conf, live, scheduling
+from workflows import conf, live, mappings, scheduling
 from workflows import events as wf_events
 from workflows.blueprints import get_blueprint
 from workflows.models import (
@@ -91,6 +91,13 @@ def _ensure_mapping(connection, stream: str, direction: str):
     return mapping.pk if mapping else None
 
 
+def _check_mapping(organization, mapping_id: int | None) -> None:
+    """A workflow pins only its own organization's mappings (the API checks it first; this holds for
+    every other caller too)."""
+    if mapping_id is not None and not mappings.belongs_to(mapping_id, organization):
+        raise ValueError(f"Mapping {mapping_id} not found.")
+
+
 @transaction.atomic
 def create_workflow(
     organization,
@@ -120,6 +127,8 @@ def create_workflow(
     for connection in (source_connection, destination_connection):
         if connection is not None and connection.organization_id != organization.pk:
             raise ValueError("Connections must belong to the workflow's organization.")
+    for mapping_id in (read_mapping_id, write_mapping_id):
+        _check_mapping(organization, mapping_id)
     scheduling.validate_schedule(schedule_kind, interval_seconds, cron, timezone_name)
     workflow = Workflow.objects.create(
         organization=organization,
@@ -236,6 +245,8 @@ def update_node(node: WorkflowNode, **changes) -> WorkflowNode:
             raise ValueError(f"{field} cannot be changed on a node.")
         if field == "connection" and value is not None and value.organization_id != node.workflow.organization_id:
             raise ValueError("Connections must belong to the workflow's organization.")
+        if field in ("read_mapping_id", "write_mapping_id"):
+            _check_mapping(node.workflow.organization, value)
         setattr(node, field, value)
     node.save()
     refresh_status(node.workflow)
