@@ -97,6 +97,7 @@ class NetSuiteConnector(Connector):
             "NetSuite shows a different one.",
             required=False,
             placeholder="https://1234567-sb1.suitetalk.api.netsuite.com",
+            address=True,
         ),
         CredentialField(
             "timezone",
