@@ -12,20 +12,11 @@ from django.apps import apps
 from django.utils import timezone
 
 from connectors.mapping.models import LookupTable, Mapping, MappingVersion, SuggestionFeedback
-from connectors.models import Connection
+from connectors.models import Connection, InboundWebhook
+from ekyam.alerts.models import Alert, AlertNotification, AlertSettings
+from ekyam.events.models import OutboxEvent
 from ekyam.models import ApiKey, Membership, Organization
-from webhooks.models import (
-    Alert,
-    AlertNotification,
-    AlertSettings,
-    DeadLetter,
-    Delivery,
-    DeliveryAttempt,
-    Endpoint,
-    InboundWebhook,
-    Message,
-    OutboxEvent,
-)
+from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 from workflows.models import Lineage, RecordError, Run, StreamCursor, Workflow, WorkflowEdge, WorkflowNode
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from ekyam.alerts.models import Alert
 from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
-from webhooks.models import Alert, DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
+from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
 
 class EndpointSerializer(ScopedModelSerializer):
