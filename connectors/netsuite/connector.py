@@ -251,6 +251,8 @@ class NetSuiteConnector(Connector):
             )
         if isinstance(exc, TransientError):
             return CheckResult.failure("vendor_unavailable", exc.message, **details)
+        if exc.code == "unexpected_status":
+            return CheckResult.failure("unexpected_response", f"{permission}: {exc.message}", **details)
         return CheckResult.failure("error", exc.message, **details)
 
     # --- reading -------------------------------------------------------------------------------
