@@ -14,3 +14,7 @@ class EkyamConfig(AppConfig):
         # Every app's admin module is loaded by now (django.contrib.admin comes first): the admins that
         # are not organization-scoped (groups, periodic tasks, schedules …) become superuser-only.
         restrict_to_superusers(admin.site)
+
+        from ekyam.access import connect_signals
+
+        connect_signals()  # live WebSockets close when their user's access goes
