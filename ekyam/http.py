@@ -35,6 +35,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from ekyam.redaction import redact
+
 log = logging.getLogger("ekyam.http")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -251,9 +253,12 @@ def raise_if_blocked(exc: BaseException) -> None:
         raise blocked from None
 
 
+@lru_cache(maxsize=4096)
 def safe_url(url: str) -> str:
-    """The URL as logged: without its query, which may carry tokens."""
-    return url.split("?", 1)[0]
+    """The URL as logged: without its query, which may carry tokens, and redacted (userinfo, Slack
+    webhook paths, inbound webhook tokens, secret shapes; see ekyam.redaction). Cached: called for
+    every request, with few distinct URLs."""
+    return redact(url.split("?", 1)[0])
 
 
 def log_failure(method: str, url: str, started: float, exc: BaseException) -> None:
