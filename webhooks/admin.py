@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ekyam.admin_scoping import OrgScopedAdmin
+from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline
 from webhooks import actions
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
@@ -23,7 +23,7 @@ class EndpointAdmin(OrgScopedAdmin):
         self.message_user(request, f"Disabled {count} endpoint(s).")
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(OrgScopedInline, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
