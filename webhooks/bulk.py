@@ -145,7 +145,10 @@ succeeded AS (
         delivered_at = %(now)s, next_attempt_at = NULL, claimed_until = NULL, claim_token = '', updated_at = %(now)s
     FROM unnest(%(s_id)b::bigint[], %(s_token)b::text[], %(s_number)b::smallint[], %(s_code)b::smallint[])
         AS u(id, token, number, code)
-    WHERE d.id = u.id AND d.claim_token = u.token
+    -- Under this claim, or not claimed by anyone (the endpoint was disabled meanwhile): a success
+    -- that happened is never thrown away, so a lease that lapsed mid-attempt costs no second copy
+    -- once this is recorded. A delivery another worker claimed since stays that worker's.
+    WHERE d.id = u.id AND (d.claim_token = u.token OR (d.claim_token = '' AND d.status IN ('pending', 'retrying')))
     RETURNING d.endpoint_id
 )
 -- A success ends an endpoint's failing streak (the rare update; the check is the common case).
@@ -157,14 +160,15 @@ WHERE id IN (SELECT endpoint_id FROM succeeded) AND (failing_since IS NOT NULL O
 def record_outcomes(attempts: list[tuple], successes: list[tuple[int, str, int, int | None]], *, now) -> None:
     """In one statement: an attempt row per tuple of `attempts` (in ATTEMPT_COLUMNS order); for
     each (delivery id, claim token, attempt number, status code) of `successes`, the delivery
-    still held under that claim becomes succeeded (one whose lease another worker took over is
-    left to that worker) and its endpoint's failing streak ends. Several statements per batch cost
+    still held under that claim, or by no claim, becomes succeeded (one whose lease another worker
+    took over is left to that worker) and its endpoint's failing streak ends. Several statements per batch cost
     the recorder more than the rows themselves when batches are small."""
     params = {
         f"a_{name}": column
         for name, column in zip(ATTEMPT_COLUMNS, _columns(attempts, len(ATTEMPT_COLUMNS)), strict=True)
     }
-    params.update(zip(("s_id", "s_token", "s_number", "s_code"), _columns(successes, 4), strict=True))
+    # In id order: concurrent recorders lock the delivery rows in one order.
+    params.update(zip(("s_id", "s_token", "s_number", "s_code"), _columns(sorted(successes), 4), strict=True))
     params["now"] = now
     with _cursor() as cursor:
         cursor.execute(_OUTCOMES_SQL, params)

@@ -7,9 +7,9 @@ on keep-alive connections for the cost of one thread; a pool of blocking threads
 time in per-request overhead and contention for the interpreter lock. The database stays in
 ordinary threads: the consumer stores and claims, the recorder writes outcomes in batches.
 
-Deliveries are claimed with a conditional UPDATE (a lease: `claim_token` + `claimed_until`), so any
-number of processes can run this; a process that dies simply lets its leases expire and another one
-retries those deliveries. Retries wait in the database (`next_attempt_at`), not in Kafka: Kafka
+Deliveries are claimed with `SELECT … FOR UPDATE SKIP LOCKED` and a conditional UPDATE (a lease:
+`claim_token` + `claimed_until`), so any number of processes can run this; a process that dies
+simply lets its leases expire and another one retries those deliveries. Retries wait in the database (`next_attempt_at`), not in Kafka: Kafka
 partitions keep flowing while a slow endpoint waits hours, Retry-After can be honoured exactly, and
 every attempt is already a row. The scheduler thread picks up due retries every interval.
 """
@@ -22,15 +22,16 @@ import logging
 import secrets as pysecrets
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from webhooks import conf, delivery, outcomes, ratelimit
-from webhooks.models import Delivery, DeliveryAttempt
+from webhooks.models import Delivery, DeliveryAttempt, Endpoint
 
 log = logging.getLogger("webhooks.dispatcher")
 
@@ -68,25 +69,33 @@ def new_claim_token() -> str:
 
 
 def due_filter(now) -> Q:
-    return (
-        Q(status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING], next_attempt_at__lte=now)
-        & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        & Q(endpoint__is_active=True)
+    """Due and not leased, on the delivery row itself (a condition PostgreSQL re-checks on the
+    newest row version after waiting for a lock; a join is not re-evaluated that way)."""
+    return Q(status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING], next_attempt_at__lte=now) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
 
 
-def claim_due(limit: int = 500) -> list[Delivery]:
-    """Claim up to `limit` due deliveries for this process; safe against concurrent claimers."""
+def claim_due(limit: int = 500, skip_endpoints: Iterable[int] = ()) -> list[Delivery]:
+    """Claim up to `limit` due deliveries of active endpoints for this process (none of
+    `skip_endpoints`: their queues here are full). Exclusive between any number of claimers: the
+    rows are picked with `FOR UPDATE SKIP LOCKED` (a row another transaction is claiming is
+    skipped, never waited for, so claimers neither double-claim nor deadlock), and the UPDATE
+    re-checks the due conditions on the row under its lock."""
     now = timezone.now()
-    ids = list(
-        Delivery.objects.filter(due_filter(now)).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
-    )
-    if not ids:
-        return []
     token = new_claim_token()
     lease = timedelta(seconds=conf.get("WEBHOOK_CLAIM_LEASE_SECONDS"))
-    # Re-checking the due conditions in the UPDATE is what makes the claim exclusive.
-    Delivery.objects.filter(due_filter(now), pk__in=ids).update(claim_token=token, claimed_until=now + lease)
+    active = Endpoint.objects.filter(is_active=True).values("pk")
+    with transaction.atomic():
+        candidates = Delivery.objects.filter(due_filter(now), endpoint_id__in=active)
+        if skip_endpoints:
+            candidates = candidates.exclude(endpoint_id__in=list(skip_endpoints))
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        ids = list(candidates.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+        if not ids:
+            return []
+        Delivery.objects.filter(due_filter(now), pk__in=ids).update(claim_token=token, claimed_until=now + lease)
     return list(Delivery.objects.filter(claim_token=token).select_related("endpoint", "message"))
 
 
