@@ -48,17 +48,19 @@ def run(group_id: str = DEFAULT_GROUP, batch_size: int = 500, stop=None) -> None
     from confluent_kafka import Consumer, KafkaException
 
     kafka.ensure_topics()
+    dispatcher = Dispatcher()
     stopping = {"now": False}
     if stop is None:
 
         def handle(signum, frame):
             stopping["now"] = True
+            dispatcher.stopping.set()  # a submit waiting for room gives its jobs back at once
 
         signal.signal(signal.SIGTERM, handle)
         signal.signal(signal.SIGINT, handle)
         stop = lambda: stopping["now"]  # noqa: E731
 
-    dispatcher = Dispatcher().start()
+    dispatcher.start()
     consumer = Consumer(kafka.consumer_config(group_id))
     consumer.subscribe(
         [kafka.events_topic()],

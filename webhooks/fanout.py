@@ -118,6 +118,7 @@ def _store(events: list[dict]) -> list[delivery.Job]:
                 claim_token=token,
                 event_type=message.event_type,
                 rate_limit=endpoint.rate_limit_per_second,
+                **delivery.endpoint_settings(endpoint),
             )
         )
     return jobs

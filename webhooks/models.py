@@ -85,6 +85,14 @@ class Endpoint(OrgOwned):
     secrets_encrypted = models.TextField(editable=False, default="")
     secret_revealed_at = models.DateTimeField(null=True, blank=True, editable=False)
     rate_limit_per_second = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no limit.")
+    # Delivery settings of this endpoint; empty means the portal's defaults (webhooks/conf.py).
+    retry_schedule = models.JSONField(
+        default=list, blank=True, help_text="Seconds before attempt 1, 2, …; the length is the number of attempts."
+    )
+    timeout_seconds = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Attempt timeout (1–60 s).")
+    max_concurrency = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Attempts in flight at once per delivery process."
+    )
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)

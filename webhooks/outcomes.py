@@ -119,7 +119,12 @@ def _record_failure(job: Job, result: Result, now) -> None:
     delay = (
         None
         if result.gone
-        else retries.next_delay(job.schedule_index + 1, retry_after=result.retry_after, slow_down=result.slow_down)
+        else retries.next_delay(
+            job.schedule_index + 1,
+            retry_after=result.retry_after,
+            slow_down=result.slow_down,
+            schedule=job.retry_schedule,
+        )
     )
     if delay is not None:
         Delivery.objects.filter(pk=job.delivery_id, claim_token=job.claim_token).update(
