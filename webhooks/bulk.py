@@ -75,14 +75,16 @@ messages AS (
     SELECT i.i, i.organization_id, m.id FROM webhooks_message m JOIN input i USING (organization_id, event_id)
 ),
 targets AS (
-    SELECT * FROM unnest(%(t_index)b::bigint[], %(t_endpoint)b::bigint[]) AS t(i, endpoint_id)
+    SELECT * FROM unnest(%(t_index)b::bigint[], %(t_endpoint)b::bigint[], %(t_claim)b::boolean[])
+        AS t(i, endpoint_id, claim)
 ),
 created AS (
     INSERT INTO webhooks_delivery
         (organization_id, message_id, endpoint_id, status, attempt_count, replay_base, next_attempt_at,
          claimed_until, claim_token, last_error, created_at, updated_at)
     SELECT m.organization_id, m.id, t.endpoint_id, 'pending', 0, 0, %(now)s,
-           %(lease)s, %(token)s, '', %(now)s, %(now)s
+           CASE WHEN t.claim THEN %(lease)s::timestamptz END, CASE WHEN t.claim THEN %(token)s ELSE '' END, '',
+           %(now)s, %(now)s
     FROM targets t JOIN messages m USING (i)
     ON CONFLICT DO NOTHING
     RETURNING id, message_id, endpoint_id
@@ -95,10 +97,11 @@ GROUP BY c.id, c.endpoint_id
 
 
 def store_messages_and_deliveries(
-    messages: list[NewMessage], targets: list[tuple[int, int]], *, now, token: str, lease_until
+    messages: list[NewMessage], targets: list[tuple[int, int, bool]], *, now, token: str, lease_until
 ) -> list[tuple[int, int, int]]:
-    """Insert the messages (existing ones are kept) and one claimed delivery per (message index,
-    endpoint id) target that does not exist yet; return the deliveries created now."""
+    """Insert the messages (existing ones are kept) and one delivery per (message index, endpoint
+    id, claim) target that does not exist yet, claimed when `claim` (unclaimed ones are held for a
+    disabled endpoint); return the deliveries created now."""
     params = {
         "org": [m.organization_id for m in messages],
         "event": [m.event_id for m in messages],
@@ -108,8 +111,9 @@ def store_messages_and_deliveries(
         "occurred": [m.occurred_at for m in messages],
         "published": [m.published_at for m in messages],
         # WITH ORDINALITY counts from 1.
-        "t_index": [index + 1 for index, _ in targets],
-        "t_endpoint": [endpoint_id for _, endpoint_id in targets],
+        "t_index": [index + 1 for index, _, _ in targets],
+        "t_endpoint": [endpoint_id for _, endpoint_id, _ in targets],
+        "t_claim": [claim for _, _, claim in targets],
         "now": now,
         "lease": lease_until,
         "token": token,

@@ -189,6 +189,14 @@ class Delivery(OrgOwned):
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.status})"
 
+    @property
+    def state(self) -> str:
+        """The status as shown: a delivery not yet done for a disabled endpoint is "held" (kept,
+        not attempted, until the endpoint is enabled again or recovered)."""
+        if self.status in (self.Status.PENDING, self.Status.RETRYING) and not self.endpoint.is_active:
+            return "held"
+        return self.status
+
 
 class DeliveryAttempt(OrgOwned):
     """One HTTP request to an endpoint, whatever its outcome."""

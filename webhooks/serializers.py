@@ -16,6 +16,9 @@ class EndpointSerializer(serializers.ModelSerializer):
             "filter",
             "headers",
             "rate_limit_per_second",
+            "retry_schedule",
+            "timeout_seconds",
+            "max_concurrency",
             "is_active",
             "disabled_reason",
             "disabled_at",
@@ -71,7 +74,11 @@ class AttemptSerializer(serializers.ModelSerializer):
 
 class DeliverySerializer(serializers.ModelSerializer):
     attempts = AttemptSerializer(many=True, read_only=True)
-    status = serializers.CharField(read_only=True, help_text="pending | retrying | succeeded | dead")
+    status = serializers.CharField(
+        source="state",
+        read_only=True,
+        help_text="pending | retrying | held (its endpoint is disabled) | succeeded | dead",
+    )
 
     class Meta:
         model = Delivery
@@ -124,6 +131,15 @@ class DeadLetterSerializer(serializers.ModelSerializer):
             "created_at",
             "replayed_at",
         ]
+
+
+class RecoverSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Deliver again every message of this endpoint created since then.")
+
+
+class RecoveredSerializer(serializers.Serializer):
+    held = serializers.IntegerField(help_text="Messages held while the endpoint was disabled, attempted now.")
+    replayed = serializers.IntegerField(help_text="Dead letters put back on the schedule.")
 
 
 class ReplaySelectedSerializer(serializers.Serializer):
