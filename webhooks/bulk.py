@@ -201,3 +201,19 @@ def mark_outbox_batch(limit: int, *, now) -> list[tuple]:
     with _cursor() as cursor:
         cursor.execute(_CLAIM_OUTBOX_SQL, {"now": now, "limit": limit})
         return sorted(cursor.fetchall())  # RETURNING has no order; the relay keeps id order
+
+
+_CONFIRM_SQL = """
+UPDATE webhooks_outboxevent SET stored_at = %(now)s
+WHERE id IN (
+    SELECT id FROM webhooks_outboxevent WHERE event_id = ANY(%(events)s::uuid[]) AND stored_at IS NULL
+    ORDER BY id FOR UPDATE
+)
+"""
+
+
+def confirm_stored(event_ids: list, *, now) -> None:
+    """Mark these outbox events stored by the webhook consumer (rows locked in id order: two
+    consumers confirming the same republished events never deadlock)."""
+    with _cursor() as cursor:
+        cursor.execute(_CONFIRM_SQL, {"now": now, "events": event_ids})

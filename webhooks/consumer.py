@@ -85,6 +85,7 @@ def run(group_id: str = DEFAULT_GROUP, batch_size: int = 500, stop=None) -> None
                 try:
                     keep_connection()
                     jobs = fanout.store(events)
+                    fanout.confirm_stored(events)
                     break
                 except Exception:
                     log.exception("could not store %d events; retrying", len(events))

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from webhooks import actions, bulk, catalog, conf, delivery
 from webhooks.dispatcher import new_claim_token
-from webhooks.models import Delivery, Endpoint, Message
+from webhooks.models import Delivery, Endpoint, Message, OutboxEvent
 
 log = logging.getLogger("webhooks.fanout")
 
@@ -55,6 +55,24 @@ def store(events: list[dict]) -> list[delivery.Job]:
             except (IntegrityError, DataError, ValueError, KeyError, TypeError) as exc:
                 log.warning("dropping event %s: %s: %s", event.get("event_id"), type(exc).__name__, exc)
         return jobs
+
+
+def confirm_stored(events: list[dict]) -> None:
+    """Tell the relay these events are stored (`OutboxEvent.stored_at`): it will not need to
+    publish them again if the broker loses them. Events of other portals (no outbox row) match nothing."""
+    ids = []
+    for event in events:
+        try:
+            ids.append(uuid.UUID(str(event["event_id"])))
+        except (KeyError, ValueError):
+            continue
+    if not ids:
+        return
+    now = timezone.now()
+    if bulk.enabled():
+        bulk.confirm_stored(ids, now=now)
+    else:
+        OutboxEvent.objects.filter(event_id__in=ids, stored_at__isnull=True).update(stored_at=now)
 
 
 def _store(events: list[dict]) -> list[delivery.Job]:
