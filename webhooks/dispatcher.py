@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ekyam.db import keep_connection
 from webhooks import conf, delivery, outcomes, ratelimit
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint
 
@@ -41,17 +42,6 @@ log = logging.getLogger("webhooks.dispatcher")
 RECORD_INTERVAL = 0.02
 RECORD_MAX_WAIT = 0.25
 RECORD_BATCH = 1000
-
-
-def keep_connection() -> None:
-    """Before a batch in a long-running thread: keep its database connection, dropping it only when
-    it is broken. (`close_old_connections` closes it every time with CONN_MAX_AGE=0, so each batch
-    paid a new PostgreSQL backend.)"""
-    if connection.connection is not None and connection.errors_occurred:
-        if connection.is_usable():
-            connection.errors_occurred = False
-        else:
-            connection.close()
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
@@ -192,7 +182,9 @@ class Dispatcher:
     jobs are dropped within a scheduler interval; `stop` finishes within the attempt timeout.
     """
 
-    def __init__(self, threads: int | None = None, max_in_flight: int | None = None, on_recorded=None):
+    def __init__(
+        self, threads: int | None = None, max_in_flight: int | None = None, on_recorded=None, should_stop=None
+    ):
         # `threads` is the number of concurrent attempts (the setting kept its historical name).
         self.threads = threads or conf.get("WEBHOOK_DELIVERY_THREADS")
         self.outcomes: collections.deque = collections.deque()  # (job, result) the recorder has not taken yet
@@ -206,6 +198,7 @@ class Dispatcher:
         self.tokens: collections.Counter = collections.Counter()
         self.held_lock = threading.Lock()
         self.stopping = threading.Event()
+        self.should_stop = should_stop or (lambda: False)  # the process is stopping (e.g. SIGTERM)
         self.drained = threading.Event()  # no attempt is running any more: the recorder may finish
         self.on_recorded = on_recorded
         self.loop = new_event_loop()
@@ -267,7 +260,7 @@ class Dispatcher:
                 self._hand_over(pending)
                 pending = []
                 while not self.in_flight.acquire(timeout=0.2):
-                    if self.stopping.is_set():  # stopping: give the rest back instead of waiting
+                    if self.stopping.is_set() or self.should_stop():  # give the rest back, do not wait
                         self._forget(accepted[index:])
                         release_unattempted(accepted[index:])
                         return

@@ -19,9 +19,11 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from webhooks import actions, bulk, catalog, conf, delivery
+from ekyam.events.outbox import confirm_stored as _confirm_outbox
+from webhooks import actions, bulk, conf, delivery
 from webhooks.dispatcher import new_claim_token
-from webhooks.models import Delivery, Endpoint, Message, OutboxEvent
+from webhooks.event_types import DELIVERY_META_TYPES
+from webhooks.models import Delivery, Endpoint, Message
 
 log = logging.getLogger("webhooks.fanout")
 
@@ -34,7 +36,7 @@ def _targets(event: dict, endpoints: list[Endpoint]) -> list[Endpoint]:
         if not endpoint.subscribes_to(event_type) or not endpoint.matches(data):
             continue
         # An endpoint never receives the news of its own failure (it would fail on it again).
-        if event_type in catalog.DELIVERY_META_TYPES and data.get("endpoint_id") == endpoint.pk:
+        if event_type in DELIVERY_META_TYPES and data.get("endpoint_id") == endpoint.pk:
             continue
         found.append(endpoint)
     return found
@@ -59,20 +61,22 @@ def store(events: list[dict]) -> list[delivery.Job]:
 
 def confirm_stored(events: list[dict]) -> None:
     """Tell the relay these events are stored (`OutboxEvent.stored_at`): it will not need to
-    publish them again if the broker loses them. Events of other portals (no outbox row) match nothing."""
+    publish them again if the broker loses them."""
     ids = []
     for event in events:
         try:
             ids.append(uuid.UUID(str(event["event_id"])))
         except (KeyError, ValueError):
             continue
-    if not ids:
-        return
-    now = timezone.now()
-    if bulk.enabled():
-        bulk.confirm_stored(ids, now=now)
-    else:
-        OutboxEvent.objects.filter(event_id__in=ids, stored_at__isnull=True).update(stored_at=now)
+    _confirm_outbox(ids)
+
+
+def store_and_confirm(events: list[dict]) -> list[delivery.Job]:
+    """The webhook consumer's handler: store the batch, then confirm it to the outbox (before the
+    offsets are committed)."""
+    jobs = store(events)
+    confirm_stored(events)
+    return jobs
 
 
 def _store(events: list[dict]) -> list[delivery.Job]:

@@ -15,6 +15,7 @@ Safety properties:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -25,8 +26,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from connectors.actions import build_connector
-from connectors.base import ConnectorError, TransientError, WriteResult
-from workflows import conf, live, mappings, sinks
+from connectors.base import ConnectorError, Page, TransientError, WriteResult
+from workflows import conf, lifecycle, live, mappings, sinks
 from workflows import events as wf_events
 from workflows.models import (
     INCREMENTAL_TRIGGERS,
@@ -121,8 +122,6 @@ def claim(run_id: int) -> str | None:
 
 
 def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | None:
-    from workflows.actions import refresh_status
-
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run_id)
         if run.lease != lease or run.is_finished:
@@ -146,14 +145,12 @@ def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | Non
         workflow.save(update_fields=["consecutive_failures", "updated_at"])
         limit = workflow.max_consecutive_failures
         if status == RunStatus.FAILED and limit and workflow.consecutive_failures >= limit and workflow.enabled:
-            from workflows.actions import pause_workflow
-
             reason = f"Paused after {workflow.consecutive_failures} failed runs in a row: {summary[:200]}"
-            pause_workflow(workflow, reason=reason)
+            lifecycle.pause_workflow(workflow, reason=reason)
             wf_events.raise_alert(workflow, f"Workflow {workflow.name!r} paused itself", reason)
-        refresh_status(workflow)
+        lifecycle.refresh_status(workflow)
         live.push_on_commit(workflow.pk)
-        transaction.on_commit(lambda: dispatch_next(workflow.pk))
+        transaction.on_commit(lambda: lifecycle.dispatch_next(workflow.pk))
     return run
 
 
@@ -161,15 +158,6 @@ def _failure_summary(run: Run) -> str:
     first = run.record_errors.order_by("pk").first()
     text = f"{run.failed_count} {pluralize_records(run.failed_count)} rejected"
     return f"{text}; first: {first.trace_key}: {first.message}" if first else text
-
-
-def dispatch_next(workflow_id: int) -> None:
-    """Start the oldest queued run of the workflow (after the previous one finished)."""
-    from workflows.tasks import run_workflow
-
-    run = Run.objects.filter(workflow_id=workflow_id, status=RunStatus.QUEUED).order_by("pk").first()
-    if run is not None:
-        run_workflow.delay(run.pk)
 
 
 # --- the run loop -------------------------------------------------------------------------------------------
@@ -244,8 +232,6 @@ class RunExecutor:
                 raise RunFailed(f"Reading {self.source.connection.name} {self.source.stream} failed: {exc.message}")
 
     def _retry_pages(self):
-        from connectors.base import Page
-
         ids = self.run.params.get("record_error_ids") or []
         errors = RecordError.objects.filter(workflow=self.workflow, pk__in=ids).order_by("pk")
         records = [e.edited_payload if e.edited_payload is not None else e.source_payload for e in errors]
@@ -497,8 +483,6 @@ class RunExecutor:
 
 
 def _jsonable(value):
-    import json
-
     return json.loads(json.dumps(value, default=str))
 
 

@@ -14,11 +14,12 @@ from django.conf import settings as django_settings
 from django.db import transaction
 
 from ekyam import embedded
+from ekyam.events.models import OutboxEvent
+from ekyam.events.outbox import emit
 from tests.servers import ScriptedServer
 from tests.webhooks.conftest import BASE_DIR, ConsumerProcess, child_env, wait_for
 from webhooks import actions
-from webhooks.events import emit
-from webhooks.models import Message, OutboxEvent
+from webhooks.models import Message
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

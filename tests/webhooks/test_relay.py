@@ -10,10 +10,10 @@ import uuid
 import pytest
 from django.db import transaction
 
-from webhooks import kafka
-from webhooks.events import emit
-from webhooks.models import OutboxEvent
-from webhooks.relay import PublishFailed, relay_once
+from ekyam.events import kafka
+from ekyam.events.models import OutboxEvent
+from ekyam.events.outbox import emit
+from ekyam.events.relay import PublishFailed, relay_once
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +93,8 @@ def test_batches_follow_the_batch_size(org_a, path):
 
 
 def test_events_the_consumer_has_not_stored_are_published_again_after_the_broker_lost_them(org_a, path):
+    from ekyam.events.relay import republish_unconfirmed
     from webhooks import fanout
-    from webhooks.relay import republish_unconfirmed
 
     rows = _emit_three(org_a)
     assert relay_once(RecordingProducer()) == 3

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('webhooks', '0004_attempt_created_brin'),
+        ('webhooks', '0005_bus_alerts_inbound_moved_out'),
     ]
 
     operations = [
