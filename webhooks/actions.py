@@ -226,6 +226,7 @@ def disable_endpoint(endpoint: Endpoint, reason: str, *, automatic: bool = False
                 f"Webhook endpoint disabled: {endpoint}",
                 reason,
                 links.endpoint(endpoint.pk),
+                subject=f"endpoint:{endpoint.pk}",
             )
     endpoint.is_active = False
     endpoint.disabled_reason = reason
@@ -325,15 +326,25 @@ def dead_letter(delivery: Delivery, reason: str) -> DeadLetter:
                 },
                 key=f"endpoint:{endpoint.pk}",
             )
+        # One alert per endpoint and cause until it is notified, counting the messages.
+        cause = f"HTTP {delivery.last_status_code}" if delivery.last_status_code else _cause(delivery.last_error)
         raise_alert(
             endpoint.organization,
             "dlq",
-            f"Webhook message dead-lettered ({message.event_type})",
-            f"Endpoint {endpoint.url}: {reason}",
-            links.dead_letter(dead.pk),
+            f"Webhook messages dead-lettered at {endpoint} ({cause})",
+            f"Endpoint {endpoint.url}: {reason} (latest: {message.event_type}, dead letter {dead.pk})",
+            links.dead_letters_of(endpoint.pk),
+            subject=f"endpoint:{endpoint.pk}:{cause}",
         )
         transaction.on_commit(lambda: _publish_dead_letter(dead.pk))
     return dead
+
+
+def _cause(error: str) -> str:
+    """The kind of a failure without its details, e.g. "Timed out" or "ConnectionError"."""
+    for separator in (":", " after "):
+        error = error.split(separator)[0]
+    return error.strip()[:60] or "no response"
 
 
 def _publish_dead_letter(dead_letter_id: int) -> None:

@@ -159,7 +159,7 @@ class ReplayedSerializer(serializers.Serializer):
 class AlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
-        fields = ["id", "kind", "title", "reason", "link", "created_at", "notified_at", "read_at"]
+        fields = ["id", "kind", "title", "reason", "link", "count", "created_at", "last_at", "notified_at", "read_at"]
         read_only_fields = fields
 
 
