@@ -71,6 +71,8 @@ class Mapping(OrgOwned):
 class MappingVersion(models.Model):
     """One saved state of a mapping's rules. Never changed after it is written."""
 
+    organization_path = "mapping__organization"  # how `ekyam.tenancy.scoped` reaches the organization
+
     mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     rules = models.JSONField(default=list)
