@@ -28,6 +28,7 @@ from connectors.actions import build_connector
 from connectors.base import ConnectorError, TransientError, WriteResult
 from workflows import conf, live, mappings, sinks
 from workflows import events as wf_events
+from workflows.locking import lock_run
 from workflows.models import (
     INCREMENTAL_TRIGGERS,
     Builtin,
@@ -91,10 +92,12 @@ def _fresh(run: Run) -> bool:
 def claim(run_id: int) -> str | None:
     """Take the run under a new lease, or return None when it must not run now."""
     with transaction.atomic():
-        run = Run.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.is_finished:
+        locked = lock_run(run_id)
+        if locked is None:
             return None
-        workflow = Workflow.objects.select_for_update().get(pk=run.workflow_id)
+        workflow, run = locked
+        if run.is_finished:
+            return None
         if run.status == RunStatus.RUNNING and _fresh(run):
             return None  # a duplicate delivery of a task whose run is alive elsewhere
         busy = Run.objects.filter(workflow=workflow, status=RunStatus.RUNNING).exclude(pk=run.pk)
@@ -124,10 +127,12 @@ def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | Non
     from workflows.actions import refresh_status
 
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run_id)
+        locked = lock_run(run_id)
+        if locked is None:
+            return None
+        workflow, run = locked
         if run.lease != lease or run.is_finished:
             return None
-        workflow = Workflow.objects.select_for_update().get(pk=run.workflow_id)
         if status == RunStatus.SUCCEEDED and run.failed_count:
             handled = run.written_count + run.skipped_count
             status = RunStatus.PARTIAL if handled else RunStatus.FAILED
