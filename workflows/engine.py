@@ -144,13 +144,22 @@ def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | Non
         run.save(update_fields=["status", "finished_at", "lease", "error_summary"])
         wf_events.run_event(run, "workflow.run.failed" if status == RunStatus.FAILED else "workflow.run.succeeded")
 
-        if status == RunStatus.FAILED:
+        # A retry of record errors re-sends records that already failed once: its failures say nothing new
+        # about the workflow's health, so they neither count toward the auto-pause nor reset the count.
+        counts = run.trigger != Trigger.RETRY
+        if counts and status == RunStatus.FAILED:
             workflow.consecutive_failures += 1
-        elif status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
+        elif counts and status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
             workflow.consecutive_failures = 0
         workflow.save(update_fields=["consecutive_failures", "updated_at"])
         limit = workflow.max_consecutive_failures
-        if status == RunStatus.FAILED and limit and workflow.consecutive_failures >= limit and workflow.enabled:
+        if (
+            counts
+            and status == RunStatus.FAILED
+            and limit
+            and workflow.consecutive_failures >= limit
+            and workflow.enabled
+        ):
             from workflows.actions import pause_workflow
 
             reason = f"Paused after {workflow.consecutive_failures} failed runs in a row: {summary[:200]}"
