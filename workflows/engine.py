@@ -16,11 +16,13 @@ Safety properties:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db import connections as db_connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -516,6 +518,42 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
+class Heartbeat:
+    """Renews a claimed run's heartbeat from a side thread every `conf.HEARTBEAT_SECONDS` while the worker
+    works, so a batch slower than the stale threshold (a slow vendor, backoff) never passes for a dead worker,
+    and the threshold can be short enough for a killed worker's run to resume within a minute. The renewal is
+    guarded by the lease: once another worker took the run over, the beat stops."""
+
+    def __init__(self, run_id: int, lease: str, every: float | None = None):
+        self.run_id, self.lease = run_id, lease
+        self.every = every if every is not None else conf.HEARTBEAT_SECONDS
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"run-{run_id}-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=max(self.every, 5))
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    renewed = Run.objects.filter(pk=self.run_id, lease=self.lease, status=RunStatus.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError as exc:  # the next beat tries again; the batch commit also renews
+                    log.warning("Run %s: heartbeat failed: %s", self.run_id, exc)
+                    continue
+                if not renewed:
+                    return  # finished, or taken over (the executor's next checkpoint stops it)
+        finally:
+            db_connections.close_all()
+
+
 def execute_run(run_id: int) -> Run | None:
     """Claim and run; the whole of a Celery task. Safe to call twice for the same run."""
     lease = claim(run_id)
@@ -523,7 +561,8 @@ def execute_run(run_id: int) -> Run | None:
         return None
     run = Run.objects.get(pk=run_id)
     try:
-        status = RunExecutor(run, lease).execute()
+        with Heartbeat(run_id, lease):
+            status = RunExecutor(run, lease).execute()
     except LeaseLost:
         log.warning("Run %s was taken over by another worker; stopping here.", run_id)
         return None

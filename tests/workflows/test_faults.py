@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import threading
+import time
+from datetime import timedelta
 
-from workflows import actions, engine
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from workflows import actions, conf, engine, tasks
 from workflows.models import RecordError, Run, RunStatus, Trigger
 
 
@@ -32,3 +38,52 @@ def test_failed_retries_of_one_record_do_not_pause_the_workflow(workflow, source
     assert (workflow.enabled, workflow.consecutive_failures, workflow.paused_reason) == (True, 0, "")
     error.refresh_from_db()
     assert (error.status, error.occurrences) == ("open", 6)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_slower_than_the_stale_threshold_keeps_its_run_alive(workflow, destination_sandbox, monkeypatch):
+    """The heartbeat beats inside a slow batch: the sweeper leaves the live run alone (before, only a batch
+    commit renewed it, so the stale threshold had to exceed the slowest batch: 5 minutes)."""
+    monkeypatch.setattr(conf, "STALE_AFTER_SECONDS", 1)
+    monkeypatch.setattr(conf, "HEARTBEAT_SECONDS", 0.2)
+    destination_sandbox.app.knobs.latency_ms = 2500  # every batch's write takes longer than the threshold
+    run = actions.request_run(workflow, Trigger.MANUAL)
+    worker = threading.Thread(target=lambda: (engine.execute_run(run.pk), connections.close_all()))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        swept = []
+        while time.monotonic() < deadline and not Run.objects.get(pk=run.pk).is_finished:
+            swept += actions.requeue_stale_runs()
+            time.sleep(0.3)
+    finally:
+        destination_sandbox.app.knobs.latency_ms = 0
+        worker.join(60)
+    run.refresh_from_db()
+    assert swept == []
+    assert (run.status, run.attempts, run.written_count) == (RunStatus.SUCCEEDED, 1, 25)
+
+
+@pytest.mark.django_db
+def test_a_run_without_heartbeat_is_requeued_once_stale(workflow, monkeypatch):
+    monkeypatch.setattr(tasks.run_workflow, "delay", lambda *a, **k: None)
+    run = actions.request_run(workflow, Trigger.MANUAL)
+    assert engine.claim(run.pk)  # claimed by a worker that then died: nothing renews the heartbeat
+    assert actions.requeue_stale_runs() == []
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=conf.STALE_AFTER_SECONDS + 1))
+    assert actions.requeue_stale_runs() == [run.pk]
+    assert Run.objects.get(pk=run.pk).status == RunStatus.QUEUED
+
+
+def test_recovery_settings_are_stated_and_consistent():
+    from django.conf import settings
+
+    from workflows.schedules import BEAT_SCHEDULE
+
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > conf.STALE_AFTER_SECONDS
+    assert conf.HEARTBEAT_SECONDS <= conf.STALE_AFTER_SECONDS / 3
+    sweep = BEAT_SCHEDULE["workflows-requeue-stale-runs"]["schedule"]
+    assert sweep == conf.SWEEP_SECONDS
+    assert conf.STALE_AFTER_SECONDS + sweep <= 60  # a killed run resumes within about a minute
