@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from connectors.actions import build_connector
 from connectors.base import ConnectorError, TransientError, WriteResult
-from workflows import conf, live, mappings, sinks
+from workflows import conf, live, mappings, screening, sinks
 from workflows import events as wf_events
 from workflows.locking import lock_run
 from workflows.models import (
@@ -277,6 +277,21 @@ class RunExecutor:
         staged: dict[str, tuple] = {}  # source_key -> (source_id, raw, standard, payload, hash); last wins
         for raw in records:
             key, source_id = sinks.record_key(connector_cls, self.source.stream, raw)
+            nul_at = screening.nul_paths(raw)
+            if nul_at:
+                message, details = screening.nul_error(nul_at)
+                key = key.replace(screening.NUL, screening.REPLACEMENT)
+                out.errors.append(
+                    {
+                        "key": key,
+                        "raw": screening.scrub(raw),
+                        "stage": "read",
+                        "class": ErrorClass.VALIDATION,
+                        "message": message,
+                        "details": details,
+                    }
+                )
+                continue
             result = self.read_map.compiled.apply(raw)
             if result.errors or result.output is None:
                 out.errors.append(self._mapping_error(key, raw, "read_mapping", result.errors))
@@ -311,13 +326,13 @@ class RunExecutor:
         first = errors[0] if errors else None
         message = (
             f"{first.rule}: {first.message}"
-            + (f" (source {first.source_path} = {first.value!r})" if first.source_path else "")
+            + (f" (source {first.source_path} = {_short(first.value)})" if first.source_path else "")
             if first
             else "The mapping produced no output."
         )
         details = {
             "errors": [
-                {"rule": e.rule, "source_path": e.source_path, "value": _jsonable(e.value), "message": e.message}
+                {"rule": e.rule, "source_path": e.source_path, "value": _clip(e.value), "message": e.message}
                 for e in errors
             ]
         }
@@ -518,6 +533,19 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
+def _short(value, limit: int = 80) -> str:
+    """A value as quoted in a record error's message: an oversized one must not become the message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
+
+
+def _clip(value, limit: int = 500):
+    """A value as kept in a record error's details: long strings cut, with their length said."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}… ({len(value)} characters)"
+    return _jsonable(value)
+
+
 class Heartbeat:
     """Renews a claimed run's heartbeat from a side thread every `conf.HEARTBEAT_SECONDS` while the worker
     works, so a batch slower than the stale threshold (a slow vendor, backoff) never passes for a dead worker,
@@ -568,6 +596,12 @@ def execute_run(run_id: int) -> Run | None:
         return None
     except RunFailed as exc:
         return finish(run_id, lease, RunStatus.FAILED, str(exc))
+    except DatabaseError as exc:  # the database's own text quotes SQL and values: it stays in the log
+        log.exception("Run %s crashed on the database", run_id)
+        summary = (
+            f"Internal error: the database refused a batch ({type(exc).__name__}); the worker log has the details."
+        )
+        return finish(run_id, lease, RunStatus.FAILED, summary)
     except Exception as exc:  # a bug must fail the run visibly, not leave it running
         log.exception("Run %s crashed", run_id)
         return finish(run_id, lease, RunStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")

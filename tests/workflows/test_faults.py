@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import timedelta
@@ -10,6 +11,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from webhooks.models import OutboxEvent
 from workflows import actions, conf, engine, tasks
 from workflows.models import RecordError, Run, RunStatus, Trigger
 
@@ -87,3 +89,37 @@ def test_recovery_settings_are_stated_and_consistent():
     sweep = BEAT_SCHEDULE["workflows-requeue-stale-runs"]["schedule"]
     assert sweep == conf.SWEEP_SECONDS
     assert conf.STALE_AFTER_SECONDS + sweep <= 60  # a killed run resumes within about a minute
+
+
+@pytest.mark.django_db
+def test_a_record_with_a_nul_character_is_rejected_before_any_write(workflow, source_sandbox, destination_sandbox):
+    source_sandbox.app.items[2]["sku"] = "SKU-\x0000003"
+    source_sandbox.app.items[4].update(qty="five", note={"memo": "a\x00b"})  # also fails its mapping
+
+    run = run_now(workflow)
+
+    assert (run.status, run.written_count, run.failed_count) == (RunStatus.PARTIAL, 23, 2)
+    assert "fakeshop:items:3" not in destination_sandbox.app.written
+    errors = {e.trace_key: e for e in RecordError.objects.filter(workflow=workflow)}
+    third, fifth = errors["fakeshop:items:3"], errors["fakeshop:items:5"]
+    assert third.message.startswith("sku: contains a NUL character") and third.stage == "read"
+    assert third.error_class == "validation" and third.source_payload["sku"] == "SKU-\ufffd00003"
+    assert fifth.message.startswith("note.memo: contains a NUL character")
+    assert "SELECT" not in run.error_summary and "INSERT" not in run.error_summary
+    # the stream went on: events for the other records, the workflow still on
+    assert OutboxEvent.objects.filter(type="inventory.updated").count() == 23
+    workflow.refresh_from_db()
+    assert workflow.enabled and workflow.consecutive_failures == 0
+
+
+@pytest.mark.django_db
+def test_an_oversized_value_is_a_record_error_naming_the_field(workflow, source_sandbox, destination_sandbox):
+    source_sandbox.app.items[1]["sku"] = "S" * 1_000_000  # the inventory standard's sku is at most 255 characters
+
+    run = run_now(workflow)
+
+    assert (run.status, run.written_count, run.failed_count) == (RunStatus.PARTIAL, 24, 1)
+    error = RecordError.objects.get(workflow=workflow)
+    assert error.message.startswith("sku: must be at most 255 characters (got 1000000) (source sku = 'SSS")
+    assert len(error.message) < 200 and len(json.dumps(error.details)) < 2000
+    assert not any(len(k) > 255 for k in destination_sandbox.app.written)
