@@ -195,6 +195,7 @@ class RunExecutor:
     def __init__(self, run: Run, lease: str):
         self.run = run
         self.lease = lease
+        self.troubled = False  # a retry reason is shown on the run and the workflow's sign
         self.workflow = Workflow.objects.select_related("organization").get(pk=run.workflow_id)
         nodes = {n.kind: n for n in self.workflow.nodes.select_related("connection")}
         self.source, self.sync, self.destination = (
@@ -246,7 +247,12 @@ class RunExecutor:
             )
             try:
                 for page in reader:
-                    attempt = 0
+                    # Only progress resets the failure count: a page that re-reads the overlap window and
+                    # finds nothing new leaves the cursor where it was, and must not buy another round of
+                    # retries (an unreadable stretch would otherwise stall the run forever).
+                    if page.records or page.failures or page.cursor != cursor:
+                        attempt = 0
+                    cursor = page.cursor
                     yield page
                     if page.done:
                         return
@@ -254,26 +260,67 @@ class RunExecutor:
             except TransientError as exc:
                 if attempt >= conf.RETRY_ATTEMPTS:
                     raise RunFailed(f"Reading {self.source.stream} failed after {attempt + 1} attempts: {exc.message}")
+                self.note_trouble(
+                    f"Reading {self.source.stream} failed (attempt {attempt + 1} of {conf.RETRY_ATTEMPTS + 1}), "
+                    f"retrying: {exc.message}"
+                )
                 time.sleep(_backoff(attempt, exc.retry_after))
                 attempt += 1
             except ConnectorError as exc:
                 raise RunFailed(f"Reading {self.source.connection.name} {self.source.stream} failed: {exc.message}")
 
+    def note_trouble(self, reason: str) -> None:
+        """Say on the run, and on the workflow's sign (amber), why it is not moving; the next committed
+        batch clears it."""
+        with transaction.atomic():
+            noted = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
+                error_summary=reason[:2000]
+            )
+            if noted:
+                from workflows.actions import refresh_status
+
+                self.troubled = True
+                refresh_status(self.workflow)
+
     def _retry_pages(self):
         from connectors.base import Page
 
         ids = self.run.params.get("record_error_ids") or []
-        errors = RecordError.objects.filter(workflow=self.workflow, pk__in=ids).order_by("pk")
-        records = [e.edited_payload if e.edited_payload is not None else e.source_payload for e in errors]
+        errors = list(RecordError.objects.filter(workflow=self.workflow, pk__in=ids).order_by("pk"))
+        # A record that could not be read has no payload to retry: it is read again, by id.
+        unread = [e for e in errors if e.edited_payload is None and (e.details or {}).get("unread")]
+        records = [
+            e.edited_payload if e.edited_payload is not None else e.source_payload for e in errors if e not in unread
+        ]
         size = self.workflow.page_size
+        payload_batches = -(-len(records) // size)
         for start in range(self.run.batches * size, len(records), size):
             chunk = records[start : start + size]
-            yield Page(records=chunk, cursor=None, done=start + size >= len(records), requests=0)
+            done = start + size >= len(records) and not unread
+            yield Page(records=chunk, cursor=None, done=done, requests=0)
+        if unread and self.run.batches <= payload_batches:
+            source_ids = [str(e.details["source_id"]) for e in unread]
+            try:
+                yield from self.source_connector.read(self.source.stream, cursor=None, page_size=size, ids=source_ids)
+            except ConnectorError as exc:
+                raise RunFailed(f"Reading {self.source.stream} {', '.join(source_ids)} again failed: {exc.message}")
 
     # --- one batch ------------------------------------------------------------------------------------------
-    def process(self, records: list[dict]) -> Outcome:
+    def process(self, records: list[dict], failures=()) -> Outcome:
         out = Outcome(read=len(records))
         connector_cls = type(self.source_connector)
+        for failure in failures:
+            key, source_id = sinks.record_key(connector_cls, self.source.stream, {"id": failure.source_id})
+            out.errors.append(
+                {
+                    "key": key,
+                    "raw": {"id": source_id},
+                    "stage": "read",
+                    "class": classify(failure.error),
+                    "message": f"Could not read {self.source.stream} {source_id}: {failure.error.message}",
+                    "details": {**failure.error.as_dict(), "unread": True, "source_id": source_id},
+                }
+            )
         staged: dict[str, tuple] = {}  # source_key -> (source_id, raw, standard, payload, hash); last wins
         for raw in records:
             key, source_id = sinks.record_key(connector_cls, self.source.stream, raw)
@@ -360,6 +407,10 @@ class RunExecutor:
                     raise RunFailed(
                         f"Writing to {self.destination.label} failed after {attempt + 1} attempts: {exc.message}"
                     )
+                self.note_trouble(
+                    f"Writing to {self.destination.label} failed (attempt {attempt + 1} of "
+                    f"{conf.RETRY_ATTEMPTS + 1}), retrying: {exc.message}"
+                )
                 time.sleep(_backoff(attempt, exc.retry_after))
                 attempt += 1
                 continue
@@ -421,7 +472,9 @@ class RunExecutor:
         now = timezone.now()
         with transaction.atomic():
             written = len(out.lineage) - sum(1 for r in out.lineage.values() if r.action == "unchanged")
+            cleared = {"error_summary": ""} if self.troubled else {}
             claimed = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
+                **cleared,
                 heartbeat_at=now,
                 checkpoint=cursor,
                 batches=F("batches") + 1,
@@ -474,6 +527,11 @@ class RunExecutor:
                     record=record,
                     connection_id=connection_id,
                 )
+            if self.troubled:
+                from workflows.actions import refresh_status
+
+                self.troubled = False
+                refresh_status(self.workflow)
             live.push_on_commit(self.workflow.pk)
         self.run.refresh_from_db(fields=["batches", "checkpoint", "cancel_requested"])
 
@@ -521,7 +579,7 @@ class RunExecutor:
         for page in self._pages():
             if self.run.cancel_requested:
                 return RunStatus.CANCELLED
-            outcome = self.process(page.records)
+            outcome = self.process(page.records, page.failures)
             outcome.requests += page.requests
             self.commit(outcome, page.cursor)
         return RunStatus.SUCCEEDED

@@ -123,3 +123,77 @@ def test_an_oversized_value_is_a_record_error_naming_the_field(workflow, source_
     assert error.message.startswith("sku: must be at most 255 characters (got 1000000) (source sku = 'SSS")
     assert len(error.message) < 200 and len(json.dumps(error.details)) < 2000
     assert not any(len(k) > 255 for k in destination_sandbox.app.written)
+
+
+@pytest.fixture
+def netsuite_whiplash(org_a):
+    from connectors.registry import get_connector
+    from connectors.sandbox import SandboxServer
+    from tests.workflows.test_seed_flows import connect
+
+    netsuite, whiplash = get_connector("netsuite"), get_connector("whiplash")
+    with SandboxServer(netsuite.sandbox_app(records=12)) as ns, SandboxServer(whiplash.sandbox_app()) as wl:
+        source, destination = connect(org_a, "netsuite", ns), connect(org_a, "whiplash", wl)
+        workflow = actions.create_from_blueprint(
+            org_a, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
+        )
+        yield workflow, ns, wl
+
+
+@pytest.mark.django_db
+def test_one_unreadable_record_becomes_a_record_error_and_the_stream_moves_on(netsuite_whiplash):
+    workflow, ns, wl = netsuite_whiplash
+    victim = sorted(ns.app.data.ids("itemFulfillment"), key=int)[4]
+    ns.app.unreadable = {victim}
+
+    run = run_now(workflow)
+
+    assert run.status == RunStatus.PARTIAL, run.error_summary
+    assert (run.written_count, run.failed_count) == (11, 1)
+    error = RecordError.objects.get(workflow=workflow)
+    assert (error.stage, error.error_class, error.details["source_id"]) == ("read", "transient", victim)
+    assert error.message.startswith(f"Could not read shipments {victim}: ")
+    # The next incremental runs re-read the overlap window: the unreadable record does not stall them.
+    again = run_now(workflow, Trigger.SCHEDULE)
+    assert (again.status, again.read_count, again.failed_count) == (RunStatus.SUCCEEDED, 0, 0)
+
+    ns.app.unreadable = set()  # readable again: a retry of the record error reads it by id
+    retry = actions.retry_record_errors([error])
+    engine.execute_run(retry.pk)
+    retry.refresh_from_db()
+    assert (retry.status, retry.read_count, retry.written_count) == (RunStatus.SUCCEEDED, 1, 1)
+    error.refresh_from_db()
+    assert error.status == "resolved"
+    assert len(wl.app.orders) == 12
+
+
+@pytest.mark.django_db
+def test_empty_overlap_pages_do_not_reset_the_read_retries_and_the_sign_says_why(workflow, monkeypatch):
+    """A reader that re-reads an empty overlap window and then fails, again and again: the run fails after
+    its bounded retries (before, each empty page reset the count and the run never ended), and while it
+    retries the workflow's sign is amber with the reason."""
+    from connectors.base import Page, TransientError
+    from tests.workflows.fakes import FakeShopConnector
+    from workflows.status import derive
+
+    calls, signs = [], []
+
+    def stuck_read(self, stream, *, cursor=None, page_size=None, ids=None):
+        calls.append(cursor)
+        if len(calls) > 2:
+            workflow.refresh_from_db()
+            signs.append(derive(workflow))
+        if len(calls) > 20:
+            raise RuntimeError("the run does not stop retrying")
+        yield Page([], cursor='{"offset": 0}')
+        raise TransientError("FakeShop answered 503", status=503)
+
+    monkeypatch.setattr(FakeShopConnector, "read", stuck_read)
+    run = run_now(workflow)
+
+    assert run.status == RunStatus.FAILED
+    assert run.error_summary.startswith(f"Reading items failed after {conf.RETRY_ATTEMPTS + 1} attempts")
+    assert len(calls) == conf.RETRY_ATTEMPTS + 1
+    assert signs[0]["state"] == "degraded"
+    assert signs[0]["reason"].startswith(f"Run #{run.pk} is stuck: Reading items failed (attempt 2 of")
+    assert "FakeShop answered 503" in signs[0]["reason"]
