@@ -12,6 +12,9 @@ from django.utils import timezone
 from connectors.base import CheckResult, ConnectorError
 from connectors.limits import credentials_lock_for, limiter_for
 from connectors.models import Connection, ConnectionStatus
+from ekyam import vault
+from ekyam.alerts.actions import raise_alert
+from ekyam.events.outbox import emit
 from ekyam.http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -170,8 +173,6 @@ def record_check(connection: Connection, result: CheckResult) -> Connection:
 
 
 def _status_changed(connection: Connection, previous: str, result: CheckResult) -> None:
-    from webhooks.events import emit
-
     emit(
         connection.organization,
         "connection.status.changed",
@@ -188,8 +189,6 @@ def _status_changed(connection: Connection, previous: str, result: CheckResult) 
         key=f"connection:{connection.pk}",
     )
     if connection.status == ConnectionStatus.OFFLINE:
-        from webhooks.alerts import raise_alert
-
         raise_alert(
             connection.organization,
             "connection_offline",
@@ -211,8 +210,6 @@ def connections_to_recheck():
 
 def rotate_all_credentials() -> int:
     """Re-encrypt every connection's secrets with the newest key (`manage.py rotate_credentials`)."""
-    from connectors import vault
-
     count = 0
     for pk in Connection.objects.values_list("pk", flat=True).iterator():
         with transaction.atomic():

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html_join
 
 from connectors import actions
-from connectors.models import Connection
+from connectors.models import Connection, InboundWebhook
 from ekyam.admin_scoping import OrgScopedAdmin
 
 
@@ -62,3 +62,11 @@ class ConnectionAdmin(OrgScopedAdmin):
         ok = sum(1 for r in results if r.ok)
         level = messages.SUCCESS if ok == len(results) else messages.WARNING
         self.message_user(request, f"{ok} of {len(results)} connection(s) authenticated.", level)
+
+
+@admin.register(InboundWebhook)
+class InboundWebhookAdmin(OrgScopedAdmin):
+    list_display = ["topic", "vendor_event_id", "connection", "status", "duplicate_count", "received_at"]
+    list_filter = ["status", "topic"]
+    search_fields = ["vendor_event_id"]
+    raw_id_fields = ["connection"]

@@ -7,7 +7,7 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
-from connectors import vault
+from ekyam import vault
 from ekyam.tenancy import OrgOwned
 
 
@@ -69,3 +69,32 @@ class Connection(OrgOwned):
         """Credentials as any page or API may show them: secrets masked."""
         secrets_part = vault.decrypt_json(self.secrets_encrypted)
         return {**self.config, **{k: vault.mask(v) for k, v in secrets_part.items()}}
+
+
+class InboundWebhook(OrgOwned):
+    """One verified webhook received from a vendor, deduplicated on the vendor's event id."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="inbound_webhooks")
+    vendor_event_id = models.CharField(max_length=200)
+    topic = models.CharField(max_length=120)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    received_at = models.DateTimeField(default=timezone.now)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "webhooks_inboundwebhook"  # the table it had before inbound webhooks moved here
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "vendor_event_id"], name="inbound_webhook_dedupe"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.vendor_event_id}"

@@ -4,6 +4,7 @@
 - `<app>/seed.py`       `seed_demo(organization) -> list[str]`                (manage.py seed_demo)
 - `<app>/schedules.py`  `BEAT_SCHEDULE = {...}`                               (Celery Beat)
 - `<app>/bench.py`      `BENCHMARKS = {name: (function, description)}`        (manage.py bench)
+- `<app>/event_types.py` `EVENT_TYPES = [EventType, ...]`                    (ekyam.events.catalog)
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import importlib
 from collections.abc import Iterator
 from types import ModuleType
 
-# In dependency order: seeding connections must come before the workflows that use them.
-APP_MODULES = ["connectors", "connectors.mapping", "workflows", "webhooks"]
+# In dependency order: the core's bus and alerts first; seeding connections must come before the
+# workflows that use them.
+APP_MODULES = ["ekyam.events", "ekyam.alerts", "connectors", "connectors.mapping", "workflows", "webhooks"]
 
 
 def hook_modules(name: str) -> Iterator[ModuleType]:

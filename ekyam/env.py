@@ -84,3 +84,16 @@ def env_url(name: str, default: str | None | object = REQUIRED, *, schemes: tupl
         allowed = ", ".join(schemes) or "any scheme"
         raise ImproperlyConfigured(f"Environment variable {name} must be a URL ({allowed}), got {value!r}.")
     return value
+
+
+def overridable(defaults: dict):
+    """A `get(name)` for an app's settings: a Django setting of that name wins (tests compress
+    schedules that way), otherwise the environment reader in `defaults` gives the value."""
+    from django.conf import settings
+
+    def get(name: str):
+        if hasattr(settings, name):
+            return getattr(settings, name)
+        return defaults[name]()
+
+    return get

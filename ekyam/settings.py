@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "channels",
     "ekyam",
+    "ekyam.events",
+    "ekyam.alerts",
     "connectors",
     "connectors.mapping",
     "workflows",

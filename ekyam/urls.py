@@ -36,7 +36,7 @@ urlpatterns = [
     path("api/v1/", include("connectors.mapping.api_urls")),
     path("api/v1/", include("workflows.api_urls")),
     path("api/v1/", include("webhooks.api_urls")),
-    path("hooks/", include("webhooks.inbound_urls")),
+    path("hooks/", include("connectors.inbound_urls")),
     path("", include("connectors.urls")),
     path("", include("connectors.mapping.urls")),
     path("", include("workflows.urls")),

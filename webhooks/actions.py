@@ -11,10 +11,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from webhooks import catalog, conf, links, secrets
-from webhooks.alerts import raise_alert
+from ekyam.alerts.actions import raise_alert
+from ekyam.events import catalog
+from ekyam.events.outbox import emit
+from webhooks import conf, dlq, links, secrets
 from webhooks.delivery import RefusedUrl, check_endpoint_url
-from webhooks.events import emit
+from webhooks.event_types import DELIVERY_META_TYPES
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
 log = logging.getLogger("webhooks.actions")
@@ -29,7 +31,7 @@ def check_endpoint_fields(*, url: str, event_types: list | None, headers: dict |
         check_endpoint_url(url)
     except RefusedUrl as exc:
         errors["url"] = [str(exc)]
-    unknown = sorted(set(event_types or []) - set(catalog.EVENT_TYPES))
+    unknown = sorted(set(event_types or []) - set(catalog.event_types()))
     if unknown:
         errors["event_types"] = [f"Unknown event types: {', '.join(unknown)}."]
     if headers is not None and (
@@ -226,7 +228,7 @@ def dead_letter(delivery: Delivery, reason: str) -> DeadLetter:
             },
         )
         Endpoint.objects.filter(pk=endpoint.pk).update(consecutive_failed_messages=F("consecutive_failed_messages") + 1)
-        if message.event_type not in catalog.DELIVERY_META_TYPES:
+        if message.event_type not in DELIVERY_META_TYPES:
             emit(
                 endpoint.organization,
                 "webhook.message.dead_lettered",
@@ -252,10 +254,8 @@ def dead_letter(delivery: Delivery, reason: str) -> DeadLetter:
 
 
 def _publish_dead_letter(dead_letter_id: int) -> None:
-    from webhooks import kafka
-
     try:
-        kafka.publish_dead_letter(dead_letter_id)
+        dlq.publish_dead_letter(dead_letter_id)
     except Exception:
         log.exception("could not publish dead letter %s to the DLQ topic", dead_letter_id)
 
@@ -291,11 +291,3 @@ def delete_dead_letters(queryset) -> int:
     """Forget dead letters (the delivery row stays, marked dead, until retention prunes it)."""
     deleted, _ = queryset.filter(status__in=[DeadLetter.Status.DEAD, DeadLetter.Status.REPLAYED]).delete()
     return deleted
-
-
-def mark_alert_read(alert):
-    from webhooks.models import Alert
-
-    Alert.objects.filter(pk=alert.pk, read_at__isnull=True).update(read_at=timezone.now())
-    alert.refresh_from_db()
-    return alert

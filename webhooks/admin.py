@@ -2,26 +2,7 @@ from django.contrib import admin
 
 from ekyam.admin_scoping import OrgScopedAdmin
 from webhooks import actions
-from webhooks.models import (
-    Alert,
-    AlertNotification,
-    AlertSettings,
-    DeadLetter,
-    Delivery,
-    DeliveryAttempt,
-    Endpoint,
-    InboundWebhook,
-    Message,
-    OutboxEvent,
-)
-
-
-@admin.register(OutboxEvent)
-class OutboxEventAdmin(OrgScopedAdmin):
-    list_display = ["type", "key", "organization", "occurred_at", "published_at"]
-    list_filter = ["type", ("published_at", admin.EmptyFieldListFilter)]
-    search_fields = ["event_id", "key"]
-    readonly_fields = ["event_id", "occurred_at", "published_at"]
+from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
 
 @admin.register(Endpoint)
@@ -85,29 +66,3 @@ class DeadLetterAdmin(OrgScopedAdmin):
     @admin.action(description="Replay selected dead letters")
     def replay_selected(self, request, queryset):
         self.message_user(request, f"Replaying {actions.replay_dead_letters(queryset)} message(s).")
-
-
-@admin.register(Alert)
-class AlertAdmin(OrgScopedAdmin):
-    list_display = ["title", "kind", "organization", "created_at", "notified_at"]
-    list_filter = ["kind"]
-    search_fields = ["title", "reason"]
-
-
-@admin.register(AlertSettings)
-class AlertSettingsAdmin(OrgScopedAdmin):
-    list_display = ["organization", "email_enabled", "slack_webhook_url", "last_notified_at"]
-
-
-@admin.register(AlertNotification)
-class AlertNotificationAdmin(OrgScopedAdmin):
-    list_display = ["channel", "status", "alert_count", "recipients", "organization", "created_at"]
-    list_filter = ["channel", "status"]
-
-
-@admin.register(InboundWebhook)
-class InboundWebhookAdmin(OrgScopedAdmin):
-    list_display = ["topic", "vendor_event_id", "connection", "status", "duplicate_count", "received_at"]
-    list_filter = ["status", "topic"]
-    search_fields = ["vendor_event_id"]
-    raw_id_fields = ["connection"]

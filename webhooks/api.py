@@ -8,12 +8,15 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ekyam.alerts import actions as alert_actions
+from ekyam.alerts.models import Alert
 from ekyam.api.viewsets import OrgScopedMixin, OrgScopedReadOnlyViewSet
+from ekyam.events import catalog
 from ekyam.models import Role
-from webhooks import actions, catalog
+from webhooks import actions
 from webhooks.filters import DeadLetterFilter, MessageFilter
 from webhooks.health import endpoint_health
-from webhooks.models import Alert, DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
+from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 from webhooks.serializers import (
     AlertSerializer,
     DeadLetterSerializer,
@@ -149,7 +152,7 @@ class AlertViewSet(OrgScopedReadOnlyViewSet):
     @extend_schema(request=None, responses=AlertSerializer)
     @action(detail=True, methods=["post"], url_path="mark-read")
     def mark_read(self, request, pk=None):
-        alert = actions.mark_alert_read(self.get_object())
+        alert = alert_actions.mark_alert_read(self.get_object())
         return Response(self.get_serializer(alert).data)
 
 

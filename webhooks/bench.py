@@ -196,7 +196,7 @@ async def _hardened_client(url: str, n: int, concurrency: int, secret: str) -> f
 def _round(organization, base: str, n: int, threads: int, roles: dict, delivered_before: int) -> dict:
     """One paired measurement: the bare client, then the pipeline, back to back on the same machine
     state (a shared 2-core machine drifts by tens of percent over a minute; pairs keep the ratio fair)."""
-    from webhooks.models import OutboxEvent
+    from ekyam.events.models import OutboxEvent
 
     # On the consumer's event loop implementation, so the ratio compares pipelines, not loops.
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
@@ -294,8 +294,9 @@ def run(argv: list[str]) -> None:
     args = parser.parse_args(argv)
 
     from ekyam import actions as org_actions
+    from ekyam.events.models import OutboxEvent
     from webhooks import actions
-    from webhooks.models import Message, OutboxEvent
+    from webhooks.models import Message
 
     broker = receiver = organization = None
     children: list[subprocess.Popen] = []

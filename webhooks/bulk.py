@@ -1,6 +1,6 @@
 """Set-based writes of the delivery hot path on PostgreSQL.
 
-For every event the relay marks an outbox row published, the consumer stores a message and one delivery per endpoint, and for every POST an
+For every event the consumer stores a message and one delivery per endpoint, and for every POST an
 attempt row and the delivery's new state: thousands of rows a second. Through the ORM, building
 model instances and quoting their values into SQL text in Python cost the consumer about as much
 CPU as the HTTP requests themselves. Here each batch is one statement over `unnest` of arrays that
@@ -15,27 +15,14 @@ added there without a database default must be added here too (the tests would f
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db import connection
+from ekyam.db import binding_cursor, set_based_writes
 
 
 def enabled() -> bool:
-    return connection.vendor == "postgresql"
-
-
-@contextmanager
-def _cursor():
-    """A server-side-binding cursor on Django's own connection, so it shares the open transaction.
-    (Django's cursors bind client-side: every array would be quoted into the SQL text in Python.)
-    Errors come out as Django's (IntegrityError, ...), so callers handle them as for the ORM."""
-    import psycopg
-
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        yield cursor
+    return set_based_writes()
 
 
 class NewMessage(NamedTuple):  # tuples: thousands are built a second
@@ -114,7 +101,7 @@ def store_messages_and_deliveries(
         "lease": lease_until,
         "token": token,
     }
-    with _cursor() as cursor:
+    with binding_cursor() as cursor:
         cursor.execute(_STORE_SQL, params, binary=True)
         return cursor.fetchall()  # (delivery id, endpoint id, message index) tuples, as CreatedDelivery
 
@@ -166,30 +153,9 @@ def record_outcomes(attempts: list[tuple], successes: list[tuple[int, str, int, 
     }
     params.update(zip(("s_id", "s_token", "s_number", "s_code"), _columns(successes, 4), strict=True))
     params["now"] = now
-    with _cursor() as cursor:
+    with binding_cursor() as cursor:
         cursor.execute(_OUTCOMES_SQL, params)
 
 
 def _columns(rows: list[tuple], width: int) -> list[list]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
-
-
-_CLAIM_OUTBOX_SQL = """
-UPDATE webhooks_outboxevent SET published_at = %(now)s
-WHERE id IN (
-    SELECT id FROM webhooks_outboxevent WHERE published_at IS NULL ORDER BY id LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id, event_id, organization_id, type, version, key, payload::text, occurred_at
-"""
-
-
-def mark_outbox_batch(limit: int, *, now) -> list[tuple]:
-    """Mark up to `limit` unpublished outbox rows published and return them in id order, as
-    (id, event_id, organization_id, type, version, key, payload JSON text, occurred_at). One
-    statement instead of a locking SELECT and an UPDATE, and the payload as JSON text (the relay
-    sends it as it is, without decoding and encoding it). Call inside the transaction that
-    publishes them: rolled back, the rows are unpublished again."""
-    with _cursor() as cursor:
-        cursor.execute(_CLAIM_OUTBOX_SQL, {"now": now, "limit": limit})
-        return sorted(cursor.fetchall())  # RETURNING has no order; the relay keeps id order

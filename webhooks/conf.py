@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from ekyam.env import env_bool, env_float, env_int, env_list
+from ekyam.env import env_bool, env_float, env_int, env_list, overridable
 
 # Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (~27.5 h, 8 attempts).
 DEFAULT_RETRY_SCHEDULE = ["0", "5", "300", "1800", "7200", "18000", "36000", "36000"]
@@ -36,15 +36,6 @@ _DEFAULTS = {
     "WEBHOOK_REQUIRE_HTTPS": lambda: env_bool("EKYAM_WEBHOOK_REQUIRE_HTTPS", bool(settings.PRODUCTION)),
     "WEBHOOK_RETENTION_DAYS": lambda: env_int("EKYAM_WEBHOOK_RETENTION_DAYS", 30, minimum=1),
     "WEBHOOK_RETENTION_BATCH": lambda: env_int("EKYAM_WEBHOOK_RETENTION_BATCH", 1000, minimum=1),
-    "WEBHOOK_OUTBOX_RETENTION_HOURS": lambda: env_float("EKYAM_WEBHOOK_OUTBOX_RETENTION_HOURS", 24.0),
-    "ALERT_DIGEST_WINDOW_SECONDS": lambda: env_int("EKYAM_ALERT_DIGEST_WINDOW_SECONDS", 900, minimum=0),
-    "OUTBOX_RELAY_BATCH": lambda: env_int("EKYAM_OUTBOX_RELAY_BATCH", 1000, minimum=1),
-    "OUTBOX_RELAY_IDLE_SECONDS": lambda: env_float("EKYAM_OUTBOX_RELAY_IDLE_SECONDS", 0.05),
-    "KAFKA_SESSION_TIMEOUT_MS": lambda: env_int("EKYAM_KAFKA_SESSION_TIMEOUT_MS", 10000, minimum=1000),
 }
 
-
-def get(name: str):
-    if hasattr(settings, name):
-        return getattr(settings, name)
-    return _DEFAULTS[name]()
+get = overridable(_DEFAULTS)

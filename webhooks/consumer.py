@@ -1,101 +1,31 @@
 """The webhook consumer service: Kafka events → stored messages/deliveries → offsets → attempts.
 
-Run more processes with the same group id to scale out; Kafka splits the partitions between them.
-Offsets are committed synchronously only after the batch's rows are stored, so a process killed at
-any point loses nothing: uncommitted events are read again (and deduplicated), stored-but-unsent
-deliveries are retried when their lease expires.
+One subscriber of the bus's consumer loop (`ekyam.events.consumer`): a batch of events becomes
+messages and claimed deliveries (`fanout.store`); after the offsets are committed the deliveries go to
+the dispatcher. Stored-but-unsent deliveries of a killed process are retried when their lease expires.
 """
 
 from __future__ import annotations
 
-import logging
-import signal
-import sys
-import time
-from datetime import UTC, datetime
-
-from django.db import connection
-
-from webhooks import fanout, kafka
-from webhooks.dispatcher import Dispatcher, keep_connection
-
-log = logging.getLogger("webhooks.consumer")
+from ekyam.events import consumer
+from webhooks import fanout
+from webhooks.dispatcher import Dispatcher
+from webhooks.dlq import dlq_topic
 
 DEFAULT_GROUP = "ekyam-webhooks"
 
 
-def _decode(msg) -> dict | None:
-    try:
-        event = kafka.decode_event(msg.value())
-    except (ValueError, TypeError) as exc:
-        log.warning("skipping undecodable message at %s[%s]@%s: %s", msg.topic(), msg.partition(), msg.offset(), exc)
-        return None
-    kind, millis = msg.timestamp()
-    if millis and millis > 0:
-        event["published_at"] = datetime.fromtimestamp(millis / 1000, tz=UTC)
-    return event
-
-
-def _announce(prefix: str):
-    def callback(consumer, partitions):
-        # Tests and operators watch for this line to know the process is part of the group.
-        print(f"{prefix} {sorted(p.partition for p in partitions)}", file=sys.stderr, flush=True)
-
-    return callback
-
-
 def run(group_id: str = DEFAULT_GROUP, batch_size: int = 500, stop=None) -> None:
-    from confluent_kafka import Consumer, KafkaException
-
-    kafka.ensure_topics()
-    stopping = {"now": False}
-    if stop is None:
-
-        def handle(signum, frame):
-            stopping["now"] = True
-
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
-        stop = lambda: stopping["now"]  # noqa: E731
-
     dispatcher = Dispatcher().start()
-    consumer = Consumer(kafka.consumer_config(group_id))
-    consumer.subscribe(
-        [kafka.events_topic()],
-        on_assign=_announce("webhook consumer assigned partitions"),
-        on_revoke=_announce("webhook consumer revoked partitions"),
-    )
-    log.info("webhook consumer in group %s reading %s", group_id, kafka.events_topic())
     try:
-        while not stop():
-            messages = consumer.consume(batch_size, timeout=0.5)
-            if not messages:
-                continue
-            events = []
-            for msg in messages:
-                if msg.error():
-                    log.warning("kafka error: %s", msg.error())
-                    continue
-                event = _decode(msg)
-                if event is not None:
-                    events.append(event)
-            while True:
-                try:
-                    keep_connection()
-                    jobs = fanout.store(events)
-                    break
-                except Exception:
-                    log.exception("could not store %d events; retrying", len(events))
-                    connection.close()
-                    if stop():
-                        return
-                    time.sleep(1.0)
-            try:
-                consumer.commit(asynchronous=False)
-            except KafkaException as exc:
-                # E.g. a rebalance took the partitions: the next owner re-reads and deduplicates.
-                log.warning("offset commit failed: %s", exc)
-            dispatcher.submit(jobs)
+        consumer.run(
+            "webhook consumer",
+            group_id,
+            fanout.store,
+            after_commit=dispatcher.submit,
+            batch_size=batch_size,
+            extra_topics=(dlq_topic(),),
+            stop=stop,
+        )
     finally:
-        consumer.close()
         dispatcher.stop()

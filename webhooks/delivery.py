@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ekyam import http, http_async
-from webhooks import conf, jsoncodec
+from ekyam.events import jsoncodec
+from webhooks import conf
 from webhooks.secrets import signing_secrets
 from webhooks.signing import webhook_headers
 

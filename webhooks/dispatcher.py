@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from ekyam.db import keep_connection
 from webhooks import conf, delivery, outcomes, ratelimit
 from webhooks.models import Delivery, DeliveryAttempt
 
@@ -40,17 +41,6 @@ log = logging.getLogger("webhooks.dispatcher")
 RECORD_INTERVAL = 0.02
 RECORD_MAX_WAIT = 0.25
 RECORD_BATCH = 1000
-
-
-def keep_connection() -> None:
-    """Before a batch in a long-running thread: keep its database connection, dropping it only when
-    it is broken. (`close_old_connections` closes it every time with CONN_MAX_AGE=0, so each batch
-    paid a new PostgreSQL backend.)"""
-    if connection.connection is not None and connection.errors_occurred:
-        if connection.is_usable():
-            connection.errors_occurred = False
-        else:
-            connection.close()
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

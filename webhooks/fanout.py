@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from webhooks import actions, bulk, catalog, conf, delivery
+from webhooks import actions, bulk, conf, delivery
 from webhooks.dispatcher import new_claim_token
+from webhooks.event_types import DELIVERY_META_TYPES
 from webhooks.models import Delivery, Endpoint, Message
 
 log = logging.getLogger("webhooks.fanout")
@@ -33,7 +34,7 @@ def _targets(event: dict, endpoints: list[Endpoint]) -> list[Endpoint]:
         if not endpoint.subscribes_to(event_type) or not endpoint.matches(data):
             continue
         # An endpoint never receives the news of its own failure (it would fail on it again).
-        if event_type in catalog.DELIVERY_META_TYPES and data.get("endpoint_id") == endpoint.pk:
+        if event_type in DELIVERY_META_TYPES and data.get("endpoint_id") == endpoint.pk:
             continue
         found.append(endpoint)
     return found

@@ -4,8 +4,8 @@ import json
 
 from django import forms
 
-from webhooks import catalog
-from webhooks.models import AlertSettings
+from ekyam.alerts.models import AlertSettings
+from ekyam.events import catalog
 
 
 class JSONObjectField(forms.CharField):

@@ -1,72 +1,11 @@
-"""Events leave Ekyam through the outbox; vendor webhooks enter through InboundWebhook rows."""
+"""Outgoing webhooks: endpoints, messages, deliveries, attempts, dead letters."""
 
 from __future__ import annotations
-
-import uuid
 
 from django.db import models
 from django.utils import timezone
 
 from ekyam.tenancy import OrgOwned
-
-
-class OutboxEvent(OrgOwned):
-    """A business event, written in the same transaction as the change that caused it.
-
-    The relay publishes unpublished rows to Kafka (keyed by organization and `key`, so one entity's
-    events stay ordered) and then sets `published_at`. Consumers deduplicate on `event_id`.
-    """
-
-    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    type = models.CharField(max_length=80)
-    version = models.PositiveSmallIntegerField(default=1)
-    key = models.CharField(max_length=200, help_text="Entity key for ordering, e.g. workflow:12.")
-    payload = models.JSONField()
-    occurred_at = models.DateTimeField(default=timezone.now)
-    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
-
-    class Meta:
-        ordering = ["pk"]
-        # Indexes without text-pattern twins and partial where a row leaves them once handled: the
-        # relay and the consumer write thousands of rows a second, and each index costs every write.
-        indexes = [
-            models.Index(fields=["type"], name="outbox_type"),
-            models.Index(fields=["id"], condition=models.Q(published_at__isnull=True), name="outbox_unpublished"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.event_id}"
-
-
-class InboundWebhook(OrgOwned):
-    """One verified webhook received from a vendor, deduplicated on the vendor's event id."""
-
-    class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored"
-        FAILED = "failed", "Failed"
-
-    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="inbound_webhooks")
-    vendor_event_id = models.CharField(max_length=200)
-    topic = models.CharField(max_length=120)
-    payload = models.JSONField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
-    received_at = models.DateTimeField(default=timezone.now)
-    duplicate_count = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
-
-    class Meta:
-        ordering = ["-received_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["connection", "vendor_event_id"], name="inbound_webhook_dedupe"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.topic} {self.vendor_event_id}"
-
-
-# --- Outgoing webhooks: endpoints, messages, deliveries, attempts, dead letters --------------
 
 
 class Endpoint(OrgOwned):
@@ -247,71 +186,3 @@ class DeadLetter(OrgOwned):
 
     def __str__(self) -> str:
         return f"{self.event_type} → endpoint {self.endpoint_id}: {self.reason}"
-
-
-# --- Alerts -----------------------------------------------------------------------------------
-
-
-class Alert(OrgOwned):
-    """An in-portal notification; e-mail and Slack copies are sent in digests (see alerts.py)."""
-
-    class Kind(models.TextChoices):
-        DLQ = "dlq", "Dead-lettered message"
-        ENDPOINT_DISABLED = "endpoint_disabled", "Endpoint disabled"
-        WORKFLOW_PAUSED = "workflow_paused", "Workflow paused"
-        CONNECTION_OFFLINE = "connection_offline", "Connection offline"
-
-    kind = models.CharField(max_length=24, choices=Kind.choices)
-    title = models.CharField(max_length=200)
-    reason = models.TextField()
-    link = models.CharField(max_length=500, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["organization", "notified_at"], name="alert_pending")]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class AlertSettings(OrgOwned):
-    """Where an organization's alerts go, and when the last notification left (the digest window)."""
-
-    slack_webhook_url = models.URLField(max_length=500, blank=True, default="")
-    email_enabled = models.BooleanField(default=True)
-    last_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization"], name="alert_settings_once")]
-
-    def __str__(self) -> str:
-        return f"alert settings of {self.organization_id}"
-
-
-class AlertNotification(OrgOwned):
-    """One e-mail or Slack post that carried one or more alerts (a digest)."""
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        SLACK = "slack", "Slack"
-
-    class Status(models.TextChoices):
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
-
-    channel = models.CharField(max_length=8, choices=Channel.choices)
-    status = models.CharField(max_length=8, choices=Status.choices)
-    alert_count = models.PositiveIntegerField()
-    recipients = models.PositiveIntegerField(default=0)
-    error = models.CharField(max_length=500, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.channel} {self.status} ({self.alert_count} alerts)"

@@ -1,5 +1,5 @@
-"""Long-running processes `manage.py standalone` starts for this app: the outbox relay and the
-webhook consumer (both need Kafka; without a broker they are not started)."""
+"""Long-running processes `manage.py standalone` starts for this app: the webhook consumer (it needs
+Kafka; without a broker it is not started)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,4 @@ from ekyam.processes import ProcessSpec, manage
 def standalone_processes(context: dict) -> list[ProcessSpec]:
     if not context.get("env", {}).get("KAFKA_BOOTSTRAP_SERVERS"):
         return []
-    return [
-        ProcessSpec("outbox-relay", manage("outbox_relay")),
-        ProcessSpec("webhook-consumer", manage("webhook_consumer")),
-    ]
+    return [ProcessSpec("webhook-consumer", manage("webhook_consumer"))]

@@ -1,4 +1,4 @@
-"""Retention: delivered messages and their attempts after N days, the outbox once published.
+"""Retention: delivered messages and their attempts after N days (the outbox's is in `ekyam.events.retention`).
 Dead letters stay until replayed or deleted, so a message with an open dead letter is kept."""
 
 from __future__ import annotations
@@ -8,19 +8,9 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from ekyam.db import delete_in_batches
 from webhooks import conf
-from webhooks.models import DeadLetter, Delivery, Message, OutboxEvent
-
-
-def _prune_in_batches(queryset, batch: int, max_batches: int) -> int:
-    total = 0
-    for _ in range(max_batches):
-        ids = list(queryset.values_list("pk", flat=True)[:batch])
-        if not ids:
-            break
-        deleted, _ = queryset.model.objects.filter(pk__in=ids).delete()
-        total += len(ids)
-    return total
+from webhooks.models import DeadLetter, Delivery, Message
 
 
 def prune_messages(now=None, max_batches: int = 100) -> int:
@@ -31,11 +21,4 @@ def prune_messages(now=None, max_batches: int = 100) -> int:
         delivery__message=OuterRef("pk"), status__in=[DeadLetter.Status.DEAD, DeadLetter.Status.REPLAYING]
     )
     queryset = Message.objects.filter(created_at__lt=cutoff).exclude(Exists(unfinished)).exclude(Exists(open_dead))
-    return _prune_in_batches(queryset.order_by("pk"), conf.get("WEBHOOK_RETENTION_BATCH"), max_batches)
-
-
-def prune_outbox(now=None, max_batches: int = 100) -> int:
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=conf.get("WEBHOOK_OUTBOX_RETENTION_HOURS"))
-    queryset = OutboxEvent.objects.filter(published_at__isnull=False, published_at__lt=cutoff).order_by("pk")
-    return _prune_in_batches(queryset, conf.get("WEBHOOK_RETENTION_BATCH"), max_batches)
+    return delete_in_batches(queryset.order_by("pk"), conf.get("WEBHOOK_RETENTION_BATCH"), max_batches)

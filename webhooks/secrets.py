@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from django.utils import timezone
 
-from connectors import vault
+from ekyam import vault
 from webhooks import conf
 from webhooks.signing import generate_secret
 

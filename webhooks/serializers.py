@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from webhooks.models import Alert, DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
+from ekyam.alerts.models import Alert
+from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
 
 class EndpointSerializer(serializers.ModelSerializer):

@@ -10,13 +10,15 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from ekyam.alerts.models import Alert, AlertSettings
+from ekyam.events import catalog
 from ekyam.models import Role, role_at_least
 from ekyam.tenancy import get_scoped_or_404, scoped
-from webhooks import actions, catalog
+from webhooks import actions
 from webhooks.delivery import RefusedUrl, check_endpoint_url
 from webhooks.forms import AlertSettingsForm, EndpointForm
 from webhooks.health import endpoint_health
-from webhooks.models import Alert, AlertSettings, DeadLetter, Delivery, Endpoint, Message
+from webhooks.models import DeadLetter, Delivery, Endpoint, Message
 
 
 def _require(request, role=Role.DEVELOPER):
@@ -129,7 +131,7 @@ def message_list(request):
         "webhooks/message_list.html",
         {
             "page": _page(request, queryset),
-            "event_types": list(catalog.EVENT_TYPES),
+            "event_types": list(catalog.event_types()),
             "selected_type": request.GET.get("event_type", ""),
         },
     )
@@ -187,7 +189,7 @@ def dead_letter_list(request):
             "page": _page(request, queryset),
             "filters": filters,
             "endpoints": scoped(Endpoint, request.organization),
-            "event_types": list(catalog.EVENT_TYPES),
+            "event_types": list(catalog.event_types()),
             "statuses": DeadLetter.Status.choices,
         },
     )

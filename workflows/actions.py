@@ -13,12 +13,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from workflows import conf, live, scheduling
-from workflows import events as wf_events
+from connectors.mapping.actions import ensure_default_mapping
+from workflows import conf, lifecycle, live, scheduling
 from workflows.blueprints import get_blueprint
 from workflows.locking import lock_run
 from workflows.models import (
     INCREMENTAL_TRIGGERS,
+    Lineage,
     NodeKind,
     RecordError,
     RecordErrorStatus,
@@ -36,25 +37,9 @@ log = logging.getLogger(__name__)
 
 # --- status ------------------------------------------------------------------------------------------------
 
-
-def refresh_status(workflow: Workflow) -> dict:
-    """Derive the status; when it changed, store it and emit `workflow.status.changed` (same transaction)."""
-    from workflows.status import derive
-
-    status = derive(workflow)
-    if (status["state"], status["reason"][:300]) != (workflow.status_state, workflow.status_reason):
-        previous = workflow.status_state
-        workflow.status_state = status["state"]
-        workflow.status_reason = status["reason"][:300]
-        workflow.status_changed_at = timezone.now()
-        Workflow.objects.filter(pk=workflow.pk).update(
-            status_state=workflow.status_state,
-            status_reason=workflow.status_reason,
-            status_changed_at=workflow.status_changed_at,
-        )
-        wf_events.status_changed(workflow, previous, status)
-        live.push_on_commit(workflow.pk)
-    return status
+# Shared with the engine, so they live in `lifecycle`; views, the API and the admin call them from here.
+refresh_status = lifecycle.refresh_status
+pause_workflow = lifecycle.pause_workflow
 
 
 def refresh_statuses_using_connection(organization_id: int, connection_id: int | None) -> int:
@@ -83,10 +68,6 @@ def refresh_all_statuses() -> int:
 
 def _ensure_mapping(connection, stream: str, direction: str):
     if connection is None:
-        return None
-    try:
-        from connectors.mapping.actions import ensure_default_mapping
-    except ImportError:
         return None
     mapping = ensure_default_mapping(connection, stream, direction)
     return mapping.pk if mapping else None
@@ -250,17 +231,6 @@ def delete_workflow(workflow: Workflow) -> None:
 
 
 @transaction.atomic
-def pause_workflow(workflow: Workflow, *, reason: str = "Paused by a user.") -> Workflow:
-    Workflow.objects.filter(pk=workflow.pk).update(enabled=False, paused_reason=reason[:300])
-    workflow.enabled, workflow.paused_reason = False, reason[:300]
-    if workflow.periodic_task_id:
-        type(workflow.periodic_task).objects.filter(pk=workflow.periodic_task_id).update(enabled=False)
-        workflow.periodic_task.enabled = False
-    refresh_status(workflow)
-    return workflow
-
-
-@transaction.atomic
 def resume_workflow(workflow: Workflow) -> Workflow:
     workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
     workflow.enabled, workflow.paused_reason, workflow.consecutive_failures = True, "", 0
@@ -271,12 +241,6 @@ def resume_workflow(workflow: Workflow) -> Workflow:
 
 
 # --- runs ------------------------------------------------------------------------------------------------------
-
-
-def _dispatch_on_commit(run_id: int) -> None:
-    from workflows.tasks import run_workflow
-
-    transaction.on_commit(lambda: run_workflow.delay(run_id))
 
 
 @transaction.atomic
@@ -300,7 +264,7 @@ def request_run(workflow: Workflow, trigger: str = Trigger.MANUAL, params: dict 
         organization_id=workflow.organization_id, workflow=workflow, trigger=trigger, params=params
     )
     live.push_on_commit(workflow.pk)
-    _dispatch_on_commit(run.pk)
+    lifecycle.queue_run_on_commit(run.pk)
     return run
 
 
@@ -382,16 +346,14 @@ def requeue_stale_runs() -> list[int]:
             run.save(update_fields=["status", "lease"])
             requeued.append(run.pk)
             live.push_on_commit(run.workflow_id)
-            _dispatch_on_commit(run.pk)
+            lifecycle.queue_run_on_commit(run.pk)
     # Queued runs of idle workflows whose task message got lost: dispatching twice is harmless.
     idle = Run.objects.filter(status=RunStatus.QUEUED, queued_at__lt=cutoff).exclude(
         workflow__runs__status=RunStatus.RUNNING
     )
     for run in idle.order_by("pk"):
         if run.pk not in requeued:
-            from workflows.tasks import run_workflow
-
-            run_workflow.delay(run.pk)
+            lifecycle.queue_run(run.pk)
     return requeued
 
 
@@ -435,8 +397,6 @@ def search_lineage(organization, query: str, *, limit: int = 200):
 
     Follows hops: a NetSuite fulfillment → its Whiplash order (forward flow) → the tracking that came back
     (reverse flow, whose destination is the forward row's source key)."""
-    from workflows.models import Lineage
-
     query = (query or "").strip()
     if not query:
         return Lineage.objects.none()

@@ -15,6 +15,7 @@ Safety properties:
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -27,8 +28,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from connectors.actions import build_connector
-from connectors.base import ConnectorError, TransientError, WriteResult
-from workflows import conf, live, mappings, screening, sinks
+from connectors.base import ConnectorError, Page, TransientError, WriteResult
+from workflows import conf, lifecycle, live, mappings, screening, sinks
 from workflows import events as wf_events
 from workflows.locking import lock_run
 from workflows.models import (
@@ -126,8 +127,6 @@ def claim(run_id: int) -> str | None:
 
 
 def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | None:
-    from workflows.actions import refresh_status
-
     with transaction.atomic():
         locked = lock_run(run_id)
         if locked is None:
@@ -162,14 +161,12 @@ def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | Non
             and workflow.consecutive_failures >= limit
             and workflow.enabled
         ):
-            from workflows.actions import pause_workflow
-
             reason = f"Paused after {workflow.consecutive_failures} failed runs in a row: {summary[:200]}"
-            pause_workflow(workflow, reason=reason)
+            lifecycle.pause_workflow(workflow, reason=reason)
             wf_events.raise_alert(workflow, f"Workflow {workflow.name!r} paused itself", reason)
-        refresh_status(workflow)
+        lifecycle.refresh_status(workflow)
         live.push_on_commit(workflow.pk)
-        transaction.on_commit(lambda: dispatch_next(workflow.pk))
+        transaction.on_commit(lambda: lifecycle.dispatch_next(workflow.pk))
     return run
 
 
@@ -177,15 +174,6 @@ def _failure_summary(run: Run) -> str:
     first = run.record_errors.order_by("pk").first()
     text = f"{run.failed_count} {pluralize_records(run.failed_count)} rejected"
     return f"{text}; first: {first.trace_key}: {first.message}" if first else text
-
-
-def dispatch_next(workflow_id: int) -> None:
-    """Start the oldest queued run of the workflow (after the previous one finished)."""
-    from workflows.tasks import run_workflow
-
-    run = Run.objects.filter(workflow_id=workflow_id, status=RunStatus.QUEUED).order_by("pk").first()
-    if run is not None:
-        run_workflow.delay(run.pk)
 
 
 # --- the run loop -------------------------------------------------------------------------------------------
@@ -277,14 +265,10 @@ class RunExecutor:
                 error_summary=reason[:2000]
             )
             if noted:
-                from workflows.actions import refresh_status
-
                 self.troubled = True
-                refresh_status(self.workflow)
+                lifecycle.refresh_status(self.workflow)
 
     def _retry_pages(self):
-        from connectors.base import Page
-
         ids = self.run.params.get("record_error_ids") or []
         errors = list(RecordError.objects.filter(workflow=self.workflow, pk__in=ids).order_by("pk"))
         # A record that could not be read has no payload to retry: it is read again, by id.
@@ -528,10 +512,8 @@ class RunExecutor:
                     connection_id=connection_id,
                 )
             if self.troubled:
-                from workflows.actions import refresh_status
-
                 self.troubled = False
-                refresh_status(self.workflow)
+                lifecycle.refresh_status(self.workflow)
             live.push_on_commit(self.workflow.pk)
         self.run.refresh_from_db(fields=["batches", "checkpoint", "cancel_requested"])
 
@@ -586,8 +568,6 @@ class RunExecutor:
 
 
 def _jsonable(value):
-    import json
-
     return json.loads(json.dumps(value, default=str))
 
 

@@ -6,7 +6,8 @@ import logging
 
 from django.db import transaction
 
-from webhooks.events import emit
+from ekyam.alerts import actions as alerts
+from ekyam.events.outbox import emit
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +93,10 @@ def record_synced(run, standard: str, *, source_key: str, destination: dict, rec
 
 
 def raise_alert(workflow, title: str, reason: str) -> None:
-    """Alerting belongs to the webhooks app; until `webhooks.alerts` exists the pause is only logged."""
-    try:
-        from webhooks.alerts import raise_alert as webhooks_raise_alert
-    except ImportError:
-        log.warning("Workflow %s paused: %s (webhooks.alerts not available)", workflow.pk, reason)
-        return
+    """The alert of a workflow that paused itself."""
     try:
         # A savepoint: a failing alert must not roll back the run's final state and the pause.
         with transaction.atomic():
-            webhooks_raise_alert(workflow.organization, "workflow_paused", title, reason, f"/workflows/{workflow.pk}/")
+            alerts.raise_alert(workflow.organization, "workflow_paused", title, reason, f"/workflows/{workflow.pk}/")
     except Exception:
         log.exception("Could not raise the alert for paused workflow %s", workflow.pk)

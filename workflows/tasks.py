@@ -2,30 +2,25 @@
 
 from celery import shared_task
 
+from workflows import actions, lifecycle
+from workflows.engine import execute_run
 
-@shared_task(name="workflows.run_workflow", acks_late=True)
+
+@shared_task(name=lifecycle.RUN_WORKFLOW, acks_late=True)
 def run_workflow(run_id: int) -> None:
-    from workflows.engine import execute_run
-
     execute_run(run_id)
 
 
 @shared_task(name="workflows.scheduled_run")
 def scheduled_run(workflow_id: int) -> None:
-    from workflows.actions import scheduled_run as queue_scheduled_run
-
-    queue_scheduled_run(workflow_id)
+    actions.scheduled_run(workflow_id)
 
 
 @shared_task(name="workflows.requeue_stale_runs")
 def requeue_stale_runs() -> None:
-    from workflows.actions import requeue_stale_runs as requeue
-
-    requeue()
+    actions.requeue_stale_runs()
 
 
 @shared_task(name="workflows.refresh_statuses")
 def refresh_statuses() -> None:
-    from workflows.actions import refresh_all_statuses
-
-    refresh_all_statuses()
+    actions.refresh_all_statuses()

@@ -1,35 +1,10 @@
-"""Template helpers of the portal pages.
-
-`connector` turns a connection (or a connector slug) into a plain dict of its connector's facts. Pages
-cannot use the connector class directly: the template engine calls callables, and calling a class
-tries to build a connector."""
+"""Template helpers of the portal pages (the connector facts filter is `connectors`' own: `connector_tags`)."""
 
 from __future__ import annotations
 
 from django import template
-from django.contrib.staticfiles import finders
 
 register = template.Library()
-
-
-@register.filter
-def connector(value) -> dict:
-    from connectors.registry import get_connector
-
-    slug = getattr(value, "connector_type", value)
-    try:
-        cls = get_connector(str(slug))
-    except LookupError:
-        return {"slug": slug, "name": str(slug), "logo": "", "streams": [], "readers": [], "writers": []}
-    return {
-        "slug": cls.slug,
-        "name": cls.name,
-        "description": cls.description,
-        "logo": cls.logo if cls.logo and finders.find(cls.logo) else "",
-        "streams": list(cls.streams),
-        "readers": cls.reader_streams(),
-        "writers": cls.writer_streams(),
-    }
 
 
 @register.filter

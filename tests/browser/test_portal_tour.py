@@ -15,11 +15,12 @@ from connectors import actions as connector_actions
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from ekyam import actions
+from ekyam.alerts.models import Alert
 from ekyam.models import Role
 from ekyam.navigation import MAIN_NAV
 from tests.browser.conftest import login
 from webhooks import actions as webhook_actions
-from webhooks.models import Alert, DeadLetter, Delivery, Endpoint, Message
+from webhooks.models import DeadLetter, Delivery, Endpoint, Message
 from webhooks.secrets import new_secrets_token
 from workflows import actions as workflow_actions
 from workflows.models import ErrorClass, RecordError, Run, RunStatus

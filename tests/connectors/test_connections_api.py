@@ -4,9 +4,9 @@ import pytest
 
 from connectors.models import Connection, ConnectionStatus
 from connectors.netsuite.connector import NetSuiteConnector
+from ekyam.events.models import OutboxEvent
 from ekyam.models import Role
 from tests.connectors.conftest import SECRETS
-from webhooks.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 

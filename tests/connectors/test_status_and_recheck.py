@@ -7,8 +7,9 @@ import pytest
 from connectors import actions, tasks
 from connectors.models import Connection, ConnectionStatus
 from connectors.schedules import BEAT_SCHEDULE
+from ekyam.alerts.models import Alert
+from ekyam.events.models import OutboxEvent
 from tests.connectors.conftest import SECRETS
-from webhooks.models import Alert, OutboxEvent
 
 pytestmark = pytest.mark.django_db
 

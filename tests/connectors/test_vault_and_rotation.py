@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.db import connection as db
 from django.test import override_settings
 
-from connectors import vault
 from connectors.models import Connection
+from ekyam import vault
 from tests.connectors.conftest import SECRETS
 
 pytestmark = pytest.mark.django_db

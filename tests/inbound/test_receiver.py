@@ -7,13 +7,13 @@ import json
 import pytest
 import requests
 
-from connectors.models import Connection
+from connectors.models import Connection, InboundWebhook
 from connectors.sandbox import SandboxServer
 from connectors.shopify.connector import ShopifyConnector
 from connectors.shopify.sandbox import APP_SECRET
 from connectors.whiplash.connector import WhiplashConnector
 from connectors.whiplash.webhooks import sign as whiplash_sign
-from webhooks.models import InboundWebhook, OutboxEvent
+from ekyam.events.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -212,7 +212,7 @@ def test_shopify_tampered_body_is_refused(live_server, sandbox, org_a):
 
 
 def test_handling_an_event_closes_exactly_its_inbound_row(org_a):
-    from workflows import inbound
+    from connectors import inbound
 
     connection = _connection(org_a, WhiplashConnector, "http://127.0.0.1:9")
     payload = {"connection_id": connection.pk, "vendor": "whiplash", "topic": "item.inventory_changed", "data": {}}

@@ -173,7 +173,7 @@ def on_shared_topics(shared_consumer, settings):
 
 @pytest.fixture(scope="session")
 def producer(kafka_broker):
-    from webhooks.relay import make_producer
+    from ekyam.events.relay import make_producer
 
     p = make_producer()
     yield p

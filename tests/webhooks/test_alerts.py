@@ -8,9 +8,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from ekyam.alerts import actions as alerts
+from ekyam.alerts import digest
+from ekyam.alerts.models import Alert, AlertNotification, AlertSettings
 from tests.servers import ScriptedServer
-from webhooks import alerts
-from webhooks.models import Alert, AlertNotification, AlertSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +32,11 @@ def test_alerts_are_sent_once_per_digest_window(
         assert sorted(mail.outbox[0].to) == ["admin_a@example.com", "owner_a@example.com"]
         assert "Message 0" in mail.outbox[0].subject
 
-        assert alerts.send_alert_notifications(org_a.pk) == 0  # still inside the window
+        assert digest.send_alert_notifications(org_a.pk) == 0  # still inside the window
         AlertSettings.objects.filter(organization=org_a).update(
             last_notified_at=timezone.now() - timedelta(seconds=601)
         )
-        assert alerts.send_alert_notifications(org_a.pk) == 4  # one digest of the rest
+        assert digest.send_alert_notifications(org_a.pk) == 4  # one digest of the rest
         assert len(mail.outbox) == 2 and len(slack.requests) == 2
         assert "4 alerts" in mail.outbox[1].subject and "HTTP 500 x8" in mail.outbox[1].body
         assert b"4 alerts" in slack.requests[1]["body"]

@@ -8,12 +8,12 @@ import uuid
 import pytest
 from django.db import transaction
 
+from ekyam.events.outbox import emit
+from ekyam.events.relay import relay_once
 from tests.servers import ScriptedServer
 from tests.webhooks.conftest import ConsumerProcess, child_env, wait_for
 from webhooks import actions
-from webhooks.events import emit
 from webhooks.models import Delivery, Message
-from webhooks.relay import relay_once
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -11,10 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from ekyam.alerts.models import Alert
+from ekyam.events import retention as outbox_retention
+from ekyam.events.models import OutboxEvent
 from tests.servers import ScriptedServer
 from webhooks import actions, dispatcher, outcomes, retention, retries
 from webhooks.delivery import Job, Result, attempt, make_client
-from webhooks.models import Alert, DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message, OutboxEvent
+from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 from webhooks.signing import sign
 
 pytestmark = pytest.mark.django_db
@@ -207,5 +210,5 @@ def test_retention_prunes_delivered_messages_but_keeps_dead_letters(org_a, setti
     published = OutboxEvent.objects.count()
     assert published >= 1
     OutboxEvent.objects.create(organization=org_a, type="shipment.synced", key="k", payload={})  # unpublished
-    assert retention.prune_outbox() == published
+    assert outbox_retention.prune_outbox() == published
     assert OutboxEvent.objects.count() == 1

@@ -4,7 +4,7 @@ lost over a number."""
 import json
 from decimal import Decimal
 
-from webhooks import jsoncodec
+from ekyam.events import jsoncodec
 
 
 def test_compact_utf8_like_the_standard_library():

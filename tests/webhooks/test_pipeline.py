@@ -8,12 +8,13 @@ import pytest
 from django.db import transaction
 from standardwebhooks import Webhook
 
+from ekyam.events.models import OutboxEvent
+from ekyam.events.outbox import emit
+from ekyam.events.relay import relay_once
 from tests.servers import ScriptedServer
 from tests.webhooks.conftest import wait_for
 from webhooks import actions
-from webhooks.events import emit
-from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Message, OutboxEvent
-from webhooks.relay import relay_once
+from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Message
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db(transaction=True)]
 

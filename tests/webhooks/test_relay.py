@@ -10,10 +10,10 @@ import uuid
 import pytest
 from django.db import transaction
 
-from webhooks import kafka
-from webhooks.events import emit
-from webhooks.models import OutboxEvent
-from webhooks.relay import PublishFailed, relay_once
+from ekyam.events import kafka
+from ekyam.events.models import OutboxEvent
+from ekyam.events.outbox import emit
+from ekyam.events.relay import PublishFailed, relay_once
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from webhooks.models import OutboxEvent
+from ekyam.events.models import OutboxEvent
 from workflows import actions, engine
 from workflows.models import Lineage, RecordError, Run, RunStatus, StreamCursor, Trigger
 

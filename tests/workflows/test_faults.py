@@ -11,7 +11,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from webhooks.models import OutboxEvent
+from ekyam.events.models import OutboxEvent
 from workflows import actions, conf, engine, tasks
 from workflows.models import RecordError, Run, RunStatus, Trigger
 

@@ -160,9 +160,7 @@ def test_the_trigger_consumer_retries_an_event_whose_transaction_lost_a_race(wor
         "data": {"record_ids": ["7"], "connection_id": source.connection_id},
         "occurred_at": "2026-01-01T00:00:00Z",
     }
-    import json
-
-    assert trigger_consumer.handle(json.dumps(event).encode()) == 1
+    assert trigger_consumer.handle_event(event) == 1
     assert calls == ["evt-1", "evt-1"]
     run = Run.objects.get(workflow=workflow)
     assert (run.trigger, run.params["record_ids"]) == (Trigger.EVENT, ["7"])

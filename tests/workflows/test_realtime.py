@@ -13,10 +13,10 @@ import time
 
 import pytest
 
+from connectors.models import InboundWebhook
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from ekyam.http import HttpClient
-from webhooks.models import InboundWebhook
 from workflows import actions, engine
 from workflows.models import Lineage, Run, RunStatus, Trigger
 from workflows.realtime import RealtimeRig, WebReceiver

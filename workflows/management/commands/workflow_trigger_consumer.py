@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from workflows.trigger_consumer import GROUP_ID, run
+
 
 class Command(BaseCommand):
     # A long-running service: system checks import every app's URLs and views, which it never uses.
@@ -7,11 +9,7 @@ class Command(BaseCommand):
     help = "Consume Ekyam events from Kafka and start targeted workflow runs (scale out: more in the same group)."
 
     def add_arguments(self, parser):
-        from workflows.trigger_consumer import GROUP_ID
-
         parser.add_argument("--group", default=GROUP_ID, help="Kafka consumer group id.")
 
     def handle(self, *args, group, **options):
-        from workflows.trigger_consumer import run
-
         run(group_id=group)

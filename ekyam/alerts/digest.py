@@ -1,9 +1,9 @@
-"""Alerts: an in-portal notification row at once; e-mail and Slack copies rate-limited into digests.
+"""Sending alerts: e-mail and Slack copies of the pending alerts, rate-limited into digests.
 
-`raise_alert` never sends anything itself. On commit it queues `send_alert_notifications`, which
-sends immediately when the organization got nothing during the digest window, and otherwise leaves
-the alert pending; the Beat task `flush_alert_digests` later sends everything pending as one digest.
-So one failing endpoint produces at most one e-mail and one Slack post per window.
+`send_alert_notifications` (queued by `actions.raise_alert` on commit) sends immediately when the
+organization got nothing during the digest window, and otherwise leaves the alerts pending; the Beat
+task `flush_alert_digests` later sends everything pending as one digest. So one failing endpoint
+produces at most one e-mail and one Slack post per window.
 """
 
 from __future__ import annotations
@@ -17,30 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from ekyam import http
+from ekyam.alerts import conf
+from ekyam.alerts.models import Alert, AlertNotification, AlertSettings
 from ekyam.models import Membership, Role
-from webhooks import conf
-from webhooks.models import Alert, AlertNotification, AlertSettings
 
-log = logging.getLogger("webhooks.alerts")
-
-KINDS = {choice.value for choice in Alert.Kind}
-
-
-def raise_alert(organization, kind: str, title: str, reason: str, link: str = "") -> Alert:
-    if kind not in KINDS:
-        raise ValueError(f"Unknown alert kind {kind!r}; use one of {', '.join(sorted(KINDS))}.")
-    alert = Alert.objects.create(
-        organization=organization, kind=kind, title=title[:200], reason=reason, link=link[:500]
-    )
-    organization_id = alert.organization_id
-
-    def queue():
-        from webhooks.tasks import send_alert_notifications
-
-        send_alert_notifications.delay(organization_id)
-
-    transaction.on_commit(queue)
-    return alert
+log = logging.getLogger("ekyam.alerts")
 
 
 def _absolute(link: str) -> str:

@@ -5,6 +5,11 @@ signature on the raw body (`verify_webhook`); each verified event is stored once
 (InboundWebhook's unique (connection, vendor_event_id)) and becomes an Ekyam event through the outbox in
 the same transaction. A redelivery only counts up `duplicate_count`. No vendor is called here: the
 answer comes in milliseconds, and the targeted sync happens later, driven by the event.
+
+The event carries the row's id (`inbound_webhook_id`); whoever handles it (the workflow trigger
+consumer) closes the row with `mark_handled`: `processed`, or `failed` with the reason. Events emitted
+before the id was added are matched by what the receiver put in both: the organization, the
+connection, the topic and the very same payload.
 """
 
 from __future__ import annotations
@@ -18,10 +23,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from connectors.base import AuthError, ConnectorError, WebhookEvent
-from connectors.models import Connection
+from connectors.models import Connection, InboundWebhook
 from ekyam.api.errors import error_body
-from webhooks.events import emit
-from webhooks.models import InboundWebhook
+from ekyam.events.outbox import emit
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,23 @@ def record_inbound_events(connection: Connection, events: list[WebhookEvent]) ->
                 )
             outcomes.append({"event_id": event_id, "duplicate": False, "id": row.pk, "type": event.ekyam_type})
     return outcomes
+
+
+def mark_handled(event: dict, *, error: str = "") -> int:
+    """Mark the inbound webhook(s) behind a bus event processed (or failed); returns how many rows changed."""
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    connection_id, topic = data.get("connection_id"), data.get("topic")
+    if not (event.get("organization_id") and connection_id and topic and data.get("vendor")):
+        return 0  # not an event born from a vendor webhook
+    status = InboundWebhook.Status.FAILED if error else InboundWebhook.Status.PROCESSED
+    rows = InboundWebhook.objects.filter(
+        organization_id=event["organization_id"], connection_id=connection_id, status=InboundWebhook.Status.RECEIVED
+    )
+    if data.get("inbound_webhook_id"):
+        rows = rows.filter(pk=data["inbound_webhook_id"])
+    else:
+        rows = rows.filter(topic=str(topic)[:120], payload=data)
+    return rows.update(status=status, error=error[:2000])
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:

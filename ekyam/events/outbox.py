@@ -1,6 +1,6 @@
-"""Emitting business events. The only way other apps tell `webhooks` something.
+"""Emitting business events: the only way one app tells the others something.
 
-    from webhooks.events import emit
+    from ekyam.events.outbox import emit
     emit(organization, "workflow.run.succeeded", {"run_id": run.pk, ...}, key=f"workflow:{wf.pk}")
 
 `emit` writes an outbox row in the caller's transaction (call it inside `transaction.atomic` with the
@@ -9,7 +9,7 @@ state change), so an event exists exactly when the change committed.
 
 from __future__ import annotations
 
-from webhooks.models import OutboxEvent
+from ekyam.events.models import OutboxEvent
 
 
 def emit(organization, event_type: str, data: dict, *, key: str, version: int = 1) -> OutboxEvent:

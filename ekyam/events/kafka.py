@@ -1,8 +1,7 @@
-"""Kafka plumbing: topic names, client configurations, topic creation, event (de)serialization."""
+"""Kafka plumbing of the bus: the events topic, client configurations, topic creation, event (de)serialization."""
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import datetime
@@ -10,17 +9,18 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from webhooks import conf, jsoncodec
+from ekyam.events import conf, jsoncodec
 
-log = logging.getLogger("webhooks.kafka")
+log = logging.getLogger("ekyam.events.kafka")
 
 
 def events_topic() -> str:
-    return f"{settings.KAFKA_TOPIC_PREFIX}.events"
+    return topic_name("events")
 
 
-def dlq_topic() -> str:
-    return f"{settings.KAFKA_TOPIC_PREFIX}.webhooks.dlq"
+def topic_name(suffix: str) -> str:
+    """A topic of this installation (every name starts with KAFKA_TOPIC_PREFIX)."""
+    return f"{settings.KAFKA_TOPIC_PREFIX}.{suffix}"
 
 
 def bootstrap_servers() -> str:
@@ -59,14 +59,14 @@ def consumer_config(group_id: str, **extra) -> dict:
     }
 
 
-def ensure_topics(partitions: int | None = None) -> None:
-    """Create the event and DLQ topics with the configured partitions; existing topics are kept."""
+def ensure_topics(*extra_topics: str, partitions: int | None = None) -> None:
+    """Create the events topic (and `extra_topics`) with the configured partitions; existing topics are kept."""
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
     partitions = partitions or settings.KAFKA_TOPIC_PARTITIONS
     admin = AdminClient({"bootstrap.servers": bootstrap_servers()})
-    wanted = [NewTopic(events_topic(), num_partitions=partitions), NewTopic(dlq_topic(), num_partitions=partitions)]
+    wanted = [NewTopic(name, num_partitions=partitions) for name in (events_topic(), *extra_topics)]
     for topic, future in admin.create_topics(wanted, request_timeout=15).items():
         try:
             future.result(timeout=20)
@@ -116,39 +116,10 @@ _producer = None
 
 
 def shared_producer():
-    """One producer per process for occasional messages (dead letters)."""
+    """One producer per process for occasional messages (e.g. dead letters)."""
     global _producer
     if _producer is None:
         from confluent_kafka import Producer
 
         _producer = Producer(producer_config())
     return _producer
-
-
-def publish_dead_letter(dead_letter_id: int) -> None:
-    from webhooks.models import DeadLetter
-
-    if not settings.KAFKA_BOOTSTRAP_SERVERS:
-        log.info("no Kafka configured; dead letter %s kept as a row only", dead_letter_id)
-        return
-    dead = DeadLetter.objects.filter(pk=dead_letter_id).first()
-    if dead is None:
-        return
-    value = json.dumps(
-        {
-            "dead_letter_id": dead.pk,
-            "organization_id": dead.organization_id,
-            "endpoint_id": dead.endpoint_id,
-            "event_type": dead.event_type,
-            "payload": dead.payload,
-            "attempts": dead.attempts,
-            "reason": dead.reason,
-            "created_at": dead.created_at.isoformat(),
-        },
-        separators=(",", ":"),
-        default=str,
-    ).encode()
-    producer = shared_producer()
-    producer.produce(dlq_topic(), key=partition_key(dead.organization_id, f"endpoint:{dead.endpoint_id}"), value=value)
-    producer.poll(0)
-    producer.flush(10)

@@ -1,8 +1,7 @@
-import signal
-
 from django.core.management.base import BaseCommand
 
-from webhooks import relay
+from ekyam.events import relay
+from ekyam.events.consumer import stop_on_signals
 
 
 class Command(BaseCommand):
@@ -11,11 +10,4 @@ class Command(BaseCommand):
     help = "Publish committed outbox events to Kafka and mark them published."
 
     def handle(self, *args, **options):
-        stopping = {"now": False}
-
-        def handle(signum, frame):
-            stopping["now"] = True
-
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
-        relay.run(stop=lambda: stopping["now"])
+        relay.run(stop=stop_on_signals())

@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from ekyam.admin_scoping import OrgScopedAdmin
+from ekyam.alerts.models import Alert, AlertNotification, AlertSettings
+
+
+@admin.register(Alert)
+class AlertAdmin(OrgScopedAdmin):
+    list_display = ["title", "kind", "organization", "created_at", "notified_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "reason"]
+
+
+@admin.register(AlertSettings)
+class AlertSettingsAdmin(OrgScopedAdmin):
+    list_display = ["organization", "email_enabled", "slack_webhook_url", "last_notified_at"]
+
+
+@admin.register(AlertNotification)
+class AlertNotificationAdmin(OrgScopedAdmin):
+    list_display = ["channel", "status", "alert_count", "recipients", "organization", "created_at"]
+    list_filter = ["channel", "status"]

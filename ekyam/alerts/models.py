@@ -1,0 +1,76 @@
+"""Alerts, where each organization wants them sent, and the notifications that carried them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from ekyam.tenancy import OrgOwned
+
+
+class Alert(OrgOwned):
+    """An in-portal notification; e-mail and Slack copies are sent in digests (see `digest`)."""
+
+    class Kind(models.TextChoices):
+        DLQ = "dlq", "Dead-lettered message"
+        ENDPOINT_DISABLED = "endpoint_disabled", "Endpoint disabled"
+        WORKFLOW_PAUSED = "workflow_paused", "Workflow paused"
+        CONNECTION_OFFLINE = "connection_offline", "Connection offline"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    reason = models.TextField()
+    link = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "webhooks_alert"  # the tables keep the names they had before alerts moved into the core
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "notified_at"], name="alert_pending")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AlertSettings(OrgOwned):
+    """Where an organization's alerts go, and when the last notification left (the digest window)."""
+
+    slack_webhook_url = models.URLField(max_length=500, blank=True, default="")
+    email_enabled = models.BooleanField(default=True)
+    last_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        db_table = "webhooks_alertsettings"
+        constraints = [models.UniqueConstraint(fields=["organization"], name="alert_settings_once")]
+
+    def __str__(self) -> str:
+        return f"alert settings of {self.organization_id}"
+
+
+class AlertNotification(OrgOwned):
+    """One e-mail or Slack post that carried one or more alerts (a digest)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SLACK = "slack", "Slack"
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    alert_count = models.PositiveIntegerField()
+    recipients = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "webhooks_alertnotification"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.status} ({self.alert_count} alerts)"
