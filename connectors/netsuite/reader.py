@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from connectors.base import Page, PermanentError, ReadFailure, TransientError, ValidationError
+from connectors.base import Page, PermanentError, RateLimitError, ReadFailure, TransientError, ValidationError
 from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.streams import RecordStream
 
@@ -164,6 +164,8 @@ class RecordReader:
     def _fetch_one(self, record_id: str) -> dict | ReadFailure | None:
         try:
             return self.fetch(record_id)
+        except RateLimitError:
+            raise  # the account's limit, not this record: the page is retried from the checkpoint
         except TransientError as exc:
             return ReadFailure(str(record_id), exc)
 
