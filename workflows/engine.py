@@ -620,6 +620,11 @@ class Heartbeat:
             db_connections.close_all()
 
 
+# Executors by trigger for runs that do not read their source (a reviewed plan, reconciliation corrections):
+# registered by the apps that own them; every other run reads through RunExecutor.
+EXECUTORS: dict[str, type[RunExecutor]] = {}
+
+
 def execute_run(run_id: int) -> Run | None:
     """Claim and run; the whole of a Celery task. Safe to call twice for the same run."""
     lease = claim(run_id)
@@ -628,7 +633,7 @@ def execute_run(run_id: int) -> Run | None:
     run = Run.objects.get(pk=run_id)
     try:
         with Heartbeat(run_id, lease):
-            status = RunExecutor(run, lease).execute()
+            status = EXECUTORS.get(run.trigger, RunExecutor)(run, lease).execute()
     except LeaseLost:
         log.warning("Run %s was taken over by another worker; stopping here.", run_id)
         return None

@@ -16,7 +16,9 @@ Sandbox-only control surface (besides the frame's `/_sandbox/state|knobs|reset`)
 - `POST  /_sandbox/tokens` `{"token_id", "token_secret", "revoked", "permissions": [...]}`;
 - `POST  /_sandbox/certificates` `{"certificate_id", "client_id", "public_key"}` for OAuth 2.0;
 - knobs: `concurrency_limit`, `max_query_results`, `clock_tolerance`, `timezone` (SuiteQL dates in that IANA zone),
-  `unreadable` (record ids whose GET always answers 500: one record that cannot be read).
+  `unreadable` (record ids whose GET always answers 500: one record that cannot be read),
+  `redirect_to` (every API call answers 302 to that URL with an empty body, as an SSO login page or a
+  misconfigured proxy in front of the account does; empty turns it off).
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ class NetSuiteSandbox(SandboxApp):
         self.clock_tolerance = 300
         self.zone: tzinfo = UTC  # the integration user's Time Zone preference, as SuiteQL applies it
         self.unreadable: set[str] = set()  # record ids whose GET always fails (a fault knob)
+        self.redirect_to = ""  # the `redirect_to` knob
         self._in_flight = 0
         self._flight_lock = threading.Lock()
         self._reset_auth()
@@ -174,6 +177,7 @@ class NetSuiteSandbox(SandboxApp):
         self.concurrency_limit, self.max_query_results, self.clock_tolerance = 5, 100_000, 300
         self.zone = UTC
         self.unreadable: set[str] = set()
+        self.redirect_to = ""
 
     def set_extra_knobs(self, data: dict) -> None:
         for key in ("concurrency_limit", "max_query_results", "clock_tolerance"):
@@ -183,6 +187,8 @@ class NetSuiteSandbox(SandboxApp):
             self.zone = ZoneInfo(data["timezone"] or "UTC")
         if "unreadable" in data:
             self.unreadable = {str(i) for i in data["unreadable"] or []}
+        if "redirect_to" in data:
+            self.redirect_to = str(data["redirect_to"] or "")
 
     def error_response(self, status: int) -> Response:
         if status == 429:
@@ -194,6 +200,8 @@ class NetSuiteSandbox(SandboxApp):
     def dispatch(self, request: Request) -> Response:
         if request.path.startswith("/_sandbox/"):
             return super().dispatch(request)
+        if self.redirect_to:
+            return Response.empty(302, {"Location": self.redirect_to})
         with self._flight_lock:
             self._in_flight += 1
             self.stats["in_flight_peak"] = max(self.stats["in_flight_peak"], self._in_flight)
