@@ -19,7 +19,11 @@ if not 0 < HEARTBEAT_SECONDS <= STALE_AFTER_SECONDS / 3:
         "EKYAM_WORKFLOW_HEARTBEAT_SECONDS must be positive and at most a third of EKYAM_WORKFLOW_STALE_SECONDS, "
         "so that two missed beats never make a live run look stale."
     )
-# Transient failures (timeouts, 429, 5xx) are retried inside the run this many times with backoff.
+# Transient failures (timeouts, 429, 5xx) that outlast the hardened client's retry policy (ekyam/http.py:
+# 1 + EKYAM_HTTP_MAX_RETRIES = 5 attempts per call) are retried by the run this many times more, from the
+# last durable checkpoint (reads) or for the batch's failed records (writes). Worst case for one call under
+# steady 429s: (1 + 4) runs' tries × 5 attempts = 25 attempts (twice that for a Whiplash or NetSuite OAuth 2.0
+# call whose token is refreshed in between), where the three stacked loops of before allowed 4 × 7 × 5 = 140.
 RETRY_ATTEMPTS = env_int("EKYAM_WORKFLOW_RETRY_ATTEMPTS", 4, minimum=0)
 RETRY_BACKOFF_SECONDS = env_float("EKYAM_WORKFLOW_RETRY_BACKOFF", 0.5)
 RETRY_BACKOFF_MAX_SECONDS = env_float("EKYAM_WORKFLOW_RETRY_BACKOFF_MAX", 30.0)

@@ -42,9 +42,9 @@ class Sandbox:
 
 @pytest.fixture(autouse=True)
 def fast_backoff(settings):
-    """Real backoff starts at 0.5 s; tests keep the same shape at a hundredth of the scale."""
-    settings.HTTP_BACKOFF_BASE = 0.01
-    settings.HTTP_BACKOFF_MAX = 0.05
+    """Real backoff starts at 0.5 s; tests keep the same shape at a small fraction of the scale."""
+    settings.HTTP_BACKOFF_BASE = 0.02
+    settings.HTTP_BACKOFF_MAX = 0.3  # room for a 429 storm of 5 threads against a limit of 2 to clear
 
 
 @pytest.fixture
