@@ -114,6 +114,20 @@ class CredentialField:
     default: str = ""
     choices: tuple[tuple[str, str], ...] = ()  # (value, label) for a select box
     placeholder: str = ""
+    address: bool = False  # a URL or host the client calls: checked by the SSRF guard when saved
+
+
+def address_error(value: str) -> str | None:
+    """Why a URL or host credential would be refused by the SSRF guard, or None (no DNS lookup here:
+    the client checks every resolved address when it connects)."""
+    from ekyam import http
+
+    url = value if "://" in value else f"https://{value}"
+    try:
+        http.check_url_policy(url)
+    except http.UnsafeDestination as exc:
+        return str(exc)
+    return None
 
 
 @dataclass(frozen=True)
@@ -310,6 +324,10 @@ class Connector:
                 errors[f.name] = "This field is required."
             if f.choices and credentials.get(f.name) and credentials[f.name] not in {v for v, _ in f.choices}:
                 errors[f.name] = "Choose one of: " + ", ".join(v for v, _ in f.choices) + "."
+            if f.address and str(credentials.get(f.name) or "").strip():
+                message = address_error(str(credentials[f.name]).strip())
+                if message:
+                    errors[f.name] = message
         for name in credentials:
             if name not in known:
                 errors[name] = f"{cls.name} has no credential field named {name!r}."

@@ -24,6 +24,14 @@ class Endpoint(OrgOwned):
     secrets_encrypted = models.TextField(editable=False, default="")
     secret_revealed_at = models.DateTimeField(null=True, blank=True, editable=False)
     rate_limit_per_second = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no limit.")
+    # Delivery settings of this endpoint; empty means the portal's defaults (webhooks/conf.py).
+    retry_schedule = models.JSONField(
+        default=list, blank=True, help_text="Seconds before attempt 1, 2, …; the length is the number of attempts."
+    )
+    timeout_seconds = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Attempt timeout (1–60 s).")
+    max_concurrency = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Attempts in flight at once per delivery process."
+    )
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -119,6 +127,14 @@ class Delivery(OrgOwned):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.status})"
+
+    @property
+    def state(self) -> str:
+        """The status as shown: a delivery not yet done for a disabled endpoint is "held" (kept,
+        not attempted, until the endpoint is enabled again or recovered)."""
+        if self.status in (self.Status.PENDING, self.Status.RETRYING) and not self.endpoint.is_active:
+            return "held"
+        return self.status
 
 
 class DeliveryAttempt(OrgOwned):

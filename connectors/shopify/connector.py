@@ -78,7 +78,11 @@ class ShopifyConnector(Connector):
     default_concurrency = 4
     credential_fields = (
         CredentialField(
-            "shop_domain", "Shop domain", "your-store.myshopify.com", placeholder="your-store.myshopify.com"
+            "shop_domain",
+            "Shop domain",
+            "your-store.myshopify.com",
+            placeholder="your-store.myshopify.com",
+            address=True,
         ),
         CredentialField("access_token", "Admin API access token", "shpat_… from the custom app.", secret=True),
         CredentialField("app_secret", "App client secret", "Verifies webhook signatures.", secret=True, required=False),

@@ -104,6 +104,7 @@ class WhiplashConnector(Connector):
             "https://www.getwhiplash.com for production, https://sandbox.getwhiplash.com for Whiplash's sandbox.",
             default=DEFAULT_BASE_URL,
             placeholder=DEFAULT_BASE_URL,
+            address=True,
         ),
         CredentialField(
             "auth_flow",
