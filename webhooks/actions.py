@@ -196,6 +196,7 @@ def recover_endpoint(endpoint: Endpoint, since) -> dict:
     window and not only dead letters. A disabled endpoint is enabled (its held messages are
     attempted at once) and the dead letters of messages created since then are replayed.
     Returns {"held": n, "replayed": n}."""
+    endpoint.refresh_from_db(fields=["is_active"])  # disabled meanwhile, e.g. by a delivery process
     held_count = held(endpoint).filter(message__created_at__gte=since).count() if not endpoint.is_active else 0
     if not endpoint.is_active:
         enable_endpoint(endpoint)
