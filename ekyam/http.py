@@ -5,8 +5,9 @@ What it adds to `requests`:
 - bounded retries with exponential backoff and jitter for 429 and 5xx (and connection failures),
   honouring `Retry-After`; non-idempotent methods are retried only when the caller says so;
 - no redirects unless asked;
-- an SSRF guard: the host is resolved and refused when any address is private, loopback,
-  link-local, reserved or multicast, unless `EKYAM_HTTP_ALLOWED_NETWORKS` permits it; the address
+- an SSRF guard: the host is resolved and refused when any address is not globally routable
+  (`ip.is_global`, plus the shared, 6to4, site-local, NAT64, Teredo … ranges refused by name: cloud
+  metadata lives at 100.100.100.200 and 169.254.169.254), unless `EKYAM_HTTP_ALLOWED_NETWORKS` permits it; the address
   actually connected to is checked again, so DNS rebinding between the check and the connect fails;
 - structured logging of method, URL (without query), status and duration; never headers or bodies.
 
@@ -33,6 +34,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from ekyam.redaction import redact
 
 log = logging.getLogger("ekyam.http")
 
@@ -64,13 +67,39 @@ def _parse_networks(networks: tuple[str, ...]) -> tuple[ipaddress._BaseNetwork, 
     return tuple(ipaddress.ip_network(n, strict=False) for n in networks)
 
 
+# Ranges refused although some Python versions call (parts of) them global: shared address space
+# (carrier NAT, cloud metadata at 100.100.100.200), IETF protocol assignments, benchmarking, "this
+# network", class E; IPv6 6to4, site-local, NAT64, Teredo, documentation, ULA, discard-only, ORCHIDv2.
+REFUSED_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4", "2002::/16",
+              "fec0::/10", "64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "2001:db8::/32", "fc00::/7", "100::/64",
+              "2001:20::/28")
+)  # fmt: skip
+
+
 def is_public_address(address: str) -> bool:
+    """Globally routable, unicast and none of `REFUSED_NETWORKS` (IPv4-mapped IPv6 is judged as IPv4)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
-    )
+    if not ip.is_global or ip.is_multicast:
+        return False
+    return not any(ip in network for network in REFUSED_NETWORKS if network.version == ip.version)
+
+
+def check_url_policy(url: str) -> None:
+    """The save-time check (no DNS lookup): an http(s) URL whose host, when it is a literal address,
+    the guard allows. Hostnames are resolved and checked at connect time, every time."""
+    parts = _checked_url(url)
+    host = parts.hostname.strip("[]")
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        if host == "localhost" or host.endswith(".localhost"):
+            check_addresses(host, ["127.0.0.1"])
+        return
+    check_addresses(host, [host])
 
 
 def address_allowed(address: str) -> bool:
@@ -104,8 +133,9 @@ def check_addresses(host: str, addresses: list[str]) -> None:
     for address in addresses:
         if not address_allowed(address):
             raise UnsafeDestination(
-                f"Refusing to connect to {host} ({address}): private, loopback and link-local "
-                "addresses are blocked unless EKYAM_HTTP_ALLOWED_NETWORKS allows them."
+                f"Refusing to connect to {host} ({address}): only globally routable addresses can be "
+                "reached (private, loopback, link-local, shared and metadata addresses are blocked unless "
+                "EKYAM_HTTP_ALLOWED_NETWORKS allows them)."
             )
 
 
@@ -223,9 +253,12 @@ def raise_if_blocked(exc: BaseException) -> None:
         raise blocked from None
 
 
+@lru_cache(maxsize=4096)
 def safe_url(url: str) -> str:
-    """The URL as logged: without its query, which may carry tokens."""
-    return url.split("?", 1)[0]
+    """The URL as logged: without its query, which may carry tokens, and redacted (userinfo, Slack
+    webhook paths, inbound webhook tokens, secret shapes; see ekyam.redaction). Cached: called for
+    every request, with few distinct URLs."""
+    return redact(url.split("?", 1)[0])
 
 
 def log_failure(method: str, url: str, started: float, exc: BaseException) -> None:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "connectors",
     "connectors.mapping",
     "workflows",
+    "workflows.reconcile",
     "webhooks",
 ]
 
@@ -212,7 +213,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["ekyam.api.permissions.IsOrganizationMember"],
     "DEFAULT_PAGINATION_CLASS": "ekyam.api.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["ekyam.api.fields.ScopedFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["ekyam.api.throttling.PerKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": API_RATE_PER_KEY, "user": API_RATE_PER_USER},
     "EXCEPTION_HANDLER": "ekyam.api.errors.api_exception_handler",
@@ -229,6 +230,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReconcileJobStatusEnum": "workflows.reconcile.models.JobStatus",
+        "ReconciliationItemStatusEnum": "workflows.reconcile.models.ItemStatus",
+    },
 }
 
 # --- Security (the production profile passes `manage.py check --deploy`) --------------------
@@ -251,7 +256,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line passes the redaction filter: webhook path tokens, URL passwords, Slack webhook paths
+    # and known secret shapes never reach the output (ekyam/redaction.py).
+    "filters": {"redact": {"()": "ekyam.redaction.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # uvicorn's own handlers are replaced by ours (with the filter), so access lines are redacted too.
+        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "uvicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
 }

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from ekyam.admin_scoping import OrgScopedAdmin
+from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline
 from webhooks import actions
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
@@ -58,7 +58,7 @@ class EndpointAdmin(OrgScopedAdmin):
         self.message_user(request, f"Enabled {queryset.count()} endpoint(s).")
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(OrgScopedInline, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False

@@ -138,20 +138,24 @@ class DeadLetterViewSet(
     @extend_schema(request=ReplaySelectedSerializer, responses=ReplayedSerializer)
     @action(detail=False, methods=["post"], url_path="replay-selected")
     def replay_selected(self, request):
-        data = ReplaySelectedSerializer(data=request.data)
+        data = ReplaySelectedSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         return Response(
-            {"replayed": actions.replay_dead_letters(self.get_queryset().filter(pk__in=data.validated_data["ids"]))}
+            {
+                "replayed": actions.replay_dead_letters(
+                    self.get_queryset().filter(pk__in=[d.pk for d in data.validated_data["ids"]])
+                )
+            }
         )
 
     @extend_schema(request=ReplaySinceSerializer, responses=ReplayedSerializer)
     @action(detail=False, methods=["post"], url_path="replay-since")
     def replay_since(self, request):
-        data = ReplaySinceSerializer(data=request.data)
+        data = ReplaySinceSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         queryset = self.get_queryset().filter(created_at__gte=data.validated_data["since"])
         if "endpoint" in data.validated_data:
-            queryset = queryset.filter(endpoint_id=data.validated_data["endpoint"])
+            queryset = queryset.filter(endpoint=data.validated_data["endpoint"])
         return Response({"replayed": actions.replay_dead_letters(queryset)})
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from ekyam.alerts.models import Alert
+from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class EndpointSerializer(ScopedModelSerializer):
     class Meta:
         model = Endpoint
         fields = [
@@ -54,7 +55,7 @@ class SecretSerializer(serializers.Serializer):
 
 # Plain strings rather than enums in the OpenAPI schema: "status" and "trigger" choice sets of
 # other apps would otherwise collide with these names.
-class AttemptSerializer(serializers.ModelSerializer):
+class AttemptSerializer(ScopedModelSerializer):
     status = serializers.CharField(read_only=True, help_text="succeeded | failed")
     trigger = serializers.CharField(read_only=True, help_text="scheduled | replay | test")
 
@@ -73,7 +74,7 @@ class AttemptSerializer(serializers.ModelSerializer):
         ]
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(ScopedModelSerializer):
     attempts = AttemptSerializer(many=True, read_only=True)
     status = serializers.CharField(
         source="state",
@@ -97,7 +98,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         ]
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ScopedModelSerializer):
     deliveries = DeliverySerializer(many=True, read_only=True)
 
     class Meta:
@@ -115,7 +116,7 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
 
 
-class DeadLetterSerializer(serializers.ModelSerializer):
+class DeadLetterSerializer(ScopedModelSerializer):
     status = serializers.CharField(read_only=True, help_text="dead | replaying | replayed")
 
     class Meta:
@@ -144,19 +145,19 @@ class RecoveredSerializer(serializers.Serializer):
 
 
 class ReplaySelectedSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=1000)
+    ids = ScopedPrimaryKeyRelatedField(DeadLetter, many=True, allow_empty=False, max_length=1000)
 
 
 class ReplaySinceSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
-    endpoint = serializers.IntegerField(required=False)
+    endpoint = ScopedPrimaryKeyRelatedField(Endpoint, required=False)
 
 
 class ReplayedSerializer(serializers.Serializer):
     replayed = serializers.IntegerField()
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ScopedModelSerializer):
     class Meta:
         model = Alert
         fields = ["id", "kind", "title", "reason", "link", "count", "created_at", "last_at", "notified_at", "read_at"]

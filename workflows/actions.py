@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.mapping.actions import ensure_default_mapping
-from workflows import conf, lifecycle, live, scheduling
+from workflows import conf, lifecycle, live, mappings, scheduling
 from workflows.blueprints import get_blueprint
 from workflows.models import (
     INCREMENTAL_TRIGGERS,
@@ -72,6 +72,13 @@ def _ensure_mapping(connection, stream: str, direction: str):
     return mapping.pk if mapping else None
 
 
+def _check_mapping(organization, mapping_id: int | None) -> None:
+    """A workflow pins only its own organization's mappings (the API checks it first; this holds for
+    every other caller too)."""
+    if mapping_id is not None and not mappings.belongs_to(mapping_id, organization):
+        raise ValueError(f"Mapping {mapping_id} not found.")
+
+
 @transaction.atomic
 def create_workflow(
     organization,
@@ -101,6 +108,8 @@ def create_workflow(
     for connection in (source_connection, destination_connection):
         if connection is not None and connection.organization_id != organization.pk:
             raise ValueError("Connections must belong to the workflow's organization.")
+    for mapping_id in (read_mapping_id, write_mapping_id):
+        _check_mapping(organization, mapping_id)
     scheduling.validate_schedule(schedule_kind, interval_seconds, cron, timezone_name)
     workflow = Workflow.objects.create(
         organization=organization,
@@ -217,6 +226,8 @@ def update_node(node: WorkflowNode, **changes) -> WorkflowNode:
             raise ValueError(f"{field} cannot be changed on a node.")
         if field == "connection" and value is not None and value.organization_id != node.workflow.organization_id:
             raise ValueError("Connections must belong to the workflow's organization.")
+        if field in ("read_mapping_id", "write_mapping_id"):
+            _check_mapping(node.workflow.organization, value)
         setattr(node, field, value)
     node.save()
     refresh_status(node.workflow)

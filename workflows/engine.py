@@ -486,6 +486,11 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
+# Executors by trigger for runs that do not read their source (a reviewed plan, reconciliation corrections):
+# registered by the apps that own them; every other run reads through RunExecutor.
+EXECUTORS: dict[str, type[RunExecutor]] = {}
+
+
 def execute_run(run_id: int) -> Run | None:
     """Claim and run; the whole of a Celery task. Safe to call twice for the same run."""
     lease = claim(run_id)
@@ -493,7 +498,7 @@ def execute_run(run_id: int) -> Run | None:
         return None
     run = Run.objects.get(pk=run_id)
     try:
-        status = RunExecutor(run, lease).execute()
+        status = EXECUTORS.get(run.trigger, RunExecutor)(run, lease).execute()
     except LeaseLost:
         log.warning("Run %s was taken over by another worker; stopping here.", run_id)
         return None

@@ -161,7 +161,18 @@ class NetSuiteClient:
                     details={"host": host, "dns": "resolve" in str(exc)},
                 )
             else:
-                if response.status_code < 400:
+                if 300 <= response.status_code < 400:
+                    # Only a 2xx is an answer: a redirect (an SSO login page, a proxy) means the call
+                    # did not reach the account's REST API.
+                    location = response.headers.get("Location") or "no Location"
+                    raise PermanentError(
+                        f"NetSuite answered {method} {urlsplit(url).path} with {response.status_code} "
+                        f"(a redirect to {location}), not a 2xx: check the base URL and that nothing in "
+                        "front of the account redirects API calls.",
+                        code="unexpected_status",
+                        status=response.status_code,
+                    )
+                if response.status_code < 300:
                     if response.status_code == 204 or not response.content:
                         return {}
                     try:

@@ -97,6 +97,7 @@ class NetSuiteConnector(Connector):
             "NetSuite shows a different one.",
             required=False,
             placeholder="https://1234567-sb1.suitetalk.api.netsuite.com",
+            address=True,
         ),
         CredentialField(
             "timezone",
@@ -250,6 +251,8 @@ class NetSuiteConnector(Connector):
             )
         if isinstance(exc, TransientError):
             return CheckResult.failure("vendor_unavailable", exc.message, **details)
+        if exc.code == "unexpected_status":
+            return CheckResult.failure("unexpected_response", f"{permission}: {exc.message}", **details)
         return CheckResult.failure("error", exc.message, **details)
 
     # --- reading -------------------------------------------------------------------------------

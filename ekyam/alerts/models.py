@@ -16,6 +16,7 @@ class Alert(OrgOwned):
         ENDPOINT_DISABLED = "endpoint_disabled", "Endpoint disabled"
         WORKFLOW_PAUSED = "workflow_paused", "Workflow paused"
         CONNECTION_OFFLINE = "connection_offline", "Connection offline"
+        RECONCILIATION_DRIFT = "reconciliation_drift", "Reconciliation drift above threshold"
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     title = models.CharField(max_length=200)
