@@ -96,6 +96,7 @@ def create_endpoint(
     retry_schedule: list | None = None,
     timeout_seconds: int | None = None,
     max_concurrency: int | None = None,
+    ordered: bool = False,
 ) -> tuple[Endpoint, str]:
     """Create an endpoint; returns it with its new secret (shown once)."""
     check_endpoint_fields(
@@ -119,6 +120,7 @@ def create_endpoint(
         retry_schedule=[float(step) for step in retry_schedule or []],
         timeout_seconds=timeout_seconds,
         max_concurrency=max_concurrency,
+        ordered=bool(ordered),
         secrets_encrypted=token,
     )
     return endpoint, secret
@@ -126,7 +128,7 @@ def create_endpoint(
 
 def update_endpoint(endpoint: Endpoint, **changes) -> Endpoint:
     checked = ("url", "event_types", "headers", "filter", "retry_schedule", "timeout_seconds", "max_concurrency")
-    allowed = {*checked, "description", "rate_limit_per_second"}
+    allowed = {*checked, "description", "rate_limit_per_second", "ordered"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
