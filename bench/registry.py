@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import inventory_latency, mapping, netsuite_read, webhooks, workflow
+from bench import inventory_latency, mapping, netsuite_read, reconcile, sync_faults, webhook_drills, webhooks, workflow
 
 BENCHMARKS = {
     "webhooks": (webhooks.run, "events through outbox → Kafka → consumer → receiver vs a bare aiohttp client"),
@@ -13,4 +13,7 @@ BENCHMARKS = {
     ),
     "netsuite_read": (netsuite_read.run, "read N NetSuite item fulfillments from the sandbox vs a raw paged fetch"),
     "mapping": (mapping.run, "Mapping engine vs hand-written Python: NetSuite fulfillments -> Shipment"),
+    **webhook_drills.BENCHMARKS,
+    **sync_faults.BENCHMARKS,
+    **reconcile.BENCHMARKS,
 }

@@ -20,16 +20,16 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.common import database_url, percentile, wait_for
+from bench.processes import _delete_organization, _start_consumer
 from ekyam import embedded
 from webhooks.dispatcher import new_event_loop
 from webhooks.signing import generate_secret, sign
@@ -77,42 +77,6 @@ def _local_postgres_pids() -> list[int]:
         except OSError:
             continue
     return pids
-
-
-def _delete_organization(organization) -> None:
-    """Remove the benchmark's organization and its rows. A left-over organization would leave due
-    deliveries to a receiver that is gone, which the next run's consumers would spend time on."""
-    for attempt in range(5):
-        try:
-            organization.delete()
-            return
-        except IntegrityError:  # a row written by a process that was still stopping
-            if attempt == 4:
-                raise
-            time.sleep(1.0)
-
-
-def _start_consumer(env: dict, group: str, threads: int) -> tuple[subprocess.Popen, threading.Event]:
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "webhook_consumer", "--group", group],
-        cwd=settings.BASE_DIR,
-        env={**env, "EKYAM_WEBHOOK_DELIVERY_CONCURRENCY": str(threads)},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    assigned = threading.Event()
-
-    def read():
-        for line in process.stderr:
-            if "assigned partitions" in line and "[]" not in line:
-                assigned.set()
-            elif "Traceback" in line or "ERROR" in line:
-                sys.stderr.write(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    return process, assigned
 
 
 def _signed_headers(secret: str, body: bytes) -> dict[str, str]:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from connectors.base import Connector, StreamSpec
 from connectors.models import Connection
+from ekyam.api.fields import ScopedModelSerializer
 
 
 def stream_data(spec: StreamSpec) -> dict:
@@ -29,7 +30,7 @@ def connector_data(cls: type[Connector]) -> dict:
     }
 
 
-class ConnectionSerializer(serializers.ModelSerializer):
+class ConnectionSerializer(ScopedModelSerializer):
     credentials = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
         write_only=True,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from connectors import actions
 from connectors.models import Connection
-from ekyam.access import can_edit
+from ekyam.roles import can_edit
 from ekyam.tenancy import get_scoped_or_404, scoped
 
 

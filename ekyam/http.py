@@ -2,11 +2,18 @@
 
 What it adds to `requests`:
 - connect and read timeouts on every call;
-- bounded retries with exponential backoff and jitter for 429 and 5xx (and connection failures),
-  honouring `Retry-After`; non-idempotent methods are retried only when the caller says so;
+- the one retry policy of Ekyam's outbound calls (on tenacity): bounded attempts with full-jitter
+  exponential backoff for 429 and 5xx (and connection failures), honouring `Retry-After`;
+  non-idempotent methods are retried only when the caller says so. A call makes at most
+  `1 + max_retries` attempts (EKYAM_HTTP_MAX_RETRIES, 4 by default: 5 attempts). Vendor clients do not
+  loop themselves: they pass per-attempt hooks instead (`prepare` re-signs or re-authorizes each attempt,
+  `slot` holds a concurrency slot only while an attempt is in flight, `retry_if` says which vendor answers
+  are worth another attempt and may name the wait, `before_retry` sees each retried answer) and only
+  translate the final answer into connector errors;
 - no redirects unless asked;
-- an SSRF guard: the host is resolved and refused when any address is private, loopback,
-  link-local, reserved or multicast, unless `EKYAM_HTTP_ALLOWED_NETWORKS` permits it; the address
+- an SSRF guard: the host is resolved and refused when any address is not globally routable
+  (`ip.is_global`, plus the shared, 6to4, site-local, NAT64, Teredo … ranges refused by name: cloud
+  metadata lives at 100.100.100.200 and 169.254.169.254), unless `EKYAM_HTTP_ALLOWED_NETWORKS` permits it; the address
   actually connected to is checked again, so DNS rebinding between the check and the connect fails;
 - structured logging of method, URL (without query), status and duration; never headers or bodies.
 
@@ -23,6 +30,8 @@ import logging
 import random
 import socket
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -30,9 +39,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import tenacity
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from ekyam.redaction import redact
 
 log = logging.getLogger("ekyam.http")
 
@@ -64,13 +76,39 @@ def _parse_networks(networks: tuple[str, ...]) -> tuple[ipaddress._BaseNetwork, 
     return tuple(ipaddress.ip_network(n, strict=False) for n in networks)
 
 
+# Ranges refused although some Python versions call (parts of) them global: shared address space
+# (carrier NAT, cloud metadata at 100.100.100.200), IETF protocol assignments, benchmarking, "this
+# network", class E; IPv6 6to4, site-local, NAT64, Teredo, documentation, ULA, discard-only, ORCHIDv2.
+REFUSED_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4", "2002::/16",
+              "fec0::/10", "64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "2001:db8::/32", "fc00::/7", "100::/64",
+              "2001:20::/28")
+)  # fmt: skip
+
+
 def is_public_address(address: str) -> bool:
+    """Globally routable, unicast and none of `REFUSED_NETWORKS` (IPv4-mapped IPv6 is judged as IPv4)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
-    )
+    if not ip.is_global or ip.is_multicast:
+        return False
+    return not any(ip in network for network in REFUSED_NETWORKS if network.version == ip.version)
+
+
+def check_url_policy(url: str) -> None:
+    """The save-time check (no DNS lookup): an http(s) URL whose host, when it is a literal address,
+    the guard allows. Hostnames are resolved and checked at connect time, every time."""
+    parts = _checked_url(url)
+    host = parts.hostname.strip("[]")
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        if host == "localhost" or host.endswith(".localhost"):
+            check_addresses(host, ["127.0.0.1"])
+        return
+    check_addresses(host, [host])
 
 
 def address_allowed(address: str) -> bool:
@@ -104,8 +142,9 @@ def check_addresses(host: str, addresses: list[str]) -> None:
     for address in addresses:
         if not address_allowed(address):
             raise UnsafeDestination(
-                f"Refusing to connect to {host} ({address}): private, loopback and link-local "
-                "addresses are blocked unless EKYAM_HTTP_ALLOWED_NETWORKS allows them."
+                f"Refusing to connect to {host} ({address}): only globally routable addresses can be "
+                "reached (private, loopback, link-local, shared and metadata addresses are blocked unless "
+                "EKYAM_HTTP_ALLOWED_NETWORKS allows them)."
             )
 
 
@@ -223,9 +262,12 @@ def raise_if_blocked(exc: BaseException) -> None:
         raise blocked from None
 
 
+@lru_cache(maxsize=4096)
 def safe_url(url: str) -> str:
-    """The URL as logged: without its query, which may carry tokens."""
-    return url.split("?", 1)[0]
+    """The URL as logged: without its query, which may carry tokens, and redacted (userinfo, Slack
+    webhook paths, inbound webhook tokens, secret shapes; see ekyam.redaction). Cached: called for
+    every request, with few distinct URLs."""
+    return redact(url.split("?", 1)[0])
 
 
 def log_failure(method: str, url: str, started: float, exc: BaseException) -> None:
@@ -333,41 +375,97 @@ class HttpClient(_ClientSettings):
         retry: bool | None = None,
         allow_redirects: bool = False,
         timeout: tuple[float, float] | float | None = None,
+        prepare: Callable[[int], dict[str, str]] | None = None,
+        slot: Callable[[], Any] | None = None,
+        retry_if: Callable[[requests.Response], bool | float] | None = None,
+        before_retry: Callable[[requests.Response | None, float], None] | None = None,
         **kwargs,
     ) -> requests.Response:
-        """Send a request, retrying 429/5xx and connection failures with backoff.
+        """Send a request under the retry policy: 429/5xx and connection failures are retried with backoff.
 
-        `retry` defaults to True for idempotent methods. The final response is returned whatever
-        its status (callers decide what a 4xx means); the last exception is raised when every
-        attempt failed to get a response.
+        `retry` defaults to True for idempotent methods; at most `1 + max_retries` attempts are made. The
+        final response is returned whatever its status (callers decide what a 4xx means); the last
+        exception is raised when every attempt failed to get a response.
+
+        Per-attempt hooks, for vendor clients:
+        - `prepare(attempt)` → headers for this attempt (attempt counts from 0): a fresh OAuth signature
+          or nonce, the current access token, a client-side rate slot;
+        - `slot()` → a context manager held around the attempt only, never while backing off;
+        - `retry_if(response)` → whether this answer is worth another attempt (replacing the status rule):
+          True waits by `Retry-After` or backoff, a number waits that many seconds, False returns it;
+        - `before_retry(response, wait)` → called before each wait (response is None after a transport
+          failure), e.g. to pause a rate limiter shared with other callers.
         """
         method = method.upper()
-        attempts = attempts_for(method, retry, self.max_retries)
+        # Transport failures are retried only when the call is safe to repeat (idempotent, or the caller
+        # says so); answers are retried under the same rule, or whenever `retry_if` judges them, since the
+        # caller then knows the vendor did not process them (a 429 on a create).
+        resolved = retry if retry is not None else method in IDEMPOTENT_METHODS
+        attempts = attempts_for(method, resolved or retry_if is not None, self.max_retries)
         timeout = timeout if timeout is not None else (self.connect_timeout, self.read_timeout)
         check_destination(url)
         logged_url = safe_url(url)
-        for attempt in range(attempts):
+        base_headers = kwargs.pop("headers", None) or {}
+
+        def attempt_once(attempt: int) -> requests.Response:
+            headers = {**base_headers, **prepare(attempt)} if prepare is not None else base_headers
             started = time.monotonic()
-            try:
-                response = self.session.request(method, url, allow_redirects=allow_redirects, timeout=timeout, **kwargs)
-            except UnsafeDestination:
-                raise
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise_if_blocked(exc)
-                log_failure(method, logged_url, started, exc)
-                wait = self._wait_after_failure(attempt, attempts)
-                if wait is None:
+            with slot() if slot is not None else nullcontext():
+                try:
+                    response = self.session.request(
+                        method, url, allow_redirects=allow_redirects, timeout=timeout, headers=headers, **kwargs
+                    )
+                except UnsafeDestination:
                     raise
-                self.sleep(wait)
-                continue
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    raise_if_blocked(exc)
+                    log_failure(method, logged_url, started, exc)
+                    raise
             log_response(method, logged_url, started, response.status_code)
-            wait = self._wait_after_response(response, attempt, attempts)
-            if wait is not None:
-                response.close()
-                self.sleep(wait)
-                continue
             return response
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def response_wait(response: requests.Response, attempt: int) -> float | None:
+            verdict = retry_if(response) if retry_if is not None else response.status_code in self.retry_statuses
+            if verdict is False or verdict is None:
+                return None
+            if verdict is not True:
+                return min(float(verdict), self.backoff_max)
+            parsed = parse_retry_after(response.headers.get("Retry-After"))
+            wait = parsed if parsed is not None else backoff_delay(attempt, self.backoff_base, self.backoff_max)
+            return min(wait, self.backoff_max)
+
+        waits: dict[int, float | None] = {}  # attempt number -> the verdict on its answer (judged once)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            if state.outcome.failed:
+                return backoff_delay(state.attempt_number - 1, self.backoff_base, self.backoff_max)
+            return waits.get(state.attempt_number) or 0.0
+
+        def worth_retrying(state: tenacity.RetryCallState) -> bool:
+            if state.outcome.failed:
+                exc = state.outcome.exception()
+                transport = isinstance(exc, requests.ConnectionError | requests.Timeout)
+                return resolved and transport and not isinstance(exc, UnsafeDestination)
+            waits[state.attempt_number] = response_wait(state.outcome.result(), state.attempt_number - 1)
+            return waits[state.attempt_number] is not None
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            response = None if state.outcome.failed else state.outcome.result()
+            if before_retry is not None:
+                before_retry(response, state.next_action.sleep)
+            if response is not None:
+                response.close()
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=wait,
+            retry=worth_retrying,
+            before_sleep=before_sleep,
+            sleep=self.sleep,
+            # Out of attempts: the last answer goes back to the caller, the last transport error is raised.
+            retry_error_callback=lambda state: state.outcome.result(),
+        )
+        return retrying(lambda: attempt_once(retrying.statistics["attempt_number"] - 1))
 
     def get(self, url: str, **kwargs) -> requests.Response:
         return self.request("GET", url, **kwargs)

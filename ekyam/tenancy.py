@@ -32,7 +32,9 @@ def scoped(model_or_queryset: type[Model] | QuerySet, organization: Organization
     )
     if organization is None:
         return queryset.none()
-    return queryset.filter(organization=organization)
+    # Child rows without their own organization column name the path to it (`organization_path`).
+    path = getattr(queryset.model, "organization_path", "organization")
+    return queryset.filter(**{path: organization})
 
 
 def get_scoped_or_404(model_or_queryset, organization: Organization | None, **lookup):

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ekyam import actions
-from ekyam.access import has_role, require_role
 from ekyam.forms import AddMemberForm, ApiKeyForm
 from ekyam.models import ApiKey, Membership, Role
+from ekyam.roles import has_role, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped, switch_organization
 
 

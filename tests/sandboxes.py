@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 import requests
 
-from connectors.netsuite.client import NetSuiteClient
 from connectors.sandbox import SandboxServer
 
 
@@ -68,8 +67,16 @@ def sandbox_fixture(connector_class, wrapper: type[Sandbox] = Sandbox, **app_opt
     return fixture
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch):
-    """Real backoff starts at 1 s; tests keep the same shape at a hundredth of the scale."""
-    monkeypatch.setattr(NetSuiteClient, "backoff_base", 0.01)
-    monkeypatch.setattr(NetSuiteClient, "backoff_max", 0.05)
+def backoff_fixture(base: float = 0.01, maximum: float = 0.05):
+    """An autouse fixture scaling the hardened client's retry backoff down (real: 0.5 s and up);
+    tests keep the same shape at a fraction of the scale."""
+
+    @pytest.fixture(autouse=True)
+    def fast_backoff(settings):
+        settings.HTTP_BACKOFF_BASE = base
+        settings.HTTP_BACKOFF_MAX = maximum
+
+    return fast_backoff
+
+
+fast_backoff = backoff_fixture()

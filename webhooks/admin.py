@@ -1,18 +1,48 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
-from ekyam.admin_scoping import OrgScopedAdmin
+from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline
 from webhooks import actions
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
 
+class EndpointAdminForm(forms.ModelForm):
+    class Meta:
+        model = Endpoint
+        fields = ["retry_schedule", "timeout_seconds", "max_concurrency"]  # the admin adds the rest
+
+    def clean(self):
+        data = super().clean()
+        errors: dict[str, list[str]] = {}
+        actions.check_delivery_settings(
+            errors, data.get("retry_schedule"), data.get("timeout_seconds"), data.get("max_concurrency")
+        )
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(OrgScopedAdmin):
-    list_display = ["url", "organization", "is_active", "failing_since", "consecutive_failed_messages", "created_at"]
+    form = EndpointAdminForm
+    list_display = [
+        "url",
+        "organization",
+        "is_active",
+        "retry_schedule",
+        "timeout_seconds",
+        "max_concurrency",
+        "ordered",
+        "rate_limit_per_second",
+        "failing_since",
+        "consecutive_failed_messages",
+    ]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
     readonly_fields = ["secret_revealed_at", "disabled_at", "failing_since", "consecutive_failed_messages"]
     exclude = ["secrets_encrypted"]
-    actions = ["disable_selected"]
+    actions = ["disable_selected", "enable_selected"]
 
     def has_add_permission(self, request):
         return False  # endpoints get their secret through actions.create_endpoint (portal or API)
@@ -22,8 +52,14 @@ class EndpointAdmin(OrgScopedAdmin):
         count = sum(actions.disable_endpoint(e, f"Disabled by {request.user} in the admin.") for e in queryset)
         self.message_user(request, f"Disabled {count} endpoint(s).")
 
+    @admin.action(description="Enable selected endpoints (their held messages are delivered)")
+    def enable_selected(self, request, queryset):
+        for endpoint in queryset:
+            actions.enable_endpoint(endpoint)
+        self.message_user(request, f"Enabled {queryset.count()} endpoint(s).")
 
-class AttemptInline(admin.TabularInline):
+
+class AttemptInline(OrgScopedInline, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False

@@ -1,6 +1,6 @@
 import django_filters
 
-from webhooks.models import DeadLetter, Message
+from webhooks.models import DeadLetter, Endpoint, Message
 
 
 class DeadLetterFilter(django_filters.FilterSet):
@@ -14,7 +14,9 @@ class DeadLetterFilter(django_filters.FilterSet):
 
 class MessageFilter(django_filters.FilterSet):
     since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    endpoint = django_filters.NumberFilter(field_name="deliveries__endpoint", distinct=True)
+    endpoint = django_filters.ModelChoiceFilter(
+        field_name="deliveries__endpoint", queryset=Endpoint.objects.all(), distinct=True
+    )
     status = django_filters.CharFilter(field_name="deliveries__status", distinct=True)
 
     class Meta:

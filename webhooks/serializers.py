@@ -3,10 +3,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from ekyam.alerts.models import Alert
+from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class EndpointSerializer(ScopedModelSerializer):
     class Meta:
         model = Endpoint
         fields = [
@@ -17,6 +18,10 @@ class EndpointSerializer(serializers.ModelSerializer):
             "filter",
             "headers",
             "rate_limit_per_second",
+            "retry_schedule",
+            "timeout_seconds",
+            "max_concurrency",
+            "ordered",
             "is_active",
             "disabled_reason",
             "disabled_at",
@@ -51,7 +56,7 @@ class SecretSerializer(serializers.Serializer):
 
 # Plain strings rather than enums in the OpenAPI schema: "status" and "trigger" choice sets of
 # other apps would otherwise collide with these names.
-class AttemptSerializer(serializers.ModelSerializer):
+class AttemptSerializer(ScopedModelSerializer):
     status = serializers.CharField(read_only=True, help_text="succeeded | failed")
     trigger = serializers.CharField(read_only=True, help_text="scheduled | replay | test")
 
@@ -70,9 +75,13 @@ class AttemptSerializer(serializers.ModelSerializer):
         ]
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(ScopedModelSerializer):
     attempts = AttemptSerializer(many=True, read_only=True)
-    status = serializers.CharField(read_only=True, help_text="pending | retrying | succeeded | dead")
+    status = serializers.CharField(
+        source="state",
+        read_only=True,
+        help_text="pending | retrying | held (its endpoint is disabled) | succeeded | dead",
+    )
 
     class Meta:
         model = Delivery
@@ -90,7 +99,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         ]
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ScopedModelSerializer):
     deliveries = DeliverySerializer(many=True, read_only=True)
 
     class Meta:
@@ -108,7 +117,7 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
 
 
-class DeadLetterSerializer(serializers.ModelSerializer):
+class DeadLetterSerializer(ScopedModelSerializer):
     status = serializers.CharField(read_only=True, help_text="dead | replaying | replayed")
 
     class Meta:
@@ -127,23 +136,32 @@ class DeadLetterSerializer(serializers.ModelSerializer):
         ]
 
 
+class RecoverSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Deliver again every message of this endpoint created since then.")
+
+
+class RecoveredSerializer(serializers.Serializer):
+    held = serializers.IntegerField(help_text="Messages held while the endpoint was disabled, attempted now.")
+    replayed = serializers.IntegerField(help_text="Dead letters put back on the schedule.")
+
+
 class ReplaySelectedSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=1000)
+    ids = ScopedPrimaryKeyRelatedField(DeadLetter, many=True, allow_empty=False, max_length=1000)
 
 
 class ReplaySinceSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
-    endpoint = serializers.IntegerField(required=False)
+    endpoint = ScopedPrimaryKeyRelatedField(Endpoint, required=False)
 
 
 class ReplayedSerializer(serializers.Serializer):
     replayed = serializers.IntegerField()
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ScopedModelSerializer):
     class Meta:
         model = Alert
-        fields = ["id", "kind", "title", "reason", "link", "created_at", "notified_at", "read_at"]
+        fields = ["id", "kind", "title", "reason", "link", "count", "created_at", "last_at", "notified_at", "read_at"]
         read_only_fields = fields
 
 

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from ekyam.admin_scoping import OrgScopedAdmin
-from workflows import actions
+from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline, ScopedAdminForm
+from workflows import actions, mappings
 from workflows.models import Lineage, RecordError, RecordErrorStatus, Run, StreamCursor, Workflow, WorkflowNode
 
 
-class NodeInline(admin.TabularInline):
+class NodeForm(ScopedAdminForm):
+    """Mapping references are plain ids: each must be a mapping of the workflow's organization."""
+
+    def clean(self):
+        cleaned = super().clean()
+        workflow = getattr(self.instance, "workflow", None)
+        for name in ("read_mapping_id", "write_mapping_id"):
+            mapping_id = cleaned.get(name)
+            if mapping_id is not None and (
+                workflow is None or not mappings.belongs_to(mapping_id, workflow.organization)
+            ):
+                self.add_error(name, f"Mapping {mapping_id} not found.")
+        return cleaned
+
+
+class NodeInline(OrgScopedInline, admin.TabularInline):
     model = WorkflowNode
+    form = NodeForm
     extra = 0
     fields = ["key", "kind", "label", "connection", "stream", "builtin", "read_mapping_id", "write_mapping_id"]
     readonly_fields = ["key", "kind", "builtin"]

@@ -10,7 +10,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from connectors.models import Connection
 from ekyam.api.viewsets import OrgScopedMixin, OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
 from ekyam.tenancy import scoped
 from workflows import actions
@@ -87,13 +86,9 @@ class WorkflowViewSet(OrgScopedModelViewSet):
     def node(self, request, pk=None, key=None):
         workflow = self.get_object()
         node = get_object_or_404(workflow.nodes, key=key)
-        incoming = NodeSerializer(node, data=request.data, partial=True)
+        incoming = NodeSerializer(node, data=request.data, partial=True, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         changes = dict(incoming.validated_data)
-        if changes.get("connection") is not None:
-            changes["connection"] = get_object_or_404(
-                scoped(Connection, request.organization), pk=changes["connection"].pk
-            )
         try:
             node = actions.update_node(node, **changes)
         except ValueError as exc:
@@ -184,9 +179,9 @@ class RecordErrorViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
         return Response(self.get_serializer(error).data)
 
     def _bulk(self, request):
-        incoming = BulkIdsSerializer(data=request.data)
+        incoming = BulkIdsSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        return list(self.get_queryset().filter(pk__in=incoming.validated_data["ids"]))
+        return incoming.validated_data["ids"]
 
     @extend_schema(operation_id="record_errors_bulk_retry", request=BulkIdsSerializer, responses={202: RunSerializer})
     @action(detail=False, methods=["post"], url_path="retry")

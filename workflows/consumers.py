@@ -1,7 +1,9 @@
 """Live status over WebSockets: `ws/workflows/<id>/` streams a workflow's status and run progress.
 
 Only authenticated members of the workflow's organization may subscribe; another organization's
-workflow id is refused exactly like a missing one (close code 4404), so ids reveal nothing.
+workflow id is refused exactly like a missing one (close code 4404), so ids reveal nothing. When the
+user's membership is removed or the user is deactivated, the socket closes (4403): `ekyam.access`
+tells every socket of that user to re-check.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from types import SimpleNamespace
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from ekyam.access import user_group
 from ekyam.tenancy import resolve_membership, scoped
 from workflows.live import group_name
 from workflows.models import Workflow
@@ -18,14 +21,26 @@ from workflows.status import snapshot
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_ACCESS_REVOKED = 4403
 
 
-def _workflow_snapshot_for(user, session, workflow_id: int) -> dict | None:
+def _workflow_for(user, session, workflow_id: int) -> Workflow | None:
+    user = type(user)._default_manager.filter(pk=user.pk, is_active=True).first()  # the current row
+    if user is None:
+        return None
     membership = resolve_membership(SimpleNamespace(user=user, session=session or {}))
     if membership is None:
         return None
-    workflow = scoped(Workflow, membership.organization).filter(pk=workflow_id).first()
+    return scoped(Workflow, membership.organization).filter(pk=workflow_id).first()
+
+
+def _workflow_snapshot_for(user, session, workflow_id: int) -> dict | None:
+    workflow = _workflow_for(user, session, workflow_id)
     return snapshot(workflow) if workflow else None
+
+
+def _still_allowed(user, session, workflow_id: int) -> bool:
+    return _workflow_for(user, session, workflow_id) is not None
 
 
 class WorkflowStatusConsumer(AsyncJsonWebsocketConsumer):
@@ -40,13 +55,16 @@ class WorkflowStatusConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.group = group_name(workflow_id)
+        self.user_group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "status", "data": data})
 
     async def disconnect(self, code):
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         """Clients may ask for a fresh snapshot (after a reconnect, for instance)."""
@@ -54,8 +72,18 @@ class WorkflowStatusConsumer(AsyncJsonWebsocketConsumer):
             data = await database_sync_to_async(_workflow_snapshot_for)(
                 self.scope["user"], self.scope.get("session"), int(self.scope["url_route"]["kwargs"]["workflow_id"])
             )
-            if data is not None:
-                await self.send_json({"type": "status", "data": data})
+            if data is None:
+                await self.close(code=CLOSE_ACCESS_REVOKED)
+                return
+            await self.send_json({"type": "status", "data": data})
+
+    async def access_revoked(self, event):
+        """The user lost a membership or was deactivated: close unless access to this workflow remains."""
+        allowed = await database_sync_to_async(_still_allowed)(
+            self.scope["user"], self.scope.get("session"), int(self.scope["url_route"]["kwargs"]["workflow_id"])
+        )
+        if not allowed:
+            await self.close(code=CLOSE_ACCESS_REVOKED)
 
     async def workflow_update(self, event):
         await self.send_json({"type": "status", "data": event["data"]})

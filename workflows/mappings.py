@@ -31,6 +31,13 @@ def _models():
     return apps.get_model("mapping", "Mapping"), apps.get_model("mapping", "MappingVersion")
 
 
+def belongs_to(mapping_id: int, organization) -> bool:
+    """Whether the mapping is one of the organization's (a workflow pins only its own)."""
+    from ekyam.tenancy import scoped
+
+    return scoped(_models()[0], organization).filter(pk=mapping_id).exists()
+
+
 def _pin(version) -> PinnedMapping:
     mapping = version.mapping
     return PinnedMapping(

@@ -82,6 +82,7 @@ class Builtin(models.TextChoices):
 
 
 class WorkflowNode(models.Model):
+    organization_path = "workflow__organization"  # how `ekyam.tenancy.scoped` reaches the organization
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="nodes")
     key = models.SlugField(max_length=40)
     kind = models.CharField(max_length=12, choices=NodeKind.choices)
@@ -106,6 +107,7 @@ class WorkflowNode(models.Model):
 
 
 class WorkflowEdge(models.Model):
+    organization_path = "workflow__organization"
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="edges")
     source = models.ForeignKey(WorkflowNode, on_delete=models.CASCADE, related_name="out_edges")
     target = models.ForeignKey(WorkflowNode, on_delete=models.CASCADE, related_name="in_edges")
@@ -126,6 +128,8 @@ class Trigger(models.TextChoices):
     # An event that names no records (the vendor only said "something changed"): an incremental sync.
     EVENT_SYNC = "event_sync", "Real-time event (incremental)"
     RETRY = "retry", "Record retry"
+    PLAN = "plan", "Apply a reviewed plan"
+    RECONCILE = "reconcile", "Reconciliation corrections"
 
 
 class RunStatus(models.TextChoices):

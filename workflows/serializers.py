@@ -3,13 +3,16 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from connectors.mapping.models import Mapping
 from connectors.models import Connection
-from ekyam.tenancy import scoped
+from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from workflows.blueprints import BLUEPRINTS
 from workflows.models import Lineage, RecordError, Run, ScheduleKind, Workflow, WorkflowEdge, WorkflowNode
 
 
-class NodeSerializer(serializers.ModelSerializer):
+class NodeSerializer(ScopedModelSerializer):
+    read_mapping_id = ScopedPrimaryKeyRelatedField(Mapping, as_id=True, required=False, allow_null=True)
+    write_mapping_id = ScopedPrimaryKeyRelatedField(Mapping, as_id=True, required=False, allow_null=True)
     connection_name = serializers.CharField(source="connection.name", read_only=True, default=None)
 
     class Meta:
@@ -19,7 +22,7 @@ class NodeSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "key", "kind", "builtin", "standard"]
 
 
-class EdgeSerializer(serializers.ModelSerializer):
+class EdgeSerializer(ScopedModelSerializer):
     source = serializers.CharField(source="source.key")
     target = serializers.CharField(source="target.key")
 
@@ -28,7 +31,7 @@ class EdgeSerializer(serializers.ModelSerializer):
         fields = ["id", "source", "target", "label"]
 
 
-class LastRunSerializer(serializers.ModelSerializer):
+class LastRunSerializer(ScopedModelSerializer):
     """The summary of a workflow's latest run shown with the workflow."""
 
     status = serializers.CharField(read_only=True, help_text="queued, running, succeeded, partial, failed, cancelled")
@@ -58,7 +61,7 @@ def latest_run(workflow) -> Run | None:
     return workflow.runs.order_by("-pk").first()
 
 
-class WorkflowSerializer(serializers.ModelSerializer):
+class WorkflowSerializer(ScopedModelSerializer):
     nodes = NodeSerializer(many=True, read_only=True)
     edges = EdgeSerializer(many=True, read_only=True)
     status = serializers.SerializerMethodField()
@@ -86,13 +89,13 @@ class WorkflowCreateSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=120, required=False)
     blueprint = serializers.ChoiceField(choices=sorted(BLUEPRINTS), required=False)
-    source_connection = serializers.IntegerField()
+    source_connection = ScopedPrimaryKeyRelatedField(Connection)
     source_stream = serializers.CharField(required=False, allow_blank=True)
-    destination_connection = serializers.IntegerField(required=False, allow_null=True)
+    destination_connection = ScopedPrimaryKeyRelatedField(Connection, required=False, allow_null=True)
     destination_stream = serializers.CharField(required=False, allow_blank=True)
     standard = serializers.CharField(required=False, allow_blank=True)
-    read_mapping_id = serializers.IntegerField(required=False, allow_null=True)
-    write_mapping_id = serializers.IntegerField(required=False, allow_null=True)
+    read_mapping_id = ScopedPrimaryKeyRelatedField(Mapping, as_id=True, required=False, allow_null=True)
+    write_mapping_id = ScopedPrimaryKeyRelatedField(Mapping, as_id=True, required=False, allow_null=True)
     enabled = serializers.BooleanField(required=False, default=False)
     schedule_kind = serializers.ChoiceField(choices=ScheduleKind.choices, required=False)
     interval_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=10)
@@ -102,20 +105,6 @@ class WorkflowCreateSerializer(serializers.Serializer):
     event_types = serializers.ListField(child=serializers.CharField(), required=False)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000)
 
-    def _connection(self, pk):
-        if pk is None:
-            return None
-        connection = scoped(Connection, self.context["request"].organization).filter(pk=pk).first()
-        if connection is None:
-            raise serializers.ValidationError("No such connection in your organization.")
-        return connection
-
-    def validate_source_connection(self, pk):
-        return self._connection(pk)
-
-    def validate_destination_connection(self, pk):
-        return self._connection(pk)
-
     def validate(self, data):
         if not data.get("blueprint"):
             missing = [f for f in ("name", "source_stream", "destination_stream", "standard") if not data.get(f)]
@@ -124,7 +113,7 @@ class WorkflowCreateSerializer(serializers.Serializer):
         return data
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(ScopedModelSerializer):
     throughput = serializers.FloatField(read_only=True)
     # Plain strings in the schema: another "status" enum would collide with the other apps' in drf-spectacular.
     status = serializers.CharField(read_only=True, help_text="queued, running, succeeded, partial, failed, cancelled")
@@ -138,7 +127,7 @@ class RunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RecordErrorSerializer(serializers.ModelSerializer):
+class RecordErrorSerializer(ScopedModelSerializer):
     status = serializers.CharField(read_only=True, help_text="open or resolved")
 
     class Meta:
@@ -157,7 +146,7 @@ class RunDetailSerializer(RunSerializer):
         read_only_fields = fields
 
 
-class LineageSerializer(serializers.ModelSerializer):
+class LineageSerializer(ScopedModelSerializer):
     workflow_name = serializers.CharField(source="workflow.name", read_only=True)
 
     class Meta:
@@ -177,4 +166,4 @@ class RetrySerializer(serializers.Serializer):
 
 
 class BulkIdsSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
+    ids = ScopedPrimaryKeyRelatedField(RecordError, many=True, allow_empty=False, max_length=1000)

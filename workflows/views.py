@@ -13,8 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from connectors.models import Connection
-from ekyam.access import WRITE_ROLE, can_edit, require_role
 from ekyam.models import Role
+from ekyam.roles import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows import actions
 from workflows.blueprints import BLUEPRINTS

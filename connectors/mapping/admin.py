@@ -1,10 +1,10 @@
 from django.contrib import admin
 
 from connectors.mapping.models import LookupTable, Mapping, MappingVersion, SuggestionFeedback
-from ekyam.admin_scoping import OrgScopedAdmin
+from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline
 
 
-class MappingVersionInline(admin.TabularInline):
+class MappingVersionInline(OrgScopedInline, admin.TabularInline):
     model = MappingVersion
     extra = 0
     can_delete = False
@@ -34,7 +34,6 @@ class MappingAdmin(OrgScopedAdmin):
 
 @admin.register(MappingVersion)
 class MappingVersionAdmin(OrgScopedAdmin):
-    org_field = "mapping__organization"
     list_display = ["mapping", "number", "is_complete", "created_by", "created_at"]
     list_filter = ["is_complete", "mapping__standard", "mapping__direction"]
     search_fields = ["mapping__name", "comment"]

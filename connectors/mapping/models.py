@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from connectors.mapping.compiled import compiled_version, lookups_for, table_names
 from connectors.standards import STANDARD_NAMES
 from ekyam.tenancy import OrgOwned
 
@@ -70,6 +71,8 @@ class Mapping(OrgOwned):
 class MappingVersion(models.Model):
     """One saved state of a mapping's rules. Never changed after it is written."""
 
+    organization_path = "mapping__organization"  # how `ekyam.tenancy.scoped` reaches the organization
+
     mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     rules = models.JSONField(default=list)
@@ -89,16 +92,18 @@ class MappingVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.mapping} v{self.number}"
 
-    def lookup_tables(self) -> dict[str, dict]:
-        from connectors.mapping.compiled import lookups_for
+    def _tables(self) -> list:
+        names = table_names(self.rules)
+        if not names:
+            return []
+        return list(LookupTable.objects.filter(organization_id=self.mapping.organization_id, name__in=names))
 
-        return lookups_for(self)
+    def lookup_tables(self) -> dict[str, dict]:
+        return lookups_for(self, self._tables())
 
     def compiled(self):
         """The compiled mapping, cached per process until the version or a lookup table it uses changes."""
-        from connectors.mapping.compiled import compiled_version
-
-        return compiled_version(self)
+        return compiled_version(self, self._tables())
 
 
 class SuggestionFeedback(OrgOwned):

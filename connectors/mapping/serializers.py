@@ -11,24 +11,14 @@ from connectors.mapping.models import (
     SuggestionFeedback,
 )
 from connectors.models import Connection
+from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from ekyam.tenancy import scoped
-
-
-class OrgConnectionField(serializers.PrimaryKeyRelatedField):
-    """A connection of the caller's organization; another organization's id is 'not found'."""
-
-    default_error_messages = {"does_not_exist": "Connection {pk_value} not found."}
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return scoped(Connection, getattr(request, "organization", None))
-
 
 # Plain values (no labels) so the API schema shares one "direction" enum with the connectors API.
 DIRECTIONS = [Direction.READ.value, Direction.WRITE.value]
 
 
-class MappingVersionSerializer(serializers.ModelSerializer):
+class MappingVersionSerializer(ScopedModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
 
     class Meta:
@@ -47,8 +37,8 @@ class MappingVersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MappingSerializer(serializers.ModelSerializer):
-    connection = OrgConnectionField()
+class MappingSerializer(ScopedModelSerializer):
+    connection = ScopedPrimaryKeyRelatedField(Connection)
     direction = serializers.ChoiceField(choices=DIRECTIONS)
     rules = serializers.JSONField(write_only=True, required=False, help_text="The rules; saving creates a new version.")
     lookups = serializers.JSONField(write_only=True, required=False)
@@ -98,7 +88,7 @@ class MappingSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class LookupTableSerializer(serializers.ModelSerializer):
+class LookupTableSerializer(ScopedModelSerializer):
     class Meta:
         model = LookupTable
         fields = ["id", "name", "description", "values", "created_at", "updated_at"]
@@ -134,8 +124,8 @@ class SuggestRequestSerializer(serializers.Serializer):
     rerank = serializers.BooleanField(default=True, help_text="Use the language model when one is configured.")
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
-    mapping = serializers.PrimaryKeyRelatedField(queryset=Mapping.objects.none(), required=False, allow_null=True)
+class FeedbackSerializer(ScopedModelSerializer):
+    mapping = ScopedPrimaryKeyRelatedField(Mapping, required=False, allow_null=True)
     direction = serializers.ChoiceField(choices=DIRECTIONS, default=Direction.READ.value)
 
     class Meta:
@@ -152,12 +142,6 @@ class FeedbackSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["mapping"].queryset = scoped(Mapping, getattr(request, "organization", None))
-        return fields
 
 
 class PreviewRequestSerializer(serializers.Serializer):

@@ -34,10 +34,10 @@ from connectors.mapping.forms import (
     rules_from_post,
 )
 from connectors.mapping.models import Mapping
-from connectors.mapping.suggest import suggest_mappings
+from connectors.mapping.suggest import REVIEW_CONFIDENCE, suggest_mappings
 from connectors.models import Connection
 from connectors.standards import list_standards
-from ekyam.access import WRITE_ROLE, can_edit, require_role
+from ekyam.roles import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 
 SAMPLE_LIMIT = 5
@@ -181,6 +181,7 @@ def verify(request, pk, stream):
             "missing": missing,
             "sample_error": sample_error,
             "ranker": suggestion.get("ranker"),
+            "review_confidence": REVIEW_CONFIDENCE,
             "can_edit": can_edit(request),
             "next_url": _next_url(connection),
         },

@@ -97,6 +97,7 @@ class NetSuiteConnector(Connector):
             "NetSuite shows a different one.",
             required=False,
             placeholder="https://1234567-sb1.suitetalk.api.netsuite.com",
+            address=True,
         ),
         CredentialField(
             "timezone",
@@ -204,8 +205,8 @@ class NetSuiteConnector(Connector):
         ]
         # A check answers a person waiting in the wizard (or Beat): retry a transient failure once, not
         # for the minutes a sync would keep trying.
-        client, attempts = self.client, self.client.max_attempts
-        client.max_attempts = min(attempts, self.check_attempts)
+        http, retries = self.client.http, self.client.http.max_retries
+        http.max_retries = min(retries, self.check_attempts - 1)
         try:
             for permission, probe in probes:
                 try:
@@ -213,7 +214,7 @@ class NetSuiteConnector(Connector):
                 except ConnectorError as exc:
                     return self._check_failure(exc, permission)
         finally:
-            client.max_attempts = attempts
+            http.max_retries = retries
         return CheckResult.success(
             f"Authenticated to NetSuite account {self.client.realm}.", base_url=self.client.base_url
         )
@@ -250,6 +251,8 @@ class NetSuiteConnector(Connector):
             )
         if isinstance(exc, TransientError):
             return CheckResult.failure("vendor_unavailable", exc.message, **details)
+        if exc.code == "unexpected_status":
+            return CheckResult.failure("unexpected_response", f"{permission}: {exc.message}", **details)
         return CheckResult.failure("error", exc.message, **details)
 
     # --- reading -------------------------------------------------------------------------------

@@ -1,16 +1,17 @@
 from rest_framework import serializers
 
+from ekyam.api.fields import ScopedModelSerializer
 from ekyam.models import ApiKey, Membership, Organization, Role, role_at_least
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ScopedModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "slug", "created_at"]
         read_only_fields = ["slug", "created_at"]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ScopedModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.CharField(source="user.email", read_only=True)
 
@@ -20,7 +21,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
-class ApiKeySerializer(serializers.ModelSerializer):
+class ApiKeySerializer(ScopedModelSerializer):
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:

@@ -8,9 +8,11 @@ import pytest
 
 from connectors.netsuite.connector import NetSuiteConnector
 from ekyam.http import HttpClient
-from tests.sandboxes import fast_backoff, sandbox_fixture  # noqa: F401  (fast_backoff: autouse here)
+from tests.sandboxes import backoff_fixture, sandbox_fixture
 
 netsuite = sandbox_fixture(NetSuiteConnector, seed=42, records=60)
+# Room for a 429 storm of 5 threads against a limit of 2 to clear.
+fast_backoff = backoff_fixture(base=0.02, maximum=0.3)
 
 
 @pytest.fixture

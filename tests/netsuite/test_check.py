@@ -96,3 +96,23 @@ def test_sandbox_credentials_are_self_consistent():
         "token_id",
         "token_secret",
     }
+
+
+def test_a_redirected_probe_is_a_failed_check_with_its_reason(connect, netsuite):
+    # An SSO login page (or a proxy) in front of the account: every call answers 302 with an empty body.
+    netsuite.knobs(redirect_to="https://system.netsuite.com/pages/customerlogin.jsp")
+    result = connect().check()
+    assert not result.ok and result.reason == "unexpected_response", result
+    assert "302" in result.message and "customerlogin.jsp" in result.message
+    assert result.message.startswith("Inventory items")  # the first probe already failed
+    assert result.details["status"] == 302
+    netsuite.knobs(redirect_to="")
+    assert connect().check().ok
+
+
+def test_a_redirect_fails_a_read_too(connect, netsuite):
+    from connectors.base import PermanentError
+
+    netsuite.knobs(redirect_to="https://system.netsuite.com/pages/customerlogin.jsp")
+    with pytest.raises(PermanentError, match="302"):
+        next(iter(connect().read("products", page_size=5)))

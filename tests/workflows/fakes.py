@@ -16,6 +16,7 @@ from connectors.base import (
 )
 from connectors.registry import register
 from connectors.sandbox import Response, SandboxApp
+from connectors.standards import validate
 from workflows import mappings
 
 
@@ -138,7 +139,11 @@ class ReadItems:
             qty = int(record["qty"])
         except (KeyError, TypeError, ValueError):
             return FakeResult(None, [FakeError("available", "qty", record.get("qty"), "not an integer")])
-        return FakeResult({"sku": record["sku"], "available": qty, "location": {"id": "main", "name": "Main"}})
+        out = {"sku": record["sku"], "available": qty, "location": {"id": "main", "name": "Main"}}
+        violations = validate("inventory_level", out)  # as a compiled read mapping checks its standard
+        if violations:
+            return FakeResult(None, [FakeError(v.path, v.path, out.get(v.path), v.message) for v in violations])
+        return FakeResult(out)
 
 
 class WriteItems:
@@ -158,9 +163,12 @@ BY_VERSION = {p.version_id: p for p in FAKES.values()}
 
 def install_fake_mappings(monkeypatch=None) -> None:
     """Make `workflows.mappings` resolve the fake ids (and everything else as usual)."""
-    real_current, real_pinned = mappings.current, mappings.pinned
+    real_current, real_pinned, real_belongs = mappings.current, mappings.pinned, mappings.belongs_to
     if getattr(real_current, "fake", False):
         return
+
+    def belongs_to(mapping_id, organization):
+        return mapping_id in FAKES or real_belongs(mapping_id, organization)
 
     def current(mapping_id):
         return FAKES.get(mapping_id) or real_current(mapping_id)
@@ -172,5 +180,6 @@ def install_fake_mappings(monkeypatch=None) -> None:
     if monkeypatch is not None:
         monkeypatch.setattr(mappings, "current", current)
         monkeypatch.setattr(mappings, "pinned", pinned)
+        monkeypatch.setattr(mappings, "belongs_to", belongs_to)
     else:
-        mappings.current, mappings.pinned = current, pinned
+        mappings.current, mappings.pinned, mappings.belongs_to = current, pinned, belongs_to

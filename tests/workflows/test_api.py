@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from tests.workflows import fakes
 from tests.workflows.conftest import make_connection
 from workflows import engine
 from workflows.models import RecordError, Run, Workflow
@@ -23,8 +22,6 @@ def test_create_update_and_delete_keep_the_beat_schedule_in_step(client_for, dev
         "destination_connection": destination.pk,
         "destination_stream": "items",
         "standard": "inventory_level",
-        "read_mapping_id": fakes.READ_MAPPING_ID,
-        "write_mapping_id": fakes.WRITE_MAPPING_ID,
         "schedule_kind": "interval",
         "interval_seconds": 300,
     }

@@ -82,3 +82,43 @@ def test_run_progress_is_pushed(owner_a, workflow):
         await communicator.disconnect()
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("how", ["membership_removed", "user_deactivated"])
+def test_the_socket_closes_when_access_goes(how, owner_a, org_a, workflow, make_member):
+    from ekyam.models import Membership, Role
+
+    bystander = make_member(org_a, "bystander", Role.VIEWER)
+
+    def revoke(user):
+        if how == "membership_removed":
+            Membership.objects.filter(user=user, organization=org_a).delete()
+        else:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+
+    async def scenario():
+        leaving = communicator_for(owner_a, workflow.pk)
+        staying = communicator_for(bystander, workflow.pk)
+        for communicator in (leaving, staying):
+            connected, _ = await communicator.connect()
+            assert connected
+            await communicator.receive_json_from(timeout=5)
+
+        await database_sync_to_async(revoke)(owner_a)
+        closed = await leaving.receive_output(timeout=5)
+        assert closed == {"type": "websocket.close", "code": 4403}
+
+        # Others keep streaming.
+        await database_sync_to_async(actions.pause_workflow)(workflow, reason="Paused after the change.")
+        update = await staying.receive_json_from(timeout=5)
+        assert update["data"]["reason"] == "Paused after the change."
+        await staying.disconnect()
+
+        # And the removed user cannot subscribe again.
+        again = communicator_for(owner_a, workflow.pk)
+        connected, code = await again.connect()
+        assert not connected and code == 4404
+
+    async_to_sync(scenario)()

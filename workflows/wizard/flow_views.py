@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from connectors.mapping import actions as mapping_actions
 from connectors.mapping.models import Mapping
 from connectors.models import Connection
-from ekyam.access import WRITE_ROLE, can_edit, require_role
+from ekyam.roles import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows import actions, status
 from workflows.blueprints import BLUEPRINTS, get_blueprint

@@ -17,7 +17,7 @@ from connectors.cards import connector_card
 from connectors.mapping.completeness import mapping_state
 from connectors.models import Connection, ConnectionStatus
 from connectors.registry import all_connectors, get_connector
-from ekyam.access import WRITE_ROLE, can_edit, require_role
+from ekyam.roles import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows.wizard import progress
 from workflows.wizard.forms import CredentialForm
