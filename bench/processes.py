@@ -46,3 +46,15 @@ def _start_consumer(env: dict, group: str, threads: int) -> tuple[subprocess.Pop
 
     threading.Thread(target=read, daemon=True).start()
     return process, assigned
+
+
+def start_relay(env: dict) -> subprocess.Popen:
+    """`manage.py outbox_relay` as a child process in its own session (quiet)."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "outbox_relay"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )

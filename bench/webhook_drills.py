@@ -30,8 +30,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bench.common import database_url, percentile
-from bench.processes import _delete_organization, _start_consumer
+from bench.common import database_url, percentile, poll
+from bench.processes import _delete_organization, _start_consumer, start_relay
 from ekyam import embedded
 
 DRILLS = ["fail-first", "slow-beside-healthy", "consumer-kill", "broker-restart", "disable-recover", "retry-after"]
@@ -139,14 +139,7 @@ class Rig:
         return [p for p, _ in started]
 
     def relay(self, env: dict) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "outbox_relay"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        process = start_relay(env)
         self.children.append(process)
         return process
 
@@ -177,11 +170,9 @@ class Rig:
 
 
 def wait(predicate, timeout: float, what: str, interval: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
+    """`poll`, saying so when it gives up (a drill reports what it lost instead of stopping)."""
+    if poll(predicate, timeout, interval):
+        return True
     print(f"    (gave up waiting for {what} after {timeout:.0f} s)", file=sys.stderr, flush=True)
     return False
 

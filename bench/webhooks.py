@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.common import database_url, percentile, wait_for
-from bench.processes import _delete_organization, _start_consumer
+from bench.processes import _delete_organization, _start_consumer, start_relay
 from ekyam import embedded
 from webhooks.dispatcher import new_event_loop
 from webhooks.signing import generate_secret, sign
@@ -275,14 +275,7 @@ def run(argv: list[str]) -> None:
         )
         consumers = [_start_consumer(env, f"{prefix}-webhooks", args.threads) for _ in range(args.consumers)]
         children.extend(p for p, _ in consumers)
-        relay = subprocess.Popen(
-            [sys.executable, "manage.py", "outbox_relay"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        relay = start_relay(env)
         children.append(relay)
         wait_for(lambda: all(event.is_set() for _, event in consumers), 120, what="consumers to join the group")
 

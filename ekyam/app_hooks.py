@@ -12,22 +12,20 @@ import importlib
 from collections.abc import Iterator
 from types import ModuleType
 
-# In dependency order: the core's bus and alerts first; seeding connections must come before the
-# workflows that use them.
-APP_MODULES = [
-    "ekyam.events",
-    "ekyam.alerts",
-    "connectors",
-    "connectors.mapping",
-    "workflows",
-    "workflows.reconcile",
-    "webhooks",
-]
+# The apps that may have hook modules: the project's, in INSTALLED_APPS order, which is dependency
+# order (the core's bus and alerts first; connections are seeded before the workflows that use them).
+PROJECT_PACKAGES = ("ekyam", "connectors", "workflows", "webhooks")
+
+
+def app_modules() -> list[str]:
+    from django.conf import settings
+
+    return [app for app in settings.INSTALLED_APPS if app.split(".")[0] in PROJECT_PACKAGES and app != "ekyam"]
 
 
 def hook_modules(name: str) -> Iterator[ModuleType]:
     """Each app's `<app>.<name>` module, skipping apps that have none (but not hiding import errors)."""
-    for app in APP_MODULES:
+    for app in app_modules():
         try:
             yield importlib.import_module(f"{app}.{name}")
         except ModuleNotFoundError as exc:

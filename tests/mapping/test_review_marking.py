@@ -4,8 +4,8 @@ rules it proposes, and on the wizard's Verify page."""
 import pytest
 from django.template.loader import render_to_string
 
+from connectors.mapping.forms import attach_options, build_rows
 from connectors.mapping.suggest import REVIEW_CONFIDENCE, suggest_mappings
-from workflows.wizard.mapping_form import attach_options, build_rows
 
 # `sku` is certain; `weightish_note` is the only, weak, candidate for weight.unit.
 FIELDS = [{"path": "sku", "samples": ["A-1"]}, {"path": "weightish_note", "samples": ["heavy"]}]

@@ -13,11 +13,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
 
+from bench.common import wait_for
 from ekyam import embedded
 from ekyam.events.models import OutboxEvent
 from ekyam.events.outbox import emit
 from tests.servers import ScriptedServer
-from tests.webhooks.conftest import BASE_DIR, ConsumerProcess, child_env, wait_for
+from tests.webhooks.conftest import BASE_DIR, ConsumerProcess, child_env
 from webhooks import actions
 from webhooks.models import Message
 
@@ -67,7 +68,7 @@ def test_a_broker_restart_loses_nothing_and_the_relay_and_the_group_recover_on_t
             consumers = [ConsumerProcess(env, group)]
             consumers[0].wait_assigned()
             _emit(org_a, 0, 20)
-            wait_for(lambda: len(_delivered(receiver)) >= 20, timeout=120, message="the first events")
+            wait_for(lambda: len(_delivered(receiver)) >= 20, timeout=120, what="the first events")
 
             # Consumers down: events are acknowledged by the broker but not consumed...
             consumers[0].stop()
@@ -75,7 +76,7 @@ def test_a_broker_restart_loses_nothing_and_the_relay_and_the_group_recover_on_t
             wait_for(
                 lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(),
                 timeout=60,
-                message="the relay to publish",
+                what="the relay to publish",
             )
             assert len(_delivered(receiver)) == 20
             # ...when the broker restarts without them (the embedded broker keeps them in memory).
@@ -88,7 +89,7 @@ def test_a_broker_restart_loses_nothing_and_the_relay_and_the_group_recover_on_t
             wait_for(
                 lambda: len(_delivered(receiver)) >= 100,
                 timeout=240,
-                message="every acknowledged event delivered after the broker restart",
+                what="every acknowledged event delivered after the broker restart",
             )
             expected = set(Message.objects.values_list("webhook_id", flat=True))
             assert len(expected) == 100 and _delivered(receiver) == expected  # 0 lost
@@ -100,7 +101,7 @@ def test_a_broker_restart_loses_nothing_and_the_relay_and_the_group_recover_on_t
                 consumer.kill()
             consumers = [ConsumerProcess(env, group), ConsumerProcess(env, group)]
             _emit(org_a, 100, 20)
-            wait_for(lambda: len(_delivered(receiver)) >= 120, timeout=240, message="delivery after the group restart")
+            wait_for(lambda: len(_delivered(receiver)) >= 120, timeout=240, what="delivery after the group restart")
 
         relay.terminate()
         relay.wait(15)  # promptly on SIGTERM (it used to take 27-34 s)

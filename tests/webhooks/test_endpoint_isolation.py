@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from bench.common import wait_for
 from tests.servers import GatedServer, ScriptedServer
-from tests.webhooks.conftest import wait_for
 from tests.webhooks.deliveries import delivery_for, job_for
 from webhooks import actions, dispatcher
 from webhooks.dispatcher import Dispatcher
@@ -46,7 +46,7 @@ def test_a_hanging_endpoint_delays_only_itself_and_disabling_it_drops_its_queue(
         try:
             engine.submit(slow_jobs)  # queued first, ahead of the healthy endpoint's jobs
             engine.submit(healthy_jobs)
-            wait_for(lambda: len(recorded) >= 20, message="the healthy endpoint's deliveries")
+            wait_for(lambda: len(recorded) >= 20, what="the healthy endpoint's deliveries")
             # Every healthy delivery went through while the slow endpoint held only its own two slots.
             assert {job.endpoint_id for job, _ in recorded} == {healthy.pk}
             assert len(healthy_receiver.requests) == 20
@@ -57,7 +57,7 @@ def test_a_hanging_endpoint_delays_only_itself_and_disabling_it_drops_its_queue(
             wait_for(
                 lambda: Delivery.objects.filter(pk__in=queued, claim_token="", attempt_count=0).count() >= 4,
                 timeout=20,
-                message="the disabled endpoint's queued jobs to be dropped",
+                what="the disabled endpoint's queued jobs to be dropped",
             )
             slow_receiver.gate.set()
         finally:
@@ -78,19 +78,19 @@ def test_leases_are_renewed_while_an_attempt_is_in_flight(org_a, settings):
         engine = Dispatcher(concurrency=2).start(scheduler=False)
         try:
             engine.submit([job])
-            wait_for(lambda: receiver.requests, message="the attempt to start")
+            wait_for(lambda: receiver.requests, what="the attempt to start")
             wait_for(
                 lambda: (
                     Delivery.objects.get(pk=job.delivery_id).claimed_until > first_lease + timezone.timedelta(seconds=1)
                 ),
                 timeout=20,
-                message="the lease to be renewed",
+                what="the lease to be renewed",
             )
             # Past the first lease, the delivery is still this process's: nobody else claims it.
-            wait_for(lambda: timezone.now() > first_lease, message="the first lease to pass")
+            wait_for(lambda: timezone.now() > first_lease, what="the first lease to pass")
             assert dispatcher.claim_due() == []
             receiver.gate.set()
-            wait_for(lambda: Delivery.objects.get(pk=job.delivery_id).status == "succeeded", message="the success")
+            wait_for(lambda: Delivery.objects.get(pk=job.delivery_id).status == "succeeded", what="the success")
         finally:
             engine.stop()
     assert len(receiver.requests) == 1
@@ -122,7 +122,7 @@ def test_stop_ends_within_the_attempt_timeout_and_gives_back_what_it_did_not_att
         jobs = _jobs(org_a, endpoint, 4)
         engine = Dispatcher(concurrency=2).start(scheduler=False)
         engine.submit(jobs)
-        wait_for(lambda: receiver.requests, message="the first attempt to start")
+        wait_for(lambda: receiver.requests, what="the first attempt to start")
         engine.stop()  # the hanging attempt is cut at the deadline; the queued ones are given back
         ids = [j.delivery_id for j in jobs]
         attempted = DeliveryAttempt.objects.filter(delivery_id__in=ids)
