@@ -70,6 +70,10 @@ class Response:
     ) -> Response:
         return cls(status, json.dumps(data).encode(), {"Content-Type": content_type, **(headers or {})})
 
+    @classmethod
+    def empty(cls, status: int = 204, headers: dict[str, str] | None = None) -> Response:
+        return cls(status, b"", headers or {})
+
 
 Handler = Callable[[Request], Response]
 
