@@ -222,14 +222,19 @@ def _make_handler(app: SandboxApp):
     return RequestHandler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog is set when the socket starts listening, inside the constructor: as a class
+    # attribute, not after it (the default of 5 refused connections under a burst of webhook-driven reads).
+    request_queue_size = 128
+
+
 class SandboxServer:
     """Serve a SandboxApp on a port in a background thread (tests) or in the foreground (command)."""
 
     def __init__(self, app: SandboxApp, host: str = "127.0.0.1", port: int = 0):
         self.app = app
-        self.httpd = ThreadingHTTPServer((host, port), _make_handler(app))
-        self.httpd.daemon_threads = True
-        self.httpd.request_queue_size = 128
+        self.httpd = _Server((host, port), _make_handler(app))
         self.thread: threading.Thread | None = None
 
     @property

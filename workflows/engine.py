@@ -27,7 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connectors.actions import build_connector
-from connectors.base import ConnectorError, Page, TransientError, WriteResult
+from connectors.base import ConnectorError, Page, ReadFailure, TransientError, WriteResult
 from workflows import conf, lifecycle, live, mappings, screening, sinks
 from workflows import events as wf_events
 from workflows.leases import Heartbeat, LeaseLost, claim, finish
@@ -149,6 +149,11 @@ class RunExecutor:
                         return
                 return
             except TransientError as exc:
+                if attempt >= conf.RETRY_ATTEMPTS and ids:
+                    # A targeted run never drops its events: the records it could not read become record
+                    # errors (retryable by id) instead of vanishing with a failed run.
+                    yield self._unread_page(ids, exc, attempt + 1)
+                    return
                 if attempt >= conf.RETRY_ATTEMPTS:
                     raise RunFailed(f"Reading {self.source.stream} failed after {attempt + 1} attempts: {exc.message}")
                 self.note_trouble(
@@ -159,6 +164,18 @@ class RunExecutor:
                 attempt += 1
             except ConnectorError as exc:
                 raise RunFailed(f"Reading {self.source.connection.name} {self.source.stream} failed: {exc.message}")
+
+    def _unread_page(self, ids: list, exc: TransientError, attempts: int) -> Page:
+        connector_cls = type(self.source_connector)
+        keys = {sinks.record_key(connector_cls, self.source.stream, {"id": str(i)})[0]: str(i) for i in ids}
+        done = set(
+            Lineage.objects.filter(workflow=self.workflow, run=self.run, source_key__in=list(keys)).values_list(
+                "source_key", flat=True
+            )
+        )
+        error = TransientError(f"{exc.message} (after {attempts} attempts)", code=exc.code, status=exc.status)
+        failures = [ReadFailure(source_id, error) for key, source_id in keys.items() if key not in done]
+        return Page([], self.run.checkpoint, done=True, requests=0, failures=failures)
 
     def note_trouble(self, reason: str) -> None:
         """Say on the run, and on the workflow's sign (amber), why it is not moving; the next committed

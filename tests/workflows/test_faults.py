@@ -197,3 +197,28 @@ def test_empty_overlap_pages_do_not_reset_the_read_retries_and_the_sign_says_why
     assert signs[0]["state"] == "degraded"
     assert signs[0]["reason"].startswith(f"Run #{run.pk} is stuck: Reading items failed (attempt 2 of")
     assert "FakeShop answered 503" in signs[0]["reason"]
+
+
+@pytest.mark.django_db
+def test_a_targeted_run_that_cannot_read_keeps_its_events_as_retryable_record_errors(
+    workflow, source_sandbox, settings
+):
+    settings.HTTP_BACKOFF_BASE, settings.HTTP_BACKOFF_MAX = 0.01, 0.05
+    source_sandbox.app.knobs.fail_next = [503] * 200  # the source stays down for the whole run
+
+    run = run_now(workflow, Trigger.EVENT, {"record_ids": ["3", "4"]})
+
+    assert (run.status, run.failed_count) == (RunStatus.FAILED, 2)
+    errors = list(RecordError.objects.filter(workflow=workflow).order_by("trace_key"))
+    assert [(e.trace_key, e.stage, e.details["source_id"]) for e in errors] == [
+        ("fakeshop:items:3", "read", "3"),
+        ("fakeshop:items:4", "read", "4"),
+    ]
+    assert "after 5 attempts" in errors[0].message
+
+    source_sandbox.app.knobs.fail_next = []
+    retry = actions.retry_record_errors(errors)
+    engine.execute_run(retry.pk)
+    retry.refresh_from_db()
+    assert (retry.status, retry.read_count, retry.written_count) == (RunStatus.SUCCEEDED, 2, 2)
+    assert set(RecordError.objects.filter(workflow=workflow).values_list("status", flat=True)) == {"resolved"}
