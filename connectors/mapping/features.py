@@ -95,7 +95,7 @@ def _segments(path: str) -> list[tuple[str, ...]]:
 
 
 # A record's own `number`, `status`, `date` or `type` is read as `<noun> number`... (see make_source).
-_RECORD_NOUNS = {"order": "order", "shipment": "shipment", "product": "product"}
+_RECORD_NOUNS = {"order": {"order"}, "shipment": {"shipment", "fulfillment"}, "product": {"product", "item"}}
 _RECORD_LEAVES = {("number",), ("status",), ("date",), ("type",), ("id",)}
 
 
@@ -230,10 +230,10 @@ def targets_of(standard: str) -> tuple[Target, ...]:
                 if other != standard or alias != path:
                     phrases += [p for p in words.get(alias, []) if p not in phrases]
         synonyms = []
-        noun = _RECORD_NOUNS.get(standard)
+        nouns = _RECORD_NOUNS.get(standard, set())
         for phrase in phrases:
             words = tokens(phrase)
-            recorded = len(words) == 2 and words[0] == noun and (standard != "product" or words[1] != "id")
+            recorded = len(words) == 2 and words[0] in nouns and (standard != "product" or words[1] != "id")
             for candidate in (words, ("record", *words[1:]) if recorded else ()):
                 if candidate and candidate not in synonyms:
                     synonyms.append(candidate)

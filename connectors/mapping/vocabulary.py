@@ -38,7 +38,16 @@ ABBREVIATIONS = {
 }
 
 # Path segments that carry no meaning of their own: `shipStatus.id`, `entity.refName`.
-GENERIC_LEAVES = {("id",), ("reference", "name"), ("value",), ("text",), ("internal", "id"), ("amount",), ("name",)}
+GENERIC_LEAVES = {
+    ("id",),
+    ("reference", "name"),
+    ("value",),
+    ("text",),
+    ("internal", "id"),
+    ("amount",),
+    ("name",),
+    ("cent", "amount"),
+}
 # NetSuite custom-field prefixes.
 NOISE = {"custbody", "custitem", "custcol", "custentity", "custrecord"}
 
@@ -71,8 +80,33 @@ VOCABULARY: dict[str, dict[str, list[str]]] = {
         ],
         "barcode": ["barcode", "upc", "upc code", "gtin", "scan code", "ean", "item upc", "bar code", "isbn"],
         "brand": ["brand", "manufacturer", "vendor", "brand name", "make", "vendor name"],
-        "product_type": ["product type", "category", "class", "product category", "department", "type", "item type"],
-        "status": ["status", "is inactive", "inactive", "active", "is active", "published", "enabled", "state"],
+        "product_type": [
+            "product type",
+            "category",
+            "class",
+            "product category",
+            "department",
+            "type",
+            "item type",
+            "item group",
+            "item category",
+            "category code",
+            "product group",
+        ],
+        "status": [
+            "status",
+            "is inactive",
+            "inactive",
+            "active",
+            "is active",
+            "published",
+            "enabled",
+            "state",
+            "blocked",
+            "valid",
+            "frozen",
+            "discontinued",
+        ],
         "price": ["price", "rate", "base price", "retail price", "sale price", "list price", "selling price", "msrp"],
         "cost": [
             "cost",
@@ -189,7 +223,17 @@ VOCABULARY: dict[str, dict[str, list[str]]] = {
         ],
         "ship_to.company": ["ship company", "company", "company name", "business name", "attention"],
         "ship_to.line1": ["address 1", "address line 1", "street", "street address", "line 1", "ship address 1"],
-        "ship_to.line2": ["address 2", "address line 2", "line 2", "ship address 2", "apartment", "suite"],
+        "ship_to.line2": [
+            "address 2",
+            "address line 2",
+            "line 2",
+            "ship address 2",
+            "apartment",
+            "suite",
+            "street 2",
+            "additional street",
+            "additional address",
+        ],
         "ship_to.city": ["city", "ship city", "town", "locality"],
         "ship_to.region": ["state", "ship state", "province", "region", "state code", "province code"],
         "ship_to.postal_code": ["zip", "postal code", "ship zip", "zip code", "post code"],
@@ -251,8 +295,18 @@ VOCABULARY: dict[str, dict[str, list[str]]] = {
     },
     "inventory_level": {
         "sku": _SKU,
-        "location.id": ["location id", "warehouse id", "location", "site id", "store id", "fulfillment center id"],
-        "location.name": ["location name", "warehouse name", "site name", "store name"],
+        "location.id": [
+            "location id",
+            "warehouse id",
+            "location",
+            "site id",
+            "store id",
+            "fulfillment center id",
+            "warehouse code",
+            "location code",
+            "site code",
+        ],
+        "location.name": ["location name", "warehouse name", "site name", "store name", "warehouse"],
         "available": [
             "available",
             "quantity available",
@@ -277,6 +331,9 @@ VOCABULARY: dict[str, dict[str, list[str]]] = {
             "projected quantity",
             "awaiting quantity",
             "awaiting",
+            "ordered",
+            "on purchase",
+            "on purchase order",
         ],
         "updated_at": _DATES_UPDATED,
     },
@@ -300,7 +357,7 @@ VOCABULARY: dict[str, dict[str, list[str]]] = {
         "lines[].quantity": ["quantity", "quantity ordered", "ordered quantity", "order quantity"],
         "lines[].unit_price": ["price", "rate", "unit price"],
         "totals.total": ["total price", "total", "grand total", "amount"],
-        "totals.subtotal": ["subtotal price", "subtotal", "sub total"],
+        "totals.subtotal": ["subtotal price", "subtotal", "sub total", "total net", "net total", "net amount"],
         "totals.tax": ["total tax", "tax", "tax total"],
         "totals.shipping": ["shipping price", "ship cost", "shipping total", "ship total"],
         "totals.discount": ["total discounts", "discount", "discount total"],

@@ -127,8 +127,9 @@ def similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     common = set_a & set_b
     if not common:
         return 0.0
-    shared = sum(_weight(w) for w in common)
-    dice = 2 * shared / (sum(_weight(w) for w in set_a) + sum(_weight(w) for w in set_b)) * 0.9
+    # Summed in sorted order: the same float whatever the process's string hash seed.
+    shared = sum(_weight(w) for w in sorted(common))
+    dice = 2 * shared / (sum(_weight(w) for w in sorted(set_a)) + sum(_weight(w) for w in sorted(set_b))) * 0.9
     if len(set_b) >= 2 and set_b <= set_a:
         # Every word of a two-or-more-word phrase, with extra words around: `AmazonOrderId` ~ `order id`.
         return max(dice, 0.8 - 0.05 * (len(set_a) - len(set_b)))
