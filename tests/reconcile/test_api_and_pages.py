@@ -94,6 +94,11 @@ def test_settings_schedule_is_off_by_default_and_a_beat_row_when_on(inventory_fl
 
     api.patch(url, {"schedule_enabled": False}, format="json")
     assert not PeriodicTask.objects.filter(name=f"reconcile:{workflow.pk}").exists()
+    api.patch(url, {"schedule_enabled": True}, format="json")
+    workflow_id = workflow.pk
+    workflow.delete()
+    assert reconcile.scheduled_reconciliation(workflow_id) is None
+    assert not PeriodicTask.objects.filter(name=f"reconcile:{workflow_id}").exists()
 
 
 def test_a_plan_downloads_as_json_and_csv_and_its_pages_render(shipment_flow, developer_a, client_for):

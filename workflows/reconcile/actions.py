@@ -70,7 +70,8 @@ def request_reconciliation(workflow: Workflow, *, apply: bool = False, since=Non
 
 def scheduled_reconciliation(workflow_id: int) -> Reconciliation | None:
     settings = ReconcileSettings.objects.filter(workflow_id=workflow_id, schedule_enabled=True).first()
-    if settings is None:
+    if settings is None:  # the workflow was deleted or the schedule turned off: the Beat row goes too
+        PeriodicTask.objects.filter(name=f"reconcile:{workflow_id}").delete()
         return None
     busy = Reconciliation.objects.filter(workflow_id=workflow_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
     if busy.exists():
