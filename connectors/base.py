@@ -166,13 +166,25 @@ class CheckResult:
 
 
 @dataclass
+class ReadFailure:
+    """A listed record that could not be fetched (its own GET kept failing while the listing worked)."""
+
+    source_id: str
+    error: ConnectorError
+
+
+@dataclass
 class Page:
-    """One page of source records. `cursor` resumes the stream right after this page."""
+    """One page of source records. `cursor` resumes the stream right after this page.
+
+    `failures` are records of this page that could not be read after the client's bounded retries: the
+    stream moves past them, and the engine keeps each as a record error to retry later by id."""
 
     records: list[dict]
     cursor: str | None
     done: bool = False
     requests: int = 1  # HTTP requests this page cost, for benchmarks and run statistics
+    failures: list[ReadFailure] = field(default_factory=list)
 
 
 @dataclass

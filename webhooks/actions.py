@@ -96,6 +96,7 @@ def create_endpoint(
     retry_schedule: list | None = None,
     timeout_seconds: int | None = None,
     max_concurrency: int | None = None,
+    ordered: bool = False,
 ) -> tuple[Endpoint, str]:
     """Create an endpoint; returns it with its new secret (shown once)."""
     check_endpoint_fields(
@@ -119,6 +120,7 @@ def create_endpoint(
         retry_schedule=[float(step) for step in retry_schedule or []],
         timeout_seconds=timeout_seconds,
         max_concurrency=max_concurrency,
+        ordered=bool(ordered),
         secrets_encrypted=token,
     )
     return endpoint, secret
@@ -126,7 +128,7 @@ def create_endpoint(
 
 def update_endpoint(endpoint: Endpoint, **changes) -> Endpoint:
     checked = ("url", "event_types", "headers", "filter", "retry_schedule", "timeout_seconds", "max_concurrency")
-    allowed = {*checked, "description", "rate_limit_per_second"}
+    allowed = {*checked, "description", "rate_limit_per_second", "ordered"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
@@ -196,6 +198,7 @@ def recover_endpoint(endpoint: Endpoint, since) -> dict:
     window and not only dead letters. A disabled endpoint is enabled (its held messages are
     attempted at once) and the dead letters of messages created since then are replayed.
     Returns {"held": n, "replayed": n}."""
+    endpoint.refresh_from_db(fields=["is_active"])  # disabled meanwhile, e.g. by a delivery process
     held_count = held(endpoint).filter(message__created_at__gte=since).count() if not endpoint.is_active else 0
     if not endpoint.is_active:
         enable_endpoint(endpoint)

@@ -33,6 +33,7 @@ class EndpointAdmin(OrgScopedAdmin):
         "retry_schedule",
         "timeout_seconds",
         "max_concurrency",
+        "ordered",
         "rate_limit_per_second",
         "failing_since",
         "consecutive_failed_messages",

@@ -33,6 +33,7 @@ class NewMessage(NamedTuple):  # tuples: thousands are built a second
     body_json: str
     occurred_at: datetime
     published_at: datetime | None
+    event_key: str = ""
 
 
 class CreatedDelivery(NamedTuple):
@@ -44,13 +45,15 @@ class CreatedDelivery(NamedTuple):
 _STORE_SQL = """
 WITH input AS (
     SELECT * FROM unnest(%(org)b::bigint[], %(event)b::uuid[], %(webhook)b::text[], %(type)b::text[],
-                         %(body)b::text[], %(occurred)b::timestamptz[], %(published)b::timestamptz[])
-        WITH ORDINALITY AS t(organization_id, event_id, webhook_id, event_type, body, occurred_at, published_at, i)
+                         %(key)b::text[], %(body)b::text[], %(occurred)b::timestamptz[], %(published)b::timestamptz[])
+        WITH ORDINALITY
+        AS t(organization_id, event_id, webhook_id, event_type, event_key, body, occurred_at, published_at, i)
 ),
 inserted AS (
     INSERT INTO webhooks_message
-        (organization_id, event_id, webhook_id, event_type, body, occurred_at, published_at, created_at)
-    SELECT organization_id, event_id, webhook_id, event_type, body::jsonb, occurred_at, published_at, %(now)s
+        (organization_id, event_id, webhook_id, event_type, event_key, body, occurred_at, published_at, created_at)
+    SELECT organization_id, event_id, webhook_id, event_type, event_key, body::jsonb, occurred_at, published_at,
+           %(now)s
     FROM input
     ON CONFLICT DO NOTHING
     RETURNING id, organization_id, event_id
@@ -94,6 +97,7 @@ def store_messages_and_deliveries(
         "event": [m.event_id for m in messages],
         "webhook": [m.webhook_id for m in messages],
         "type": [m.event_type for m in messages],
+        "key": [m.event_key for m in messages],
         "body": [m.body_json for m in messages],
         "occurred": [m.occurred_at for m in messages],
         "published": [m.published_at for m in messages],

@@ -26,6 +26,9 @@ def run(group_id: str = DEFAULT_GROUP, batch_size: int = 500, stop=None) -> None
             fanout.store_and_confirm,
             after_commit=dispatcher.submit,
             batch_size=batch_size,
+            # `consume` waits this long to fill a batch: short, so a trickle of events is not held
+            # back (under load batches fill at once anyway).
+            poll_timeout=0.1,
             extra_topics=(dlq_topic(),),
             stop=stop,
         )

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ekyam.db import keep_connection
@@ -76,8 +76,18 @@ def claim_due(limit: int = 500, skip_endpoints: Iterable[int] = ()) -> list[Deli
     token = new_claim_token()
     lease = timedelta(seconds=conf.get("WEBHOOK_CLAIM_LEASE_SECONDS"))
     active = Endpoint.objects.filter(is_active=True).values("pk")
+    # An ordered endpoint's delivery waits while an earlier message of its entity is not done there.
+    earlier_open = Delivery.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"),
+        status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING],
+        message__organization_id=OuterRef("organization_id"),
+        message__event_key=OuterRef("message__event_key"),
+        message_id__lt=OuterRef("message_id"),
+    )
     with transaction.atomic():
-        candidates = Delivery.objects.filter(due_filter(now), endpoint_id__in=active)
+        candidates = Delivery.objects.filter(due_filter(now), endpoint_id__in=active).filter(
+            Q(endpoint__ordered=False) | Q(message__event_key="") | ~Exists(earlier_open)
+        )
         if skip_endpoints:
             candidates = candidates.exclude(endpoint_id__in=list(skip_endpoints))
         if connection.features.has_select_for_update_skip_locked:

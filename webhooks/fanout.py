@@ -105,6 +105,7 @@ def _store(events: list[dict]) -> list[delivery.Job]:
             body_json=delivery.encode_body(body).decode(),
             occurred_at=occurred_at,
             published_at=event.get("published_at"),
+            event_key=str(event.get("key") or "")[:200],
         )
         plans.append((message, targets))
     if not plans:
@@ -116,7 +117,7 @@ def _store(events: list[dict]) -> list[delivery.Job]:
             created = bulk.store_messages_and_deliveries(
                 [message for message, _ in plans],
                 [
-                    (index, endpoint.pk, endpoint.is_active)
+                    (index, endpoint.pk, endpoint.is_active and not endpoint.ordered)
                     for index, (_, targets) in enumerate(plans)
                     for endpoint in targets
                 ],
@@ -132,8 +133,8 @@ def _store(events: list[dict]) -> list[delivery.Job]:
         # The body of a message stored before (a redelivered event) is the one built here: it is
         # derived from the event alone.
         message, endpoint = plans[message_index][0], endpoints[endpoint_id]
-        if not endpoint.is_active:
-            continue  # held
+        if not endpoint.is_active or endpoint.ordered:
+            continue  # held, or claimed by the scheduler in order
         jobs.append(
             delivery.Job(
                 delivery_id=delivery_id,
@@ -167,6 +168,7 @@ def _store_with_orm(plans, now, token: str, lease_until) -> list[bulk.CreatedDel
                 body=json.loads(m.body_json),
                 occurred_at=m.occurred_at,
                 published_at=m.published_at,
+                event_key=m.event_key,
                 created_at=now,
             )
             for m, _ in plans
@@ -186,8 +188,8 @@ def _store_with_orm(plans, now, token: str, lease_until) -> list[bulk.CreatedDel
                 message_id=stored[(m.organization_id, m.event_id)],
                 endpoint_id=endpoint.pk,
                 next_attempt_at=now,
-                claim_token=token if endpoint.is_active else "",
-                claimed_until=lease_until if endpoint.is_active else None,
+                claim_token=token if endpoint.is_active and not endpoint.ordered else "",
+                claimed_until=lease_until if endpoint.is_active and not endpoint.ordered else None,
                 created_at=now,
             )
             for m, targets in plans
@@ -201,7 +203,9 @@ def _store_with_orm(plans, now, token: str, lease_until) -> list[bulk.CreatedDel
     return [
         bulk.CreatedDelivery(delivery_id=pk, endpoint_id=endpoint_id, message_index=index_of_message[message_id])
         for pk, message_id, endpoint_id in Delivery.objects.filter(
-            Q(claim_token=token) | Q(claim_token="", created_at=now, endpoint__is_active=False),
+            Q(claim_token=token)
+            | Q(claim_token="", created_at=now, endpoint__is_active=False)
+            | Q(claim_token="", created_at=now, endpoint__ordered=True),
             message_id__in=set(stored.values()),
         ).values_list("pk", "message_id", "endpoint_id")
     ]

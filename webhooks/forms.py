@@ -74,6 +74,12 @@ class EndpointForm(forms.Form):
         label="Concurrent attempts",
         help_text="At most this many requests in flight to this endpoint per delivery process. Empty: the default.",
     )
+    ordered = forms.BooleanField(
+        required=False,
+        label="Ordered per entity",
+        help_text="Messages about the same entity (event key) are attempted one at a time, in order; "
+        "a failing one holds back only that entity's later messages.",
+    )
 
 
 class AlertSettingsForm(forms.ModelForm):

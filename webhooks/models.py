@@ -32,6 +32,11 @@ class Endpoint(OrgOwned):
     max_concurrency = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Attempts in flight at once per delivery process."
     )
+    ordered = models.BooleanField(
+        default=False,
+        help_text="Deliver messages with the same event key one at a time, in order: a failing one holds back "
+        "only its own key's later messages.",
+    )
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +75,9 @@ class Message(OrgOwned):
     event_id = models.UUIDField()
     webhook_id = models.CharField(max_length=60)
     event_type = models.CharField(max_length=80)
+    event_key = models.CharField(
+        max_length=200, blank=True, default="", help_text="The entity the event is about, e.g. shipment:12."
+    )
     body = models.JSONField(help_text="The exact JSON body: {type, timestamp, data}.")
     occurred_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True, help_text="When the relay published it to Kafka.")
@@ -81,7 +89,11 @@ class Message(OrgOwned):
             models.UniqueConstraint(fields=["organization", "event_id"], name="message_event_once"),
             models.UniqueConstraint(fields=["webhook_id"], name="message_webhook_id_unique"),
         ]
-        indexes = [models.Index(fields=["organization", "event_type"], name="message_org_type")]
+        indexes = [
+            models.Index(fields=["organization", "event_type"], name="message_org_type"),
+            # Ordered endpoints: the earlier messages of one entity.
+            models.Index(fields=["organization", "event_key"], name="message_org_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.webhook_id}"

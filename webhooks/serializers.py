@@ -21,6 +21,7 @@ class EndpointSerializer(ScopedModelSerializer):
             "retry_schedule",
             "timeout_seconds",
             "max_concurrency",
+            "ordered",
             "is_active",
             "disabled_reason",
             "disabled_at",

@@ -18,6 +18,7 @@ def test_reconcile_benchmark_prints_records_per_second_and_reads_beside_the_limi
                      r"time=[\d.]+s records/s=[\d.]+ SKUs/s=[\d.]+", out), out  # fmt: skip
     assert re.search(r"reads\s+whiplash requests/SKU=[\d.]+ \(limit 50/s → floor \d+ SKUs/s\); shopify "
                      r"requests/SKU=[\d.]+, ≈[\d.]+ points/SKU \(restore 5000/s → floor \d+ SKUs/s\)", out), out  # fmt: skip
+    assert re.search(r"limits\s+Shopify THROTTLED answers=\d+, Whiplash 429 answers=\d+", out), out
     assert re.search(r"ratio\s+[\d.]+x the bare reads' records/s", out), out
 
 

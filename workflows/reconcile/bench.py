@@ -94,6 +94,7 @@ def bench_reconcile(argv: list[str]) -> None:
         CostModel._shared.clear()
         time.sleep(options.bucket / options.restore_rate)  # let the Shopify bucket refill between the rounds
         wl_before, sh_before = wl.app.request_count, sh.app.request_count
+        throttled_before, limited_before = sh.app.counters["throttled"], wl.app.counters.get("rate_limited", 0)
         started = time.monotonic()
         with _PointsCounter() as points:
             report = reconcile.request_reconciliation(workflow)
@@ -101,6 +102,8 @@ def bench_reconcile(argv: list[str]) -> None:
         seconds = time.monotonic() - started
         report.refresh_from_db()
         wl_requests, sh_requests = wl.app.request_count - wl_before, sh.app.request_count - sh_before
+        throttled = sh.app.counters["throttled"] - throttled_before
+        limited = wl.app.counters.get("rate_limited", 0) - limited_before
     records = report.source_read + report.destination_read
     found = report.items.filter(status=ItemStatus.DRIFTED).count()
     print(f"baseline  bare reads: records={raw_records} requests={raw_requests} time={raw_seconds:.2f}s "
@@ -117,6 +120,7 @@ def bench_reconcile(argv: list[str]) -> None:
         f"{sh_requests / options.skus:.4f}, ≈{cost_per_sku:.1f} points/SKU (restore {options.restore_rate:g}/s → "
         f"floor {options.restore_rate / cost_per_sku:.0f} SKUs/s)"
     )
+    print(f"limits    Shopify THROTTLED answers={throttled}, Whiplash 429 answers={limited} (paced by the clients)")
     print(f"ratio     {(records / seconds) / (raw_records / raw_seconds):.2f}x the bare reads' records/s")
     if report.error:
         print(f"error     {report.error[:300]}")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0001_alerts_moved_from_webhooks'),
+        ('alerts', '0002_alert_subject_and_count'),
     ]
 
     operations = [
