@@ -397,7 +397,9 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
     if target.in_list and not source.in_list:
         confidence *= 0.3
     elif not target.in_list and source.in_list and target.kind != "list":
-        confidence *= 0.4
+        # A record-level field inside the lines is unlikely; inside another list (a wrapper holding the
+        # shipping details, say) less so.
+        confidence *= 0.4 if source.line_list else 0.7
     elif target.in_list and source.in_list:
         confidence += 0.05
     # Which address / party the field belongs to.

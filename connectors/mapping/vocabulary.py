@@ -382,6 +382,7 @@ VOCABULARY: dict[str, dict[str, list[str]]] = {
 CONTEXT = {
     "ship_to": ({"ship", "delivery", "recipient", "destination", "to"}, {"bill", "billing", "return", "origin"}),
     "bill_to": ({"bill", "billing", "invoice"}, {"ship", "delivery"}),
-    "customer": ({"customer", "entity", "buyer", "contact"}, {"ship", "address"}),
+    # The customer's details often sit in the billing address, never in the shipping or sender one.
+    "customer": ({"customer", "entity", "buyer", "contact"}, {"ship", "delivery", "recipient", "return", "origin"}),
     "location": ({"location", "warehouse", "site"}, set()),
 }
