@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var page = document.getElementById("workflow-page");
-  var workflowId = page.dataset.workflowId;
+  var socketPath = page.dataset.socketPath;
   var runUrl = page.dataset.runUrl;
   var live = document.getElementById("live");
 
@@ -55,7 +55,7 @@
   var delay = 1000;
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + "/ws/workflows/" + workflowId + "/");
+    var socket = new WebSocket(scheme + location.host + socketPath);
     socket.onopen = function () { delay = 1000; live.textContent = "live"; };
     socket.onmessage = function (event) {
       var message = JSON.parse(event.data);
