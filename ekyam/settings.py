@@ -296,6 +296,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # lock-outs are warnings; every successful sign-in is not news
         # uvicorn's own handlers are replaced by ours (with the filter), so access lines are redacted too.
         "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "uvicorn.error": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
