@@ -11,6 +11,11 @@ A connector is a class registered in `connectors.registry`. It declares what the
 - `write(stream, records, …)` — send standard-shaped payloads to the vendor, idempotently, returning one
                    `WriteResult` per record (one bad record never sinks the batch);
 - `verify_webhook(headers, body)` — authenticate an inbound vendor webhook on its raw body;
+- `plan(stream, records, context=…)` — plan mode: the `PlannedWrite` that `write` would make for each
+                   record (create / update with a field-level diff / unchanged / error), after the writer's
+                   own lookup of what the destination holds, writing nothing;
+- `current_state(stream)` — a writer stream's records as the destination holds them now (`StateRecord`
+                   batches): the destination side of a reconciliation, including records no source has;
 - `cursor_from_date(stream, since)` — the cursor that makes `read(stream, cursor=…)` start at records
                    modified on/after `since` (a backfill from a date). `since` is a datetime or an ISO
                    string; naive values are UTC. The default, None, means "read from the start": right
@@ -161,13 +166,25 @@ class CheckResult:
 
 
 @dataclass
+class ReadFailure:
+    """A listed record that could not be fetched (its own GET kept failing while the listing worked)."""
+
+    source_id: str
+    error: ConnectorError
+
+
+@dataclass
 class Page:
-    """One page of source records. `cursor` resumes the stream right after this page."""
+    """One page of source records. `cursor` resumes the stream right after this page.
+
+    `failures` are records of this page that could not be read after the client's bounded retries: the
+    stream moves past them, and the engine keeps each as a record error to retry later by id."""
 
     records: list[dict]
     cursor: str | None
     done: bool = False
     requests: int = 1  # HTTP requests this page cost, for benchmarks and run statistics
+    failures: list[ReadFailure] = field(default_factory=list)
 
 
 @dataclass
@@ -180,6 +197,41 @@ class WriteResult:
     action: str = "created"  # created, updated, unchanged, skipped
     error: ConnectorError | None = None
     response: dict | None = None
+
+
+@dataclass
+class PlannedWrite:
+    """Plan mode's answer for one record: the write `write()` would make, made by nobody.
+
+    `action` is create, update, unchanged or error. `diff` is {field: [destination value, planned value]}.
+    `state` is the destination's current state as the planner read it (JSON-able): handed back to
+    `write()` as `context["expected"]`, it makes the write refuse a record whose destination changed since
+    (compare-and-set where the vendor has it, a fresh lookup and comparison where it has not).
+    `values` are the compared values on both sides for reports: {"source": …, "destination": …}."""
+
+    key: str
+    action: str
+    destination_id: str | None = None
+    diff: dict = field(default_factory=dict)
+    state: Any = None
+    values: dict = field(default_factory=dict)
+    error: ConnectorError | None = None
+
+
+@dataclass
+class StateRecord:
+    """One record of a writer stream as the destination holds it now (`current_state`).
+
+    `key` has the form of `WriteResult.destination_id`/`PlannedWrite.destination_id`, so a reconciliation
+    tells which destination records some source record covers. `source_key` is the Ekyam key the record was
+    written under when the destination keeps it (Whiplash's originator id), else "". `scope` groups records
+    for reporting (a Shopify location): records in a scope no source record maps to are "unmapped"."""
+
+    key: str
+    label: str
+    values: dict
+    source_key: str = ""
+    scope: str = ""
 
 
 @dataclass
@@ -321,7 +373,21 @@ class Connector:
         return None
 
     def write(self, stream: str, records: list[dict], *, context: dict | None = None) -> list[WriteResult]:
+        """`context`: `keys` (the records' stable Ekyam keys), `run_id`, and optionally `expected`: one
+        `PlannedWrite.state` per record (None: "expected absent"). With `expected`, a record whose destination
+        no longer matches is refused with a ConflictError (code "changed") instead of overwritten."""
         raise ValidationError(f"{self.name} has no writer: it is read-only.")
+
+    def plan(self, stream: str, records: list[dict], *, context: dict | None = None) -> list[PlannedWrite]:
+        """Plan mode of `write`: one `PlannedWrite` per record, in order, writing nothing. `context` as for
+        `write`, plus optionally `state`: {StateRecord.key: StateRecord} from `current_state`, which the
+        planner uses instead of reading those records again."""
+        raise ValidationError(f"{self.name} has no plan mode for {stream!r}.")
+
+    def current_state(self, stream: str, *, page_size: int | None = None) -> Iterator[list[StateRecord]]:
+        """The records of the writer stream `stream` as the destination holds them now, in batches, read
+        within the vendor's limits (cost budget, rate limit, concurrency) like every other read."""
+        raise ValidationError(f"{self.name} cannot list the current state of {stream!r}.")
 
     def verify_webhook(self, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
         raise AuthError(f"{self.name} does not send webhooks.")

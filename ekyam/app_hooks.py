@@ -15,7 +15,15 @@ from types import ModuleType
 
 # In dependency order: the core's bus and alerts first; seeding connections must come before the
 # workflows that use them.
-APP_MODULES = ["ekyam.events", "ekyam.alerts", "connectors", "connectors.mapping", "workflows", "webhooks"]
+APP_MODULES = [
+    "ekyam.events",
+    "ekyam.alerts",
+    "connectors",
+    "connectors.mapping",
+    "workflows",
+    "workflows.reconcile",
+    "webhooks",
+]
 
 
 def hook_modules(name: str) -> Iterator[ModuleType]:

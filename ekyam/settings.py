@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "connectors",
     "connectors.mapping",
     "workflows",
+    "workflows.reconcile",
     "webhooks",
 ]
 
@@ -157,10 +158,24 @@ if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; tasks are safe to run twice
+# Delivery guarantees, consistent with the engine's own recovery (workflows/conf.py):
+# - acks_late + reject_on_worker_lost: a task is acknowledged only after it returns, and a task whose worker
+#   child died is put back on the queue instead of being acknowledged as failed (tasks are safe to run twice);
+# - prefetch 1: a worker reserves one task at a time, so a killed worker strands at most one message;
+# - visibility_timeout (Redis): an unacknowledged message is redelivered after this long. It is the slow
+#   second path: a killed run resumes first through its heartbeat going stale (EKYAM_WORKFLOW_STALE_SECONDS,
+#   swept every EKYAM_WORKFLOW_SWEEP_SECONDS), and a redelivery that meets a live run does nothing (the claim
+#   sees a fresh heartbeat). It must be longer than the stale threshold (checked below), and long enough that
+#   a long run is not redelivered while it works (harmless, but a wasted claim).
+CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("EKYAM_TASK_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("EKYAM_TASK_VISIBILITY_TIMEOUT", 3600, minimum=60)}
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= env_int("EKYAM_WORKFLOW_STALE_SECONDS", 45, minimum=5):
+    raise ImproperlyConfigured(
+        "EKYAM_TASK_VISIBILITY_TIMEOUT must be longer than EKYAM_WORKFLOW_STALE_SECONDS: a killed run resumes "
+        "through its stale heartbeat first, and a redelivered task must not race that."
+    )
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
@@ -191,7 +206,7 @@ if not CREDENTIAL_KEYS:
 HTTP_ALLOWED_NETWORKS = env_list("EKYAM_HTTP_ALLOWED_NETWORKS", [] if PRODUCTION else ["127.0.0.0/8", "::1/128"])
 HTTP_CONNECT_TIMEOUT = env_float("EKYAM_HTTP_CONNECT_TIMEOUT", 5.0)
 HTTP_READ_TIMEOUT = env_float("EKYAM_HTTP_READ_TIMEOUT", 30.0)
-HTTP_MAX_RETRIES = env_int("EKYAM_HTTP_MAX_RETRIES", 3, minimum=0)
+HTTP_MAX_RETRIES = env_int("EKYAM_HTTP_MAX_RETRIES", 4, minimum=0)  # 5 attempts per call: the one retry policy
 HTTP_BACKOFF_BASE = env_float("EKYAM_HTTP_BACKOFF_BASE", 0.5)
 HTTP_BACKOFF_MAX = env_float("EKYAM_HTTP_BACKOFF_MAX", 30.0)
 
@@ -267,6 +282,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReconcileJobStatusEnum": "workflows.reconcile.models.JobStatus",
+        "ReconciliationItemStatusEnum": "workflows.reconcile.models.ItemStatus",
+    },
 }
 
 # --- Security (the production profile passes `manage.py check --deploy`) --------------------

@@ -35,10 +35,12 @@ urlpatterns = [
     path("api/v1/", include("connectors.api_urls")),
     path("api/v1/", include("connectors.mapping.api_urls")),
     path("api/v1/", include("workflows.api_urls")),
+    path("api/v1/", include("workflows.reconcile.api_urls")),
     path("api/v1/", include("webhooks.api_urls")),
     path("hooks/", include("connectors.inbound_urls")),
     path("", include("connectors.urls")),
     path("", include("connectors.mapping.urls")),
+    path("", include("workflows.reconcile.urls")),  # before workflows/<pk>/<command>/
     path("", include("workflows.urls")),
     path("setup/", include("workflows.wizard.urls")),
     path("", include("workflows.wizard.portal_urls")),  # mappings list, run page, bulk record-error actions

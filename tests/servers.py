@@ -44,3 +44,40 @@ class ScriptedServer(ServerThread):
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
         super().__init__(httpd)
+
+
+class GatedServer(ServerThread):
+    """Answers 200 to every request, but only once `gate` is set (or after `hold` seconds): an
+    endpoint that hangs for as long as a test needs it to."""
+
+    def __init__(self, hold: float = 30.0):
+        import threading
+
+        self.gate = threading.Event()
+        self.requests: list[dict] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                owner.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                owner.gate.wait(hold)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        httpd.daemon_threads = True
+        super().__init__(httpd)
+
+    def __exit__(self, *exc):
+        self.gate.set()
+        return super().__exit__(*exc)

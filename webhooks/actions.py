@@ -26,8 +26,46 @@ log = logging.getLogger("webhooks.actions")
 # --- Endpoints -------------------------------------------------------------------------------
 
 
-def check_endpoint_fields(*, url: str, event_types: list | None, headers: dict | None, filter: dict | None) -> None:
+MAX_TIMEOUT_SECONDS = 60
+MAX_RETRY_ATTEMPTS = 20
+MAX_RETRY_STEP_SECONDS = 7 * 86400
+
+
+def check_delivery_settings(errors: dict, retry_schedule, timeout_seconds, max_concurrency) -> None:
+    if (
+        retry_schedule is not None
+        and retry_schedule != []
+        and (
+            not isinstance(retry_schedule, list)
+            or not all(isinstance(s, int | float) and not isinstance(s, bool) for s in retry_schedule)
+            or not 1 <= len(retry_schedule) <= MAX_RETRY_ATTEMPTS
+            or any(s < 0 or s > MAX_RETRY_STEP_SECONDS for s in retry_schedule)
+        )
+    ):
+        errors["retry_schedule"] = [
+            f"A list of 1 to {MAX_RETRY_ATTEMPTS} waits in seconds (0 to {MAX_RETRY_STEP_SECONDS}) before "
+            "attempt 1, 2, …, e.g. [0, 5, 60, 600]; empty uses the default schedule."
+        ]
+    if timeout_seconds is not None and not (
+        isinstance(timeout_seconds, int) and 1 <= timeout_seconds <= MAX_TIMEOUT_SECONDS
+    ):
+        errors["timeout_seconds"] = [f"Whole seconds from 1 to {MAX_TIMEOUT_SECONDS}; empty uses the default."]
+    if max_concurrency is not None and not (isinstance(max_concurrency, int) and 1 <= max_concurrency <= 1000):
+        errors["max_concurrency"] = ["From 1 to 1000 attempts in flight; empty uses the default."]
+
+
+def check_endpoint_fields(
+    *,
+    url: str,
+    event_types: list | None,
+    headers: dict | None,
+    filter: dict | None,
+    retry_schedule: list | None = None,
+    timeout_seconds: int | None = None,
+    max_concurrency: int | None = None,
+) -> None:
     errors: dict[str, list[str]] = {}
+    check_delivery_settings(errors, retry_schedule, timeout_seconds, max_concurrency)
     try:
         check_endpoint_url(url)
     except RefusedUrl as exc:
@@ -56,9 +94,21 @@ def create_endpoint(
     headers=None,
     filter=None,
     rate_limit_per_second: int | None = None,
+    retry_schedule: list | None = None,
+    timeout_seconds: int | None = None,
+    max_concurrency: int | None = None,
+    ordered: bool = False,
 ) -> tuple[Endpoint, str]:
     """Create an endpoint; returns it with its new secret (shown once)."""
-    check_endpoint_fields(url=url, event_types=event_types, headers=headers, filter=filter)
+    check_endpoint_fields(
+        url=url,
+        event_types=event_types,
+        headers=headers,
+        filter=filter,
+        retry_schedule=retry_schedule,
+        timeout_seconds=timeout_seconds,
+        max_concurrency=max_concurrency,
+    )
     secret, token = secrets.new_secrets_token()
     endpoint = Endpoint.objects.create(
         organization=organization,
@@ -68,20 +118,27 @@ def create_endpoint(
         headers=dict(headers or {}),
         filter=dict(filter or {}),
         rate_limit_per_second=rate_limit_per_second,
+        retry_schedule=[float(step) for step in retry_schedule or []],
+        timeout_seconds=timeout_seconds,
+        max_concurrency=max_concurrency,
+        ordered=bool(ordered),
         secrets_encrypted=token,
     )
     return endpoint, secret
 
 
 def update_endpoint(endpoint: Endpoint, **changes) -> Endpoint:
-    allowed = {"url", "description", "event_types", "headers", "filter", "rate_limit_per_second"}
+    checked = ("url", "event_types", "headers", "filter", "retry_schedule", "timeout_seconds", "max_concurrency")
+    allowed = {*checked, "description", "rate_limit_per_second", "ordered"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
     if "headers" in changes:
         changes["headers"] = unmask_headers(changes["headers"], endpoint.headers)
-    merged = {name: changes.get(name, getattr(endpoint, name)) for name in ("url", "event_types", "headers", "filter")}
+    merged = {name: changes.get(name, getattr(endpoint, name)) for name in checked}
     check_endpoint_fields(**merged)
+    if "retry_schedule" in changes:
+        changes["retry_schedule"] = [float(step) for step in changes["retry_schedule"] or []]
     for name, value in changes.items():
         setattr(endpoint, name, value)
     fields = ["headers_encrypted" if name == "headers" else name for name in changes]
@@ -125,16 +182,45 @@ def rotate_secret(endpoint: Endpoint, overlap_hours: float | None = None) -> str
 
 
 def enable_endpoint(endpoint: Endpoint) -> Endpoint:
-    Endpoint.objects.filter(pk=endpoint.pk).update(
-        is_active=True,
-        disabled_reason="",
-        disabled_at=None,
-        failing_since=None,
-        consecutive_failed_messages=0,
-        updated_at=timezone.now(),
-    )
+    """Enable the endpoint; what was held for it while it was disabled (the messages left on its
+    schedule when it was disabled, and those emitted since) is attempted at once, each on a fresh
+    retry schedule."""
+    now = timezone.now()
+    with transaction.atomic():
+        was_disabled = Endpoint.objects.filter(pk=endpoint.pk, is_active=False).exists()
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            is_active=True,
+            disabled_reason="",
+            disabled_at=None,
+            failing_since=None,
+            consecutive_failed_messages=0,
+            updated_at=now,
+        )
+        if was_disabled:
+            # Claims are left alone: a process still finishing an attempt keeps its lease.
+            held(endpoint).update(next_attempt_at=now, replay_base=F("attempt_count"), updated_at=now)
     endpoint.refresh_from_db()
     return endpoint
+
+
+def held(endpoint: Endpoint):
+    """Deliveries not yet done for the endpoint: while it is disabled, they are held."""
+    return Delivery.objects.filter(endpoint=endpoint, status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING])
+
+
+def recover_endpoint(endpoint: Endpoint, since) -> dict:
+    """Svix's "recover": everything for this endpoint since `since` is delivered again, the whole
+    window and not only dead letters. A disabled endpoint is enabled (its held messages are
+    attempted at once) and the dead letters of messages created since then are replayed.
+    Returns {"held": n, "replayed": n}."""
+    endpoint.refresh_from_db(fields=["is_active"])  # disabled meanwhile, e.g. by a delivery process
+    held_count = held(endpoint).filter(message__created_at__gte=since).count() if not endpoint.is_active else 0
+    if not endpoint.is_active:
+        enable_endpoint(endpoint)
+    replayed = replay_dead_letters(
+        DeadLetter.objects.filter(endpoint=endpoint, delivery__message__created_at__gte=since)
+    )
+    return {"held": held_count, "replayed": replayed}
 
 
 def disable_endpoint(endpoint: Endpoint, reason: str, *, automatic: bool = False) -> bool:
@@ -158,6 +244,7 @@ def disable_endpoint(endpoint: Endpoint, reason: str, *, automatic: bool = False
                 f"Webhook endpoint disabled: {endpoint}",
                 reason,
                 links.endpoint(endpoint.pk),
+                subject=f"endpoint:{endpoint.pk}",
             )
     endpoint.is_active = False
     endpoint.disabled_reason = reason
@@ -257,15 +344,25 @@ def dead_letter(delivery: Delivery, reason: str) -> DeadLetter:
                 },
                 key=f"endpoint:{endpoint.pk}",
             )
+        # One alert per endpoint and cause until it is notified, counting the messages.
+        cause = f"HTTP {delivery.last_status_code}" if delivery.last_status_code else _cause(delivery.last_error)
         raise_alert(
             endpoint.organization,
             "dlq",
-            f"Webhook message dead-lettered ({message.event_type})",
-            f"Endpoint {endpoint.url}: {reason}",
-            links.dead_letter(dead.pk),
+            f"Webhook messages dead-lettered at {endpoint} ({cause})",
+            f"Endpoint {endpoint.url}: {reason} (latest: {message.event_type}, dead letter {dead.pk})",
+            links.dead_letters_of(endpoint.pk),
+            subject=f"endpoint:{endpoint.pk}:{cause}",
         )
         transaction.on_commit(lambda: _publish_dead_letter(dead.pk))
     return dead
+
+
+def _cause(error: str) -> str:
+    """The kind of a failure without its details, e.g. "Timed out" or "ConnectionError"."""
+    for separator in (":", " after "):
+        error = error.split(separator)[0]
+    return error.strip()[:60] or "no response"
 
 
 def _publish_dead_letter(dead_letter_id: int) -> None:

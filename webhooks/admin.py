@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
 from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline
@@ -6,16 +8,44 @@ from webhooks import actions
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
 
+class EndpointAdminForm(forms.ModelForm):
+    class Meta:
+        model = Endpoint
+        fields = ["retry_schedule", "timeout_seconds", "max_concurrency"]  # the admin adds the rest
+
+    def clean(self):
+        data = super().clean()
+        errors: dict[str, list[str]] = {}
+        actions.check_delivery_settings(
+            errors, data.get("retry_schedule"), data.get("timeout_seconds"), data.get("max_concurrency")
+        )
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(OrgScopedAdmin):
-    list_display = ["url", "organization", "is_active", "failing_since", "consecutive_failed_messages", "created_at"]
+    form = EndpointAdminForm
+    list_display = [
+        "url",
+        "organization",
+        "is_active",
+        "retry_schedule",
+        "timeout_seconds",
+        "max_concurrency",
+        "ordered",
+        "rate_limit_per_second",
+        "failing_since",
+        "consecutive_failed_messages",
+    ]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
     readonly_fields = [
         "custom_headers", "secret_revealed_at", "disabled_at", "failing_since", "consecutive_failed_messages"
     ]  # fmt: skip
     exclude = ["secrets_encrypted", "headers_encrypted"]
-    actions = ["disable_selected"]
+    actions = ["disable_selected", "enable_selected"]
 
     @admin.display(description="Custom headers (masked)")
     def custom_headers(self, obj):
@@ -28,6 +58,12 @@ class EndpointAdmin(OrgScopedAdmin):
     def disable_selected(self, request, queryset):
         count = sum(actions.disable_endpoint(e, f"Disabled by {request.user} in the admin.") for e in queryset)
         self.message_user(request, f"Disabled {count} endpoint(s).")
+
+    @admin.action(description="Enable selected endpoints (their held messages are delivered)")
+    def enable_selected(self, request, queryset):
+        for endpoint in queryset:
+            actions.enable_endpoint(endpoint)
+        self.message_user(request, f"Enabled {queryset.count()} endpoint(s).")
 
 
 class AttemptInline(OrgScopedInline, admin.TabularInline):

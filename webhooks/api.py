@@ -27,6 +27,8 @@ from webhooks.serializers import (
     EventTypeSerializer,
     HealthQuerySerializer,
     MessageSerializer,
+    RecoveredSerializer,
+    RecoverSerializer,
     ReplayedSerializer,
     ReplaySelectedSerializer,
     ReplaySinceSerializer,
@@ -76,6 +78,15 @@ class EndpointViewSet(OrgScopedMixin, viewsets.ModelViewSet):
         endpoint.refresh_from_db()
         return Response(self.get_serializer(endpoint).data)
 
+    @extend_schema(request=RecoverSerializer, responses=RecoveredSerializer)
+    @action(detail=True, methods=["post"])
+    def recover(self, request, pk=None):
+        """Deliver everything since `since` again (Svix's recover): a disabled endpoint is enabled
+        and its held messages attempted, and the dead letters of the window are replayed."""
+        data = RecoverSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(actions.recover_endpoint(self.get_object(), data.validated_data["since"]))
+
     @extend_schema(parameters=[HealthQuerySerializer], responses=EndpointHealthSerializer)
     @action(detail=True, methods=["get"])
     def health(self, request, pk=None):
@@ -100,7 +111,7 @@ class MessageViewSet(OrgScopedReadOnlyViewSet):
     queryset = Message.objects.prefetch_related(
         Prefetch(
             "deliveries",
-            queryset=Delivery.objects.prefetch_related(
+            queryset=Delivery.objects.select_related("endpoint").prefetch_related(
                 Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("number", "pk"))
             ),
         )

@@ -20,17 +20,18 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ekyam import embedded
+from webhooks.bench_processes import _delete_organization, _percentile, _start_consumer, database_url
 from webhooks.dispatcher import new_event_loop
+from webhooks.drills import BENCHMARKS as DRILL_BENCHMARKS
 from webhooks.signing import generate_secret, sign
 
 
@@ -45,14 +46,6 @@ def _stats(base: str, full: bool = False) -> dict:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(s['NAME']).resolve()}"
-    auth = (s["USER"] or "") + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def _cpu_seconds(children_by_role: dict[str, list[int]]) -> dict[str, float | None]:
@@ -86,26 +79,6 @@ def _local_postgres_pids() -> list[int]:
     return pids
 
 
-def _delete_organization(organization) -> None:
-    """Remove the benchmark's organization and its rows. A left-over organization would leave due
-    deliveries to a receiver that is gone, which the next run's consumers would spend time on."""
-    for attempt in range(5):
-        try:
-            organization.delete()
-            return
-        except IntegrityError:  # a row written by a process that was still stopping
-            if attempt == 4:
-                raise
-            time.sleep(1.0)
-
-
-def _percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def _wait(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -113,29 +86,6 @@ def _wait(predicate, timeout: float, what: str):
             return
         time.sleep(0.05)
     raise TimeoutError(f"benchmark: timed out waiting for {what}")
-
-
-def _start_consumer(env: dict, group: str, threads: int) -> tuple[subprocess.Popen, threading.Event]:
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "webhook_consumer", "--group", group],
-        cwd=settings.BASE_DIR,
-        env={**env, "EKYAM_WEBHOOK_DELIVERY_THREADS": str(threads)},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    assigned = threading.Event()
-
-    def read():
-        for line in process.stderr:
-            if "assigned partitions" in line and "[]" not in line:
-                assigned.set()
-            elif "Traceback" in line or "ERROR" in line:
-                sys.stderr.write(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    return process, assigned
 
 
 def _signed_headers(secret: str, body: bytes) -> dict[str, str]:
@@ -392,4 +342,7 @@ def run(argv: list[str]) -> None:
             broker.stop()
 
 
-BENCHMARKS = {"webhooks": (run, "events through outbox → Kafka → consumer → receiver vs a bare aiohttp client")}
+BENCHMARKS = {
+    "webhooks": (run, "events through outbox → Kafka → consumer → receiver vs a bare aiohttp client"),
+    **DRILL_BENCHMARKS,
+}

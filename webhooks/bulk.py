@@ -33,6 +33,7 @@ class NewMessage(NamedTuple):  # tuples: thousands are built a second
     body_json: str
     occurred_at: datetime
     published_at: datetime | None
+    event_key: str = ""
 
 
 class CreatedDelivery(NamedTuple):
@@ -44,13 +45,15 @@ class CreatedDelivery(NamedTuple):
 _STORE_SQL = """
 WITH input AS (
     SELECT * FROM unnest(%(org)b::bigint[], %(event)b::uuid[], %(webhook)b::text[], %(type)b::text[],
-                         %(body)b::text[], %(occurred)b::timestamptz[], %(published)b::timestamptz[])
-        WITH ORDINALITY AS t(organization_id, event_id, webhook_id, event_type, body, occurred_at, published_at, i)
+                         %(key)b::text[], %(body)b::text[], %(occurred)b::timestamptz[], %(published)b::timestamptz[])
+        WITH ORDINALITY
+        AS t(organization_id, event_id, webhook_id, event_type, event_key, body, occurred_at, published_at, i)
 ),
 inserted AS (
     INSERT INTO webhooks_message
-        (organization_id, event_id, webhook_id, event_type, body, occurred_at, published_at, created_at)
-    SELECT organization_id, event_id, webhook_id, event_type, body::jsonb, occurred_at, published_at, %(now)s
+        (organization_id, event_id, webhook_id, event_type, event_key, body, occurred_at, published_at, created_at)
+    SELECT organization_id, event_id, webhook_id, event_type, event_key, body::jsonb, occurred_at, published_at,
+           %(now)s
     FROM input
     ON CONFLICT DO NOTHING
     RETURNING id, organization_id, event_id
@@ -62,14 +65,16 @@ messages AS (
     SELECT i.i, i.organization_id, m.id FROM webhooks_message m JOIN input i USING (organization_id, event_id)
 ),
 targets AS (
-    SELECT * FROM unnest(%(t_index)b::bigint[], %(t_endpoint)b::bigint[]) AS t(i, endpoint_id)
+    SELECT * FROM unnest(%(t_index)b::bigint[], %(t_endpoint)b::bigint[], %(t_claim)b::boolean[])
+        AS t(i, endpoint_id, claim)
 ),
 created AS (
     INSERT INTO webhooks_delivery
         (organization_id, message_id, endpoint_id, status, attempt_count, replay_base, next_attempt_at,
          claimed_until, claim_token, last_error, created_at, updated_at)
     SELECT m.organization_id, m.id, t.endpoint_id, 'pending', 0, 0, %(now)s,
-           %(lease)s, %(token)s, '', %(now)s, %(now)s
+           CASE WHEN t.claim THEN %(lease)s::timestamptz END, CASE WHEN t.claim THEN %(token)s ELSE '' END, '',
+           %(now)s, %(now)s
     FROM targets t JOIN messages m USING (i)
     ON CONFLICT DO NOTHING
     RETURNING id, message_id, endpoint_id
@@ -82,21 +87,24 @@ GROUP BY c.id, c.endpoint_id
 
 
 def store_messages_and_deliveries(
-    messages: list[NewMessage], targets: list[tuple[int, int]], *, now, token: str, lease_until
+    messages: list[NewMessage], targets: list[tuple[int, int, bool]], *, now, token: str, lease_until
 ) -> list[tuple[int, int, int]]:
-    """Insert the messages (existing ones are kept) and one claimed delivery per (message index,
-    endpoint id) target that does not exist yet; return the deliveries created now."""
+    """Insert the messages (existing ones are kept) and one delivery per (message index, endpoint
+    id, claim) target that does not exist yet, claimed when `claim` (unclaimed ones are held for a
+    disabled endpoint); return the deliveries created now."""
     params = {
         "org": [m.organization_id for m in messages],
         "event": [m.event_id for m in messages],
         "webhook": [m.webhook_id for m in messages],
         "type": [m.event_type for m in messages],
+        "key": [m.event_key for m in messages],
         "body": [m.body_json for m in messages],
         "occurred": [m.occurred_at for m in messages],
         "published": [m.published_at for m in messages],
         # WITH ORDINALITY counts from 1.
-        "t_index": [index + 1 for index, _ in targets],
-        "t_endpoint": [endpoint_id for _, endpoint_id in targets],
+        "t_index": [index + 1 for index, _, _ in targets],
+        "t_endpoint": [endpoint_id for _, endpoint_id, _ in targets],
+        "t_claim": [claim for _, _, claim in targets],
         "now": now,
         "lease": lease_until,
         "token": token,
@@ -132,7 +140,10 @@ succeeded AS (
         delivered_at = %(now)s, next_attempt_at = NULL, claimed_until = NULL, claim_token = '', updated_at = %(now)s
     FROM unnest(%(s_id)b::bigint[], %(s_token)b::text[], %(s_number)b::smallint[], %(s_code)b::smallint[])
         AS u(id, token, number, code)
-    WHERE d.id = u.id AND d.claim_token = u.token
+    -- Under this claim, or not claimed by anyone (the endpoint was disabled meanwhile): a success
+    -- that happened is never thrown away, so a lease that lapsed mid-attempt costs no second copy
+    -- once this is recorded. A delivery another worker claimed since stays that worker's.
+    WHERE d.id = u.id AND (d.claim_token = u.token OR (d.claim_token = '' AND d.status IN ('pending', 'retrying')))
     RETURNING d.endpoint_id
 )
 -- A success ends an endpoint's failing streak (the rare update; the check is the common case).
@@ -144,14 +155,15 @@ WHERE id IN (SELECT endpoint_id FROM succeeded) AND (failing_since IS NOT NULL O
 def record_outcomes(attempts: list[tuple], successes: list[tuple[int, str, int, int | None]], *, now) -> None:
     """In one statement: an attempt row per tuple of `attempts` (in ATTEMPT_COLUMNS order); for
     each (delivery id, claim token, attempt number, status code) of `successes`, the delivery
-    still held under that claim becomes succeeded (one whose lease another worker took over is
-    left to that worker) and its endpoint's failing streak ends. Several statements per batch cost
+    still held under that claim, or by no claim, becomes succeeded (one whose lease another worker
+    took over is left to that worker) and its endpoint's failing streak ends. Several statements per batch cost
     the recorder more than the rows themselves when batches are small."""
     params = {
         f"a_{name}": column
         for name, column in zip(ATTEMPT_COLUMNS, _columns(attempts, len(ATTEMPT_COLUMNS)), strict=True)
     }
-    params.update(zip(("s_id", "s_token", "s_number", "s_code"), _columns(successes, 4), strict=True))
+    # In id order: concurrent recorders lock the delivery rows in one order.
+    params.update(zip(("s_id", "s_token", "s_number", "s_code"), _columns(sorted(successes), 4), strict=True))
     params["now"] = now
     with binding_cursor() as cursor:
         cursor.execute(_OUTCOMES_SQL, params)

@@ -21,6 +21,7 @@ _DEFAULTS = {
     "WEBHOOK_RETRY_JITTER": lambda: env_float("EKYAM_WEBHOOK_RETRY_JITTER", 0.2),
     # 429s and timeouts mean "slow down": never retry them sooner than this.
     "WEBHOOK_SLOWDOWN_FLOOR_SECONDS": lambda: env_float("EKYAM_WEBHOOK_SLOWDOWN_FLOOR_SECONDS", 60.0),
+    "WEBHOOK_MIN_RETRY_AFTER_SECONDS": lambda: env_float("EKYAM_WEBHOOK_MIN_RETRY_AFTER_SECONDS", 1.0),
     "WEBHOOK_MAX_RETRY_AFTER_SECONDS": lambda: env_float("EKYAM_WEBHOOK_MAX_RETRY_AFTER_SECONDS", 86400.0),
     "WEBHOOK_TIMEOUT_SECONDS": lambda: env_float("EKYAM_WEBHOOK_TIMEOUT_SECONDS", 15.0),
     "WEBHOOK_RESPONSE_BODY_LIMIT": lambda: env_int("EKYAM_WEBHOOK_RESPONSE_BODY_LIMIT", 4096, minimum=0),
@@ -28,6 +29,10 @@ _DEFAULTS = {
     "WEBHOOK_CLAIM_LEASE_SECONDS": lambda: env_float("EKYAM_WEBHOOK_CLAIM_LEASE_SECONDS", 60.0),
     "WEBHOOK_SCHEDULER_INTERVAL_SECONDS": lambda: env_float("EKYAM_WEBHOOK_SCHEDULER_INTERVAL_SECONDS", 1.0),
     "WEBHOOK_DELIVERY_THREADS": lambda: env_int("EKYAM_WEBHOOK_DELIVERY_THREADS", 64, minimum=1),
+    # Attempts in flight to one endpoint per process (0: three quarters of the threads) and the
+    # jobs one endpoint may queue in a process's memory (0: half its in-flight bound).
+    "WEBHOOK_ENDPOINT_CONCURRENCY": lambda: env_int("EKYAM_WEBHOOK_ENDPOINT_CONCURRENCY", 0, minimum=0),
+    "WEBHOOK_ENDPOINT_QUEUE_LIMIT": lambda: env_int("EKYAM_WEBHOOK_ENDPOINT_QUEUE_LIMIT", 0, minimum=0),
     "WEBHOOK_DISABLE_AFTER_DAYS": lambda: env_float("EKYAM_WEBHOOK_DISABLE_AFTER_DAYS", 5.0),
     "WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES": lambda: env_int(
         "EKYAM_WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES", 50, minimum=1

@@ -16,14 +16,19 @@ DEFAULT_GROUP = "ekyam-webhooks"
 
 
 def run(group_id: str = DEFAULT_GROUP, batch_size: int = 500, stop=None) -> None:
-    dispatcher = Dispatcher().start()
+    stop = stop or consumer.stop_on_signals()
+    # A submit waiting for room in the dispatcher watches `stop` too, and gives its jobs back.
+    dispatcher = Dispatcher(should_stop=stop).start()
     try:
         consumer.run(
             "webhook consumer",
             group_id,
-            fanout.store,
+            fanout.store_and_confirm,
             after_commit=dispatcher.submit,
             batch_size=batch_size,
+            # `consume` waits this long to fill a batch: short, so a trickle of events is not held
+            # back (under load batches fill at once anyway).
+            poll_timeout=0.1,
             extra_topics=(dlq_topic(),),
             stop=stop,
         )

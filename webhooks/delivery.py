@@ -41,6 +41,9 @@ class Job:
     trigger: str = "scheduled"
     event_type: str = ""
     rate_limit: int | None = None
+    timeout: float | None = None  # the endpoint's own attempt timeout (None: the global one)
+    concurrency: int | None = None  # the endpoint's own bound on attempts in flight
+    retry_schedule: list | None = None  # the endpoint's own retry schedule (None: the global one)
 
 
 @dataclass
@@ -54,6 +57,15 @@ class Result:
     slow_down: bool = False  # 429 or a timeout: the floor applies
     gone: bool = False  # 410: disable the endpoint
     finished_at: float = field(default_factory=time.time)
+
+
+def endpoint_settings(endpoint) -> dict:
+    """The Job fields that come from an endpoint's own delivery settings."""
+    return {
+        "timeout": float(endpoint.timeout_seconds) if endpoint.timeout_seconds else None,
+        "concurrency": endpoint.max_concurrency or None,
+        "retry_schedule": list(endpoint.retry_schedule) if endpoint.retry_schedule else None,
+    }
 
 
 def encode_body(body: dict) -> bytes:

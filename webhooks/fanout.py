@@ -16,8 +16,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from ekyam.events.outbox import confirm_stored as _confirm_outbox
 from webhooks import actions, bulk, conf, delivery
 from webhooks.dispatcher import new_claim_token
 from webhooks.event_types import DELIVERY_META_TYPES
@@ -57,10 +59,32 @@ def store(events: list[dict]) -> list[delivery.Job]:
         return jobs
 
 
+def confirm_stored(events: list[dict]) -> None:
+    """Tell the relay these events are stored (`OutboxEvent.stored_at`): it will not need to
+    publish them again if the broker loses them."""
+    ids = []
+    for event in events:
+        try:
+            ids.append(uuid.UUID(str(event["event_id"])))
+        except (KeyError, ValueError):
+            continue
+    _confirm_outbox(ids)
+
+
+def store_and_confirm(events: list[dict]) -> list[delivery.Job]:
+    """The webhook consumer's handler: store the batch, then confirm it to the outbox (before the
+    offsets are committed)."""
+    jobs = store(events)
+    confirm_stored(events)
+    return jobs
+
+
 def _store(events: list[dict]) -> list[delivery.Job]:
     org_ids = {e["organization_id"] for e in events}
     by_org: dict[int, list[Endpoint]] = defaultdict(list)
-    for endpoint in Endpoint.objects.filter(organization_id__in=org_ids, is_active=True):
+    # Disabled endpoints too: their deliveries are stored held (unclaimed; attempted once the
+    # endpoint is enabled again or recovered), so nothing emitted meanwhile is lost to them.
+    for endpoint in Endpoint.objects.filter(organization_id__in=org_ids):
         by_org[endpoint.organization_id].append(endpoint)
     if not by_org:
         return []
@@ -81,6 +105,7 @@ def _store(events: list[dict]) -> list[delivery.Job]:
             body_json=delivery.encode_body(body).decode(),
             occurred_at=occurred_at,
             published_at=event.get("published_at"),
+            event_key=str(event.get("key") or "")[:200],
         )
         plans.append((message, targets))
     if not plans:
@@ -91,7 +116,11 @@ def _store(events: list[dict]) -> list[delivery.Job]:
         if bulk.enabled():
             created = bulk.store_messages_and_deliveries(
                 [message for message, _ in plans],
-                [(index, endpoint.pk) for index, (_, targets) in enumerate(plans) for endpoint in targets],
+                [
+                    (index, endpoint.pk, endpoint.is_active and not endpoint.ordered)
+                    for index, (_, targets) in enumerate(plans)
+                    for endpoint in targets
+                ],
                 now=now,
                 token=token,
                 lease_until=lease_until,
@@ -104,6 +133,8 @@ def _store(events: list[dict]) -> list[delivery.Job]:
         # The body of a message stored before (a redelivered event) is the one built here: it is
         # derived from the event alone.
         message, endpoint = plans[message_index][0], endpoints[endpoint_id]
+        if not endpoint.is_active or endpoint.ordered:
+            continue  # held, or claimed by the scheduler in order
         jobs.append(
             delivery.Job(
                 delivery_id=delivery_id,
@@ -119,6 +150,7 @@ def _store(events: list[dict]) -> list[delivery.Job]:
                 claim_token=token,
                 event_type=message.event_type,
                 rate_limit=endpoint.rate_limit_per_second,
+                **delivery.endpoint_settings(endpoint),
             )
         )
     return jobs
@@ -136,6 +168,7 @@ def _store_with_orm(plans, now, token: str, lease_until) -> list[bulk.CreatedDel
                 body=json.loads(m.body_json),
                 occurred_at=m.occurred_at,
                 published_at=m.published_at,
+                event_key=m.event_key,
                 created_at=now,
             )
             for m, _ in plans
@@ -155,8 +188,8 @@ def _store_with_orm(plans, now, token: str, lease_until) -> list[bulk.CreatedDel
                 message_id=stored[(m.organization_id, m.event_id)],
                 endpoint_id=endpoint.pk,
                 next_attempt_at=now,
-                claim_token=token,
-                claimed_until=lease_until,
+                claim_token=token if endpoint.is_active and not endpoint.ordered else "",
+                claimed_until=lease_until if endpoint.is_active and not endpoint.ordered else None,
                 created_at=now,
             )
             for m, targets in plans
@@ -169,7 +202,10 @@ def _store_with_orm(plans, now, token: str, lease_until) -> list[bulk.CreatedDel
         index_of_message.setdefault(stored[(m.organization_id, m.event_id)], index)
     return [
         bulk.CreatedDelivery(delivery_id=pk, endpoint_id=endpoint_id, message_index=index_of_message[message_id])
-        for pk, message_id, endpoint_id in Delivery.objects.filter(claim_token=token).values_list(
-            "pk", "message_id", "endpoint_id"
-        )
+        for pk, message_id, endpoint_id in Delivery.objects.filter(
+            Q(claim_token=token)
+            | Q(claim_token="", created_at=now, endpoint__is_active=False)
+            | Q(claim_token="", created_at=now, endpoint__ordered=True),
+            message_id__in=set(stored.values()),
+        ).values_list("pk", "message_id", "endpoint_id")
     ]

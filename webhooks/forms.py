@@ -29,6 +29,23 @@ class JSONObjectField(forms.CharField):
         return parsed
 
 
+class ScheduleField(forms.CharField):
+    """A retry schedule typed as comma-separated seconds ("0, 5, 60, 600")."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(f"{step:g}" if isinstance(step, float) else str(step) for step in value)
+        return value
+
+    def to_python(self, value):
+        if not value or not value.strip():
+            return []
+        try:
+            return [float(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError("Enter seconds separated by commas, e.g. 0, 5, 60, 600.") from None
+
+
 class EndpointForm(forms.Form):
     url = forms.URLField(max_length=1000, label="URL", assume_scheme="https")
     description = forms.CharField(max_length=200, required=False)
@@ -41,6 +58,28 @@ class EndpointForm(forms.Form):
     filter = JSONObjectField(help_text='Only events whose data fields equal these values, e.g. {"vendor": "shopify"}.')
     headers = JSONObjectField(help_text='Extra headers, e.g. {"X-Team": "ops"}.')
     rate_limit_per_second = forms.IntegerField(min_value=1, required=False, label="Rate limit (requests/second)")
+    retry_schedule = ScheduleField(
+        required=False,
+        label="Retry schedule (seconds)",
+        help_text="Waits before attempt 1, 2, …, e.g. 0, 5, 60 for a quick path to the dead-letter queue. "
+        "Empty: the default schedule (8 attempts over about 27 hours).",
+    )
+    timeout_seconds = forms.IntegerField(
+        min_value=1, max_value=60, required=False, label="Timeout (seconds)", help_text="Empty: the default."
+    )
+    max_concurrency = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        required=False,
+        label="Concurrent attempts",
+        help_text="At most this many requests in flight to this endpoint per delivery process. Empty: the default.",
+    )
+    ordered = forms.BooleanField(
+        required=False,
+        label="Ordered per entity",
+        help_text="Messages about the same entity (event key) are attempted one at a time, in order; "
+        "a failing one holds back only that entity's later messages.",
+    )
 
 
 class AlertSettingsForm(forms.ModelForm):

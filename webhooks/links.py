@@ -10,3 +10,7 @@ def endpoint(pk: int) -> str:
 
 def dead_letter(pk: int) -> str:
     return f"{PORTAL}/dlq/{pk}/"
+
+
+def dead_letters_of(endpoint_pk: int) -> str:
+    return f"{PORTAL}/dlq/?endpoint={endpoint_pk}"

@@ -27,6 +27,19 @@ class Endpoint(OrgOwned):
     secrets_encrypted = models.TextField(editable=False, default="")
     secret_revealed_at = models.DateTimeField(null=True, blank=True, editable=False)
     rate_limit_per_second = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no limit.")
+    # Delivery settings of this endpoint; empty means the portal's defaults (webhooks/conf.py).
+    retry_schedule = models.JSONField(
+        default=list, blank=True, help_text="Seconds before attempt 1, 2, …; the length is the number of attempts."
+    )
+    timeout_seconds = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Attempt timeout (1–60 s).")
+    max_concurrency = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Attempts in flight at once per delivery process."
+    )
+    ordered = models.BooleanField(
+        default=False,
+        help_text="Deliver messages with the same event key one at a time, in order: a failing one holds back "
+        "only its own key's later messages.",
+    )
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -81,6 +94,9 @@ class Message(OrgOwned):
     event_id = models.UUIDField()
     webhook_id = models.CharField(max_length=60)
     event_type = models.CharField(max_length=80)
+    event_key = models.CharField(
+        max_length=200, blank=True, default="", help_text="The entity the event is about, e.g. shipment:12."
+    )
     body = models.JSONField(help_text="The exact JSON body: {type, timestamp, data}.")
     occurred_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True, help_text="When the relay published it to Kafka.")
@@ -92,7 +108,11 @@ class Message(OrgOwned):
             models.UniqueConstraint(fields=["organization", "event_id"], name="message_event_once"),
             models.UniqueConstraint(fields=["webhook_id"], name="message_webhook_id_unique"),
         ]
-        indexes = [models.Index(fields=["organization", "event_type"], name="message_org_type")]
+        indexes = [
+            models.Index(fields=["organization", "event_type"], name="message_org_type"),
+            # Ordered endpoints: the earlier messages of one entity.
+            models.Index(fields=["organization", "event_key"], name="message_org_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.webhook_id}"
@@ -138,6 +158,14 @@ class Delivery(OrgOwned):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.status})"
+
+    @property
+    def state(self) -> str:
+        """The status as shown: a delivery not yet done for a disabled endpoint is "held" (kept,
+        not attempted, until the endpoint is enabled again or recovered)."""
+        if self.status in (self.Status.PENDING, self.Status.RETRYING) and not self.endpoint.is_active:
+            return "held"
+        return self.status
 
 
 class DeliveryAttempt(OrgOwned):

@@ -93,7 +93,10 @@ def _record_with_orm(outcomes: list[tuple[Job, Result]], successes: list[tuple[J
         groups[(job.claim_token, job.number, result.status_code)].append(job.delivery_id)
     endpoint_ids: set[int] = set()
     for (token, number, code), ids in groups.items():
-        held = Delivery.objects.filter(pk__in=ids, claim_token=token)
+        held = Delivery.objects.filter(
+            Q(claim_token=token) | Q(claim_token="", status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING]),
+            pk__in=ids,
+        )
         endpoint_ids.update(held.values_list("endpoint_id", flat=True))
         held.update(
             status=Delivery.Status.SUCCEEDED,
@@ -116,7 +119,12 @@ def _record_failure(job: Job, result: Result, now) -> None:
     delay = (
         None
         if result.gone
-        else retries.next_delay(job.schedule_index + 1, retry_after=result.retry_after, slow_down=result.slow_down)
+        else retries.next_delay(
+            job.schedule_index + 1,
+            retry_after=result.retry_after,
+            slow_down=result.slow_down,
+            schedule=job.retry_schedule,
+        )
     )
     if delay is not None:
         Delivery.objects.filter(pk=job.delivery_id, claim_token=job.claim_token).update(

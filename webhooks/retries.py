@@ -7,22 +7,33 @@ import random
 from webhooks import conf
 
 
-def max_attempts() -> int:
-    return len(conf.get("WEBHOOK_RETRY_SCHEDULE"))
+def max_attempts(schedule: list | None = None) -> int:
+    return len(schedule or conf.get("WEBHOOK_RETRY_SCHEDULE"))
 
 
-def next_delay(failed_attempts: int, *, retry_after: float | None = None, slow_down: bool = False) -> float | None:
-    """Seconds until the next attempt after `failed_attempts` failures in this schedule, or None
-    when the schedule is exhausted."""
-    schedule = conf.get("WEBHOOK_RETRY_SCHEDULE")
+def next_delay(
+    failed_attempts: int,
+    *,
+    retry_after: float | None = None,
+    slow_down: bool = False,
+    schedule: list | None = None,
+) -> float | None:
+    """Seconds until the next attempt after `failed_attempts` failures in this schedule (an
+    endpoint's own, else the global one), or None when the schedule is exhausted.
+
+    A receiver's Retry-After is its own answer: it is honoured within
+    [WEBHOOK_MIN_RETRY_AFTER_SECONDS, WEBHOOK_MAX_RETRY_AFTER_SECONDS] and the slow-down floor
+    (for 429s and timeouts that say nothing) does not override it; a later schedule step still
+    applies when it is longer."""
+    schedule = schedule or conf.get("WEBHOOK_RETRY_SCHEDULE")
     if failed_attempts >= len(schedule):
         return None
     step = float(schedule[failed_attempts])
     jitter = conf.get("WEBHOOK_RETRY_JITTER")
     delay = step * random.uniform(1 - jitter, 1 + jitter) if jitter else step
     if retry_after is not None:
-        # The receiver knows best when it can take more, within a sane ceiling.
-        delay = max(delay, min(retry_after, conf.get("WEBHOOK_MAX_RETRY_AFTER_SECONDS")))
+        low, high = conf.get("WEBHOOK_MIN_RETRY_AFTER_SECONDS"), conf.get("WEBHOOK_MAX_RETRY_AFTER_SECONDS")
+        return max(delay, min(max(retry_after, low), high))
     if slow_down:
         delay = max(delay, conf.get("WEBHOOK_SLOWDOWN_FLOOR_SECONDS"))
     return delay

@@ -32,6 +32,10 @@ class EndpointSerializer(ScopedModelSerializer):
             "filter",
             "headers",
             "rate_limit_per_second",
+            "retry_schedule",
+            "timeout_seconds",
+            "max_concurrency",
+            "ordered",
             "is_active",
             "disabled_reason",
             "disabled_at",
@@ -87,7 +91,11 @@ class AttemptSerializer(ScopedModelSerializer):
 
 class DeliverySerializer(ScopedModelSerializer):
     attempts = AttemptSerializer(many=True, read_only=True)
-    status = serializers.CharField(read_only=True, help_text="pending | retrying | succeeded | dead")
+    status = serializers.CharField(
+        source="state",
+        read_only=True,
+        help_text="pending | retrying | held (its endpoint is disabled) | succeeded | dead",
+    )
 
     class Meta:
         model = Delivery
@@ -142,6 +150,15 @@ class DeadLetterSerializer(ScopedModelSerializer):
         ]
 
 
+class RecoverSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Deliver again every message of this endpoint created since then.")
+
+
+class RecoveredSerializer(serializers.Serializer):
+    held = serializers.IntegerField(help_text="Messages held while the endpoint was disabled, attempted now.")
+    replayed = serializers.IntegerField(help_text="Dead letters put back on the schedule.")
+
+
 class ReplaySelectedSerializer(serializers.Serializer):
     ids = ScopedPrimaryKeyRelatedField(DeadLetter, many=True, allow_empty=False, max_length=1000)
 
@@ -158,7 +175,7 @@ class ReplayedSerializer(serializers.Serializer):
 class AlertSerializer(ScopedModelSerializer):
     class Meta:
         model = Alert
-        fields = ["id", "kind", "title", "reason", "link", "created_at", "notified_at", "read_at"]
+        fields = ["id", "kind", "title", "reason", "link", "count", "created_at", "last_at", "notified_at", "read_at"]
         read_only_fields = fields
 
 

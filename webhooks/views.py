@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
@@ -71,7 +72,9 @@ def endpoint_detail(request, pk):
                 messages.success(request, "Endpoint saved.")
                 return redirect("webhooks:endpoint-detail", endpoint.pk)
     new_secret = request.session.pop(f"webhook_secret_{endpoint.pk}", None)
-    deliveries = scoped(Delivery, request.organization).filter(endpoint=endpoint).select_related("message")[:50]
+    deliveries = (
+        scoped(Delivery, request.organization).filter(endpoint=endpoint).select_related("message", "endpoint")[:50]
+    )
     return render(
         request,
         "webhooks/endpoint_detail.html",
@@ -81,6 +84,7 @@ def endpoint_detail(request, pk):
             "new_secret": new_secret,
             "deliveries": deliveries,
             "health": endpoint_health(endpoint),
+            "held_count": 0 if endpoint.is_active else actions.held(endpoint).count(),
         },
     )
 
@@ -98,6 +102,18 @@ def endpoint_action(request, pk, name):
                 raise ValidationError(str(exc)) from None
             actions.enable_endpoint(endpoint)
             messages.success(request, "Endpoint enabled; pending deliveries resume.")
+        elif name == "recover":
+            since = parse_datetime(request.POST.get("since", ""))
+            if since is None:
+                raise ValidationError("Enter the time to recover from, e.g. 2026-12-01T09:00.")
+            if timezone.is_naive(since):
+                since = timezone.make_aware(since)
+            counts = actions.recover_endpoint(endpoint, since)
+            messages.success(
+                request,
+                f"Recovering since {since:%Y-%m-%d %H:%M}: {counts['held']} held message(s) and "
+                f"{counts['replayed']} dead letter(s) are being delivered.",
+            )
         elif name == "disable":
             actions.disable_endpoint(endpoint, f"Disabled by {request.user}.")
             messages.success(request, "Endpoint disabled.")

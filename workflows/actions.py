@@ -16,6 +16,7 @@ from django.utils import timezone
 from connectors.mapping.actions import ensure_default_mapping
 from workflows import conf, lifecycle, live, mappings, scheduling
 from workflows.blueprints import get_blueprint
+from workflows.locking import lock_run
 from workflows.models import (
     INCREMENTAL_TRIGGERS,
     Lineage,
@@ -294,7 +295,7 @@ def scheduled_run(workflow_id: int) -> Run | None:
 @transaction.atomic
 def cancel_run(run: Run) -> Run:
     """Queued runs cancel at once; running ones stop at the next batch boundary."""
-    run = Run.objects.select_for_update().get(pk=run.pk)
+    _workflow, run = lock_run(run.pk)
     if run.status == RunStatus.QUEUED:
         run.status, run.finished_at = RunStatus.CANCELLED, timezone.now()
         run.save(update_fields=["status", "finished_at"])
@@ -342,9 +343,16 @@ def requeue_stale_runs() -> list[int]:
     """Runs whose worker died (no checkpoint for STALE_AFTER) resume elsewhere; lost dispatches are resent."""
     cutoff = timezone.now() - timedelta(seconds=conf.STALE_AFTER_SECONDS)
     requeued = []
-    with transaction.atomic():
-        stale = Run.objects.select_for_update().filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff)
-        for run in stale:
+    candidates = Run.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).order_by("pk")
+    for run_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            # The engine's lock order (workflow, then run), skipping rows a claim or a finish holds right now.
+            locked = lock_run(run_id, skip_locked=True)
+            if locked is None:
+                continue
+            _workflow, run = locked
+            if run.status != RunStatus.RUNNING or run.heartbeat_at is None or run.heartbeat_at >= cutoff:
+                continue  # it checkpointed (or finished) since the candidates were listed
             run.status, run.lease = RunStatus.QUEUED, ""
             run.save(update_fields=["status", "lease"])
             requeued.append(run.pk)
@@ -372,6 +380,8 @@ def retry_record_errors(errors: list[RecordError], *, edited_payload: dict | Non
     if len(workflows) != 1:
         raise ValueError("Retry record errors of one workflow at a time.")
     with transaction.atomic():
+        # The workflow row first: the engine's lock order (workflow, run, record errors).
+        Workflow.objects.select_for_update().filter(pk=errors[0].workflow_id).first()
         if edited_payload is not None:
             if len(errors) != 1:
                 raise ValueError("Edited data applies to a single record error.")

@@ -19,6 +19,7 @@ import uuid
 
 from django.conf import settings
 
+from workflows.bench_faults import BENCHMARKS as FAULT_BENCHMARKS
 from workflows.bench_latency import BENCHMARKS as LATENCY_BENCHMARKS
 
 
@@ -159,4 +160,5 @@ def bench_workflow(argv: list[str]) -> None:
 BENCHMARKS = {
     "workflow": (bench_workflow, "NetSuite → Shipment Sync → Whiplash with a real worker (--shipments N)"),
     **LATENCY_BENCHMARKS,
+    **FAULT_BENCHMARKS,
 }

@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db import connections as db_connections
 from django.db.models import F
 from django.utils import timezone
 
 from connectors.actions import build_connector
 from connectors.base import ConnectorError, Page, TransientError, WriteResult
-from workflows import conf, lifecycle, live, mappings, sinks
+from workflows import conf, lifecycle, live, mappings, screening, sinks
 from workflows import events as wf_events
+from workflows.locking import lock_run
 from workflows.models import (
     INCREMENTAL_TRIGGERS,
     Builtin,
@@ -92,10 +95,12 @@ def _fresh(run: Run) -> bool:
 def claim(run_id: int) -> str | None:
     """Take the run under a new lease, or return None when it must not run now."""
     with transaction.atomic():
-        run = Run.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.is_finished:
+        locked = lock_run(run_id)
+        if locked is None:
             return None
-        workflow = Workflow.objects.select_for_update().get(pk=run.workflow_id)
+        workflow, run = locked
+        if run.is_finished:
+            return None
         if run.status == RunStatus.RUNNING and _fresh(run):
             return None  # a duplicate delivery of a task whose run is alive elsewhere
         busy = Run.objects.filter(workflow=workflow, status=RunStatus.RUNNING).exclude(pk=run.pk)
@@ -123,10 +128,12 @@ def claim(run_id: int) -> str | None:
 
 def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | None:
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run_id)
+        locked = lock_run(run_id)
+        if locked is None:
+            return None
+        workflow, run = locked
         if run.lease != lease or run.is_finished:
             return None
-        workflow = Workflow.objects.select_for_update().get(pk=run.workflow_id)
         if status == RunStatus.SUCCEEDED and run.failed_count:
             handled = run.written_count + run.skipped_count
             status = RunStatus.PARTIAL if handled else RunStatus.FAILED
@@ -138,13 +145,22 @@ def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | Non
         run.save(update_fields=["status", "finished_at", "lease", "error_summary"])
         wf_events.run_event(run, "workflow.run.failed" if status == RunStatus.FAILED else "workflow.run.succeeded")
 
-        if status == RunStatus.FAILED:
+        # A retry of record errors re-sends records that already failed once: its failures say nothing new
+        # about the workflow's health, so they neither count toward the auto-pause nor reset the count.
+        counts = run.trigger != Trigger.RETRY
+        if counts and status == RunStatus.FAILED:
             workflow.consecutive_failures += 1
-        elif status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
+        elif counts and status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
             workflow.consecutive_failures = 0
         workflow.save(update_fields=["consecutive_failures", "updated_at"])
         limit = workflow.max_consecutive_failures
-        if status == RunStatus.FAILED and limit and workflow.consecutive_failures >= limit and workflow.enabled:
+        if (
+            counts
+            and status == RunStatus.FAILED
+            and limit
+            and workflow.consecutive_failures >= limit
+            and workflow.enabled
+        ):
             reason = f"Paused after {workflow.consecutive_failures} failed runs in a row: {summary[:200]}"
             lifecycle.pause_workflow(workflow, reason=reason)
             wf_events.raise_alert(workflow, f"Workflow {workflow.name!r} paused itself", reason)
@@ -167,6 +183,7 @@ class RunExecutor:
     def __init__(self, run: Run, lease: str):
         self.run = run
         self.lease = lease
+        self.troubled = False  # a retry reason is shown on the run and the workflow's sign
         self.workflow = Workflow.objects.select_related("organization").get(pk=run.workflow_id)
         nodes = {n.kind: n for n in self.workflow.nodes.select_related("connection")}
         self.source, self.sync, self.destination = (
@@ -218,7 +235,12 @@ class RunExecutor:
             )
             try:
                 for page in reader:
-                    attempt = 0
+                    # Only progress resets the failure count: a page that re-reads the overlap window and
+                    # finds nothing new leaves the cursor where it was, and must not buy another round of
+                    # retries (an unreadable stretch would otherwise stall the run forever).
+                    if page.records or page.failures or page.cursor != cursor:
+                        attempt = 0
+                    cursor = page.cursor
                     yield page
                     if page.done:
                         return
@@ -226,27 +248,81 @@ class RunExecutor:
             except TransientError as exc:
                 if attempt >= conf.RETRY_ATTEMPTS:
                     raise RunFailed(f"Reading {self.source.stream} failed after {attempt + 1} attempts: {exc.message}")
+                self.note_trouble(
+                    f"Reading {self.source.stream} failed (attempt {attempt + 1} of {conf.RETRY_ATTEMPTS + 1}), "
+                    f"retrying: {exc.message}"
+                )
                 time.sleep(_backoff(attempt, exc.retry_after))
                 attempt += 1
             except ConnectorError as exc:
                 raise RunFailed(f"Reading {self.source.connection.name} {self.source.stream} failed: {exc.message}")
 
+    def note_trouble(self, reason: str) -> None:
+        """Say on the run, and on the workflow's sign (amber), why it is not moving; the next committed
+        batch clears it."""
+        with transaction.atomic():
+            noted = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
+                error_summary=reason[:2000]
+            )
+            if noted:
+                self.troubled = True
+                lifecycle.refresh_status(self.workflow)
+
     def _retry_pages(self):
         ids = self.run.params.get("record_error_ids") or []
-        errors = RecordError.objects.filter(workflow=self.workflow, pk__in=ids).order_by("pk")
-        records = [e.edited_payload if e.edited_payload is not None else e.source_payload for e in errors]
+        errors = list(RecordError.objects.filter(workflow=self.workflow, pk__in=ids).order_by("pk"))
+        # A record that could not be read has no payload to retry: it is read again, by id.
+        unread = [e for e in errors if e.edited_payload is None and (e.details or {}).get("unread")]
+        records = [
+            e.edited_payload if e.edited_payload is not None else e.source_payload for e in errors if e not in unread
+        ]
         size = self.workflow.page_size
+        payload_batches = -(-len(records) // size)
         for start in range(self.run.batches * size, len(records), size):
             chunk = records[start : start + size]
-            yield Page(records=chunk, cursor=None, done=start + size >= len(records), requests=0)
+            done = start + size >= len(records) and not unread
+            yield Page(records=chunk, cursor=None, done=done, requests=0)
+        if unread and self.run.batches <= payload_batches:
+            source_ids = [str(e.details["source_id"]) for e in unread]
+            try:
+                yield from self.source_connector.read(self.source.stream, cursor=None, page_size=size, ids=source_ids)
+            except ConnectorError as exc:
+                raise RunFailed(f"Reading {self.source.stream} {', '.join(source_ids)} again failed: {exc.message}")
 
     # --- one batch ------------------------------------------------------------------------------------------
-    def process(self, records: list[dict]) -> Outcome:
+    def process(self, records: list[dict], failures=()) -> Outcome:
         out = Outcome(read=len(records))
         connector_cls = type(self.source_connector)
+        for failure in failures:
+            key, source_id = sinks.record_key(connector_cls, self.source.stream, {"id": failure.source_id})
+            out.errors.append(
+                {
+                    "key": key,
+                    "raw": {"id": source_id},
+                    "stage": "read",
+                    "class": classify(failure.error),
+                    "message": f"Could not read {self.source.stream} {source_id}: {failure.error.message}",
+                    "details": {**failure.error.as_dict(), "unread": True, "source_id": source_id},
+                }
+            )
         staged: dict[str, tuple] = {}  # source_key -> (source_id, raw, standard, payload, hash); last wins
         for raw in records:
             key, source_id = sinks.record_key(connector_cls, self.source.stream, raw)
+            nul_at = screening.nul_paths(raw)
+            if nul_at:
+                message, details = screening.nul_error(nul_at)
+                key = key.replace(screening.NUL, screening.REPLACEMENT)
+                out.errors.append(
+                    {
+                        "key": key,
+                        "raw": screening.scrub(raw),
+                        "stage": "read",
+                        "class": ErrorClass.VALIDATION,
+                        "message": message,
+                        "details": details,
+                    }
+                )
+                continue
             result = self.read_map.compiled.apply(raw)
             if result.errors or result.output is None:
                 out.errors.append(self._mapping_error(key, raw, "read_mapping", result.errors))
@@ -281,13 +357,13 @@ class RunExecutor:
         first = errors[0] if errors else None
         message = (
             f"{first.rule}: {first.message}"
-            + (f" (source {first.source_path} = {first.value!r})" if first.source_path else "")
+            + (f" (source {first.source_path} = {_short(first.value)})" if first.source_path else "")
             if first
             else "The mapping produced no output."
         )
         details = {
             "errors": [
-                {"rule": e.rule, "source_path": e.source_path, "value": _jsonable(e.value), "message": e.message}
+                {"rule": e.rule, "source_path": e.source_path, "value": _clip(e.value), "message": e.message}
                 for e in errors
             ]
         }
@@ -315,6 +391,10 @@ class RunExecutor:
                     raise RunFailed(
                         f"Writing to {self.destination.label} failed after {attempt + 1} attempts: {exc.message}"
                     )
+                self.note_trouble(
+                    f"Writing to {self.destination.label} failed (attempt {attempt + 1} of "
+                    f"{conf.RETRY_ATTEMPTS + 1}), retrying: {exc.message}"
+                )
                 time.sleep(_backoff(attempt, exc.retry_after))
                 attempt += 1
                 continue
@@ -376,7 +456,9 @@ class RunExecutor:
         now = timezone.now()
         with transaction.atomic():
             written = len(out.lineage) - sum(1 for r in out.lineage.values() if r.action == "unchanged")
+            cleared = {"error_summary": ""} if self.troubled else {}
             claimed = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
+                **cleared,
                 heartbeat_at=now,
                 checkpoint=cursor,
                 batches=F("batches") + 1,
@@ -429,6 +511,9 @@ class RunExecutor:
                     record=record,
                     connection_id=connection_id,
                 )
+            if self.troubled:
+                self.troubled = False
+                lifecycle.refresh_status(self.workflow)
             live.push_on_commit(self.workflow.pk)
         self.run.refresh_from_db(fields=["batches", "checkpoint", "cancel_requested"])
 
@@ -476,7 +561,7 @@ class RunExecutor:
         for page in self._pages():
             if self.run.cancel_requested:
                 return RunStatus.CANCELLED
-            outcome = self.process(page.records)
+            outcome = self.process(page.records, page.failures)
             outcome.requests += page.requests
             self.commit(outcome, page.cursor)
         return RunStatus.SUCCEEDED
@@ -486,6 +571,60 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
+def _short(value, limit: int = 80) -> str:
+    """A value as quoted in a record error's message: an oversized one must not become the message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
+
+
+def _clip(value, limit: int = 500):
+    """A value as kept in a record error's details: long strings cut, with their length said."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}… ({len(value)} characters)"
+    return _jsonable(value)
+
+
+class Heartbeat:
+    """Renews a claimed run's heartbeat from a side thread every `conf.HEARTBEAT_SECONDS` while the worker
+    works, so a batch slower than the stale threshold (a slow vendor, backoff) never passes for a dead worker,
+    and the threshold can be short enough for a killed worker's run to resume within a minute. The renewal is
+    guarded by the lease: once another worker took the run over, the beat stops."""
+
+    def __init__(self, run_id: int, lease: str, every: float | None = None):
+        self.run_id, self.lease = run_id, lease
+        self.every = every if every is not None else conf.HEARTBEAT_SECONDS
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"run-{run_id}-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=max(self.every, 5))
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    renewed = Run.objects.filter(pk=self.run_id, lease=self.lease, status=RunStatus.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError as exc:  # the next beat tries again; the batch commit also renews
+                    log.warning("Run %s: heartbeat failed: %s", self.run_id, exc)
+                    continue
+                if not renewed:
+                    return  # finished, or taken over (the executor's next checkpoint stops it)
+        finally:
+            db_connections.close_all()
+
+
+# Executors by trigger for runs that do not read their source (a reviewed plan, reconciliation corrections):
+# registered by the apps that own them; every other run reads through RunExecutor.
+EXECUTORS: dict[str, type[RunExecutor]] = {}
+
+
 def execute_run(run_id: int) -> Run | None:
     """Claim and run; the whole of a Celery task. Safe to call twice for the same run."""
     lease = claim(run_id)
@@ -493,12 +632,19 @@ def execute_run(run_id: int) -> Run | None:
         return None
     run = Run.objects.get(pk=run_id)
     try:
-        status = RunExecutor(run, lease).execute()
+        with Heartbeat(run_id, lease):
+            status = EXECUTORS.get(run.trigger, RunExecutor)(run, lease).execute()
     except LeaseLost:
         log.warning("Run %s was taken over by another worker; stopping here.", run_id)
         return None
     except RunFailed as exc:
         return finish(run_id, lease, RunStatus.FAILED, str(exc))
+    except DatabaseError as exc:  # the database's own text quotes SQL and values: it stays in the log
+        log.exception("Run %s crashed on the database", run_id)
+        summary = (
+            f"Internal error: the database refused a batch ({type(exc).__name__}); the worker log has the details."
+        )
+        return finish(run_id, lease, RunStatus.FAILED, summary)
     except Exception as exc:  # a bug must fail the run visibly, not leave it running
         log.exception("Run %s crashed", run_id)
         return finish(run_id, lease, RunStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")

@@ -128,6 +128,8 @@ class Trigger(models.TextChoices):
     # An event that names no records (the vendor only said "something changed"): an incremental sync.
     EVENT_SYNC = "event_sync", "Real-time event (incremental)"
     RETRY = "retry", "Record retry"
+    PLAN = "plan", "Apply a reviewed plan"
+    RECONCILE = "reconcile", "Reconciliation corrections"
 
 
 class RunStatus(models.TextChoices):

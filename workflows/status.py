@@ -99,6 +99,9 @@ def _liveness_checks(workflow: Workflow) -> list[Check]:
         task = workflow.periodic_task
         if task is None or not task.enabled:
             checks.append(Check("liveness", False, "The schedule is not active.", OFF))
+    stuck = workflow.runs.filter(status=RunStatus.RUNNING).exclude(error_summary="").order_by("pk").first()
+    if stuck is not None:  # a running run notes why it is not moving (it clears the note when it moves on)
+        checks.append(Check("liveness", False, f"Run #{stuck.pk} is stuck: {stuck.error_summary}", DEGRADED))
     last = _last_finished_run(workflow)
     if last is not None and last.status == RunStatus.FAILED:
         checks.append(Check("liveness", False, f"Last run failed: {last.error_summary or 'see the run'}", DEGRADED))

@@ -10,8 +10,9 @@ webhook marks its InboundWebhook row processed in the same transaction as the ru
 from __future__ import annotations
 
 import logging
+import time
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from connectors import inbound
 from ekyam.events import consumer
@@ -20,19 +21,32 @@ from workflows.actions import trigger_from_event
 log = logging.getLogger(__name__)
 
 GROUP_ID = "ekyam-workflow-triggers"
+# Tries of one event's transaction when it loses a database race (at most this many, then the event is marked).
+RACE_ATTEMPTS = 3
 
 
 def handle_event(event: dict) -> int:
     """One event: start the targeted runs it calls for. A failing event is logged and marked, never fatal."""
-    try:
-        with transaction.atomic():
-            runs = trigger_from_event(event)
-            inbound.mark_handled(event)
-    except Exception as exc:
-        log.exception("Event %s (%s) could not start its runs", event.get("event_id"), event.get("type"))
-        inbound.mark_handled(event, error=f"The trigger consumer failed: {type(exc).__name__}: {exc}")
-        return 0
-    return len(runs)
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                runs = trigger_from_event(event)
+                inbound.mark_handled(event)
+            return len(runs)
+        except OperationalError as exc:
+            # A lost race (deadlock, serialization failure, lock timeout) rolled the whole transaction back:
+            # nothing was stored, so the same event is simply tried again and merges into the queued run.
+            if attempt < RACE_ATTEMPTS:
+                log.warning("Event %s lost a database race (%s); trying it again", event.get("event_id"), exc)
+                time.sleep(0.05 * attempt)
+                continue
+            failure = exc
+        except Exception as exc:  # noqa: BLE001 - a failing event is marked on its row, never fatal
+            failure = exc
+        break
+    log.error("Event %s (%s) could not start its runs: %s", event.get("event_id"), event.get("type"), failure)
+    inbound.mark_handled(event, error=f"The trigger consumer failed: {type(failure).__name__}: {failure}")
+    return 0
 
 
 def handle_batch(events: list[dict]) -> int:

@@ -12,6 +12,7 @@ from connectors.mapping.compiled import table_names
 from connectors.mapping.defaults import load_default_mapping
 from connectors.mapping.engine import CompiledMapping, MappingInvalid, compile_mapping
 from connectors.mapping.models import LookupTable, Mapping, MappingVersion, SuggestionFeedback
+from connectors.mapping.suggest import suggest_mappings
 from connectors.models import Connection
 
 log = logging.getLogger(__name__)
@@ -265,7 +266,6 @@ def writer_mapping_for_destination(connection: Connection, stream: str, *, user=
     one built from the suggestions (the standard's fields → the writer stream's declared fields) for
     the user to verify. None when the connector has no such writer stream."""
     from connectors.base import ConnectorError
-    from connectors.mapping.suggest import suggest_mappings
 
     mapping = ensure_default_mapping(connection, stream, "write")
     if mapping is not None:

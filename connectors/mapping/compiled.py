@@ -1,7 +1,8 @@
 """Compiled mappings cached per process.
 
 Versions never change, so a version's compiled form can be reused for as long as the lookup tables
-it names are unchanged; the cache key carries their `updated_at` stamps.
+it names are unchanged; the cache key carries their `updated_at` stamps. This module knows the engine,
+not the models: the version and its organization's lookup tables are handed in (models.py calls it).
 """
 
 from __future__ import annotations
@@ -28,21 +29,13 @@ def table_names(rules) -> set[str]:
     return names
 
 
-def _org_tables(organization_id, names: set[str]):
-    from connectors.mapping.models import LookupTable
-
-    if not names:
-        return []
-    return list(LookupTable.objects.filter(organization_id=organization_id, name__in=names))
-
-
-def lookups_for(version, tables=None) -> dict[str, dict]:
-    tables = _org_tables(version.mapping.organization_id, table_names(version.rules)) if tables is None else tables
+def lookups_for(version, tables) -> dict[str, dict]:
+    """The version's own lookups, overridden by the organization's tables of the same names."""
     return {**(version.lookups or {}), **{table.name: table.values for table in tables}}
 
 
-def compiled_version(version) -> CompiledMapping:
-    tables = _org_tables(version.mapping.organization_id, table_names(version.rules))
+def compiled_version(version, tables) -> CompiledMapping:
+    """`tables`: the organization's lookup tables the version's rules name (LookupTable rows)."""
     key = (
         version.pk,
         version.created_at.isoformat(),

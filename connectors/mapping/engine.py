@@ -7,149 +7,46 @@ mapping to a record only calls those closures. Rule JSON is never looked at per 
 A record that fails (bad date, unknown lookup value, missing required value, a standard violation)
 gets a `MapResult` with `output=None` and one `RecordMappingError` per problem; the next record is
 unaffected. `apply_many` streams: it holds one record at a time.
+
+This module compiles; the checks it runs are in checks.py, the compiled mapping and its results in
+runtime.py.
 """
 
 from __future__ import annotations
 
-import re
 import string
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any
 
+from connectors.mapping.checks import (
+    ACCEPTS,
+    KIND_LABEL,
+    MappingInvalid,
+    Problems,
+    Scope,
+    check_enum,
+    check_target,
+    missing_required,
+    schema_child,
+    target_kind,
+    value_kind,
+)
 from connectors.mapping.paths import (
-    WILDCARD,
     PathError,
     compile_getter,
     parse_path,
     parse_target,
     split_parent,
 )
+from connectors.mapping.runtime import CompiledMapping, MapResult, RecordMappingError
 from connectors.mapping.transforms import BuildContext, SpecError, TransformError, check_spec
-from connectors.standards import STANDARD_NAMES, UnknownStandard, fields_of, validate
+from connectors.standards import STANDARD_NAMES, UnknownStandard
 from connectors.standards.loader import schema_of
-from connectors.standards.validation import compiled_check
+
+__all__ = ["CompiledMapping", "MapResult", "MappingInvalid", "RecordMappingError", "compile_mapping"]
 
 DIRECTIONS = ("read", "write")
 SOURCE_KEYS = ("source", "first_of", "template", "value", "each")
 RULE_KEYS = frozenset({*SOURCE_KEYS, "target", "transforms", "when", "required", "rules", "where", "note", "origin"})
-
-
-class MappingInvalid(ValueError):
-    """The mapping can never work. `errors` is a list of {"rule": <target>, "message": ...}."""
-
-    def __init__(self, errors: list[dict]):
-        self.errors = errors
-        summary = "; ".join(f"{e['rule']}: {e['message']}" for e in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"The mapping is invalid: {summary}{more}")
-
-
-@dataclass
-class RecordMappingError:
-    rule: str
-    source_path: str | None
-    value: Any
-    message: str
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["value"] = _jsonable(self.value)
-        return data
-
-
-@dataclass
-class MapResult:
-    output: dict | None
-    errors: list[RecordMappingError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict:
-        return {"output": self.output, "errors": [e.as_dict() for e in self.errors]}
-
-
-def _jsonable(value):
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return str(value)
-
-
-class _Problems:
-    """Compile-time problems, each naming its rule."""
-
-    def __init__(self):
-        self.items: list[dict] = []
-
-    def add(self, rule: str, message: str) -> None:
-        self.items.append({"rule": rule, "message": message})
-
-
-# --- What a rule produces vs what its target accepts -------------------------------------------
-
-_KIND_LABEL = {
-    "string": "text",
-    "integer": "a whole number",
-    "decimal": "a decimal number",
-    "number": "a number",
-    "boolean": "true/false",
-    "date": "a date",
-    "datetime": "a date-time",
-    "money": "money {amount, currency}",
-    "list": "a list",
-    "object": "an object",
-}
-
-
-def _target_kind(node: dict) -> str:
-    kind = node.get("type", "any")
-    if kind == "string" and node.get("format") == "date":
-        return "date"
-    if kind == "string" and node.get("format") == "date-time":
-        return "datetime"
-    if kind == "object" and set(node.get("properties", {})) == {"amount", "currency"}:
-        return "money"
-    if kind == "array":
-        return "list"
-    return kind
-
-
-_ACCEPTS = {
-    "string": {"string", "any"},
-    "date": {"date", "any", "string"},
-    "datetime": {"datetime", "any", "string"},
-    "integer": {"integer", "any"},
-    "number": {"integer", "decimal", "number", "any"},
-    "boolean": {"boolean", "any"},
-    "money": {"money", "any", "object"},
-    "object": {"object", "any"},
-    "list": {"list", "any"},
-}
-
-
-def _value_kind(value) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "money" if set(value) == {"amount", "currency"} else "object"
-    return "any"
 
 
 def _finisher(produced: str, target_kind: str):
@@ -169,37 +66,7 @@ def _finisher(produced: str, target_kind: str):
 # --- Compiling -------------------------------------------------------------------------------
 
 
-@dataclass
-class _Scope:
-    standard: str
-    direction: str
-    lookups: dict
-    problems: _Problems
-    schema: dict | None  # read: schema node the targets live in; write: node the sources live in
-    label_prefix: str = ""
-    inner: bool = False
-    # Normalized target ("lines[].quantity") -> source label, to name the rule behind a violation.
-    sources: dict = field(default_factory=dict)
-    covered: set = field(default_factory=set)
-    each_targets: set = field(default_factory=set)
-
-
-def _schema_child(node: dict | None, key) -> dict | None:
-    if node is None:
-        return None
-    if node.get("type") == "array":
-        return node.get("items") if (key is WILDCARD or isinstance(key, int)) else None
-    if isinstance(key, str):
-        props = node.get("properties", {})
-        if key in props:
-            return props[key]
-        extra = node.get("additionalProperties")
-        if isinstance(extra, dict):
-            return extra
-    return None
-
-
-def _source_fetcher(path: str, scope: _Scope, label: str):
+def _source_fetcher(path: str, scope: Scope, label: str):
     """fn(record, parent) for a source path, or None after recording a problem."""
     try:
         from_parent, rest = split_parent(path)
@@ -215,7 +82,7 @@ def _source_fetcher(path: str, scope: _Scope, label: str):
         node = scope.schema
         for step in steps:
             free_form = node.get("type") == "object" and isinstance(node.get("additionalProperties"), dict)
-            node = _schema_child(node, step)
+            node = schema_child(node, step)
             if node is None:
                 scope.problems.add(label, f"source {path!r} is not a field of the {scope.standard} standard")
                 return None
@@ -226,7 +93,7 @@ def _source_fetcher(path: str, scope: _Scope, label: str):
     return lambda record, parent: get(record)
 
 
-def _compile_condition(spec, scope: _Scope, label: str):
+def _compile_condition(spec, scope: Scope, label: str):
     if not isinstance(spec, dict) or "path" not in spec:
         scope.problems.add(label, "`when` must be an object with a `path` and `equals`, `in` or `exists`")
         return None
@@ -252,7 +119,7 @@ def _compile_condition(spec, scope: _Scope, label: str):
     return lambda r, p: (fetch(r, p) not in (None, "", [])) is wanted
 
 
-def _compile_template(template, scope: _Scope, label: str):
+def _compile_template(template, scope: Scope, label: str):
     if not isinstance(template, str):
         scope.problems.add(label, '`template` must be text such as "{tranId}-{memo}"')
         return None
@@ -302,7 +169,7 @@ def _compile_template(template, scope: _Scope, label: str):
     return render
 
 
-def _compile_pipeline(specs, scope: _Scope, label: str, kind: str):
+def _compile_pipeline(specs, scope: Scope, label: str, kind: str):
     """(fn(value, record, parent), produced kind), or (None, kind) when there are no transforms."""
     if specs in (None, []):
         return None, kind
@@ -334,22 +201,6 @@ def _compile_pipeline(specs, scope: _Scope, label: str, kind: str):
     return pipeline, kind
 
 
-def _check_target(steps: tuple, scope: _Scope, label: str) -> dict | None:
-    """The schema node of a read-direction target, or None after recording a problem."""
-    node = scope.schema
-    for position, step in enumerate(steps):
-        if node.get("type") == "array":
-            where = ".".join(steps[:position])
-            scope.problems.add(label, f"{where!r} is a list: build it with an `each` rule")
-            return None
-        child = _schema_child(node, step)
-        if child is None:
-            scope.problems.add(label, f"{'.'.join(steps)!r} is not a field of the {scope.standard} standard")
-            return None
-        node = child
-    return node
-
-
 def _setter(steps: tuple):
     if len(steps) == 1:
         key = steps[0]
@@ -374,7 +225,7 @@ def _setter(steps: tuple):
     return set_nested
 
 
-def _compile_rule(rule, position: int, scope: _Scope):
+def _compile_rule(rule, position: int, scope: Scope):
     """A closure run(record, parent, out, errors), or None when the rule is invalid."""
     target = rule.get("target") if isinstance(rule, dict) else None
     label = scope.label_prefix + (target if isinstance(target, str) and target else f"rule {position}")
@@ -400,7 +251,7 @@ def _compile_rule(rule, position: int, scope: _Scope):
         return None
     node = None
     if scope.direction == "read":
-        node = _check_target(steps, scope, label)
+        node = check_target(steps, scope, label)
         if node is None:
             return None
     normalized = scope.label_prefix + target
@@ -449,7 +300,7 @@ def _compile_rule(rule, position: int, scope: _Scope):
         kind = "string"
     else:
         constant = rule["value"]
-        kind = _value_kind(constant)
+        kind = value_kind(constant)
 
         def fetch(record, parent):
             return constant
@@ -457,16 +308,16 @@ def _compile_rule(rule, position: int, scope: _Scope):
     pipeline, kind = _compile_pipeline(rule.get("transforms"), scope, label, kind)
     finish = None
     if node is not None:
-        target_kind = _target_kind(node)
-        if kind not in _ACCEPTS.get(target_kind, {kind, "any"}):
+        accepts = target_kind(node)
+        if kind not in ACCEPTS.get(accepts, {kind, "any"}):
             scope.problems.add(
                 label,
-                f"type mismatch: the rule produces {_KIND_LABEL.get(kind, kind)} but {target} "
-                f"is {_KIND_LABEL.get(target_kind, target_kind)}",
+                f"type mismatch: the rule produces {KIND_LABEL.get(kind, kind)} but {target} "
+                f"is {KIND_LABEL.get(accepts, accepts)}",
             )
             return None
-        finish = _finisher(kind, target_kind)
-        _check_enum(rule, node, scope, label)
+        finish = _finisher(kind, accepts)
+        check_enum(rule, node, scope, label)
     elif kind == "decimal":
         # No schema to say otherwise (write direction): decimals travel as exact strings.
         finish = _finisher("decimal", "string")
@@ -530,28 +381,7 @@ def _compile_rule(rule, position: int, scope: _Scope):
     return run
 
 
-def _check_enum(rule: dict, node: dict, scope: _Scope, label: str) -> None:
-    """Constants and lookup results must be allowed values of an enumerated target."""
-    allowed = node.get("enum")
-    if not allowed:
-        return
-    candidates = []
-    if "value" in rule and not rule.get("transforms"):
-        candidates.append(rule["value"])
-    for spec in rule.get("transforms") or []:
-        if isinstance(spec, dict) and spec.get("op") == "lookup":
-            table = spec.get("values") if "values" in spec else scope.lookups.get(spec.get("table"), {})
-            if isinstance(table, dict):
-                candidates = list(table.values())
-            if "default" in spec:
-                candidates.append(spec["default"])
-    for value in candidates:
-        if "field" not in rule and value not in allowed:
-            scope.problems.add(label, f"{value!r} is not an allowed value (allowed: {', '.join(allowed)})")
-            return
-
-
-def _compile_each(rule: dict, steps: tuple, node: dict | None, label: str, normalized: str, scope: _Scope):
+def _compile_each(rule: dict, steps: tuple, node: dict | None, label: str, normalized: str, scope: Scope):
     if node is not None and node.get("type") != "array":
         scope.problems.add(label, f"type mismatch: an `each` rule builds a list but {rule['target']} is not a list")
         return None
@@ -570,13 +400,13 @@ def _compile_each(rule: dict, steps: tuple, node: dict | None, label: str, norma
         try:
             item_schema = scope.schema
             for step in parse_path(split_parent(each_path)[1]):
-                item_schema = _schema_child(item_schema, step) if item_schema is not None else None
+                item_schema = schema_child(item_schema, step) if item_schema is not None else None
             if item_schema is not None and item_schema.get("type") == "array":
                 item_schema = item_schema.get("items")
         except PathError:
             item_schema = None
     inner_sources: dict = {}
-    inner_scope = _Scope(
+    inner_scope = Scope(
         standard=scope.standard,
         direction=scope.direction,
         lookups=scope.lookups,
@@ -644,99 +474,9 @@ def _compile_each(rule: dict, steps: tuple, node: dict | None, label: str, norma
     return run
 
 
-_INDEX = re.compile(r"\[\d+\]")
-
-
-class CompiledMapping:
-    """A checked mapping ready to run. Build it with `compile_mapping`."""
-
-    def __init__(self, standard: str, direction: str, runs: tuple, scope: _Scope):
-        self.standard = standard
-        self.direction = direction
-        self._runs = runs
-        self._sources = dict(scope.sources)
-        self._check = compiled_check(standard) if direction == "read" else None
-        self.missing_required = _missing_required(standard, scope) if direction == "read" else []
-
-    @property
-    def is_complete(self) -> bool:
-        return not self.missing_required
-
-    def apply(self, record) -> MapResult:
-        out: dict = {}
-        errors: list[RecordMappingError] = []
-        for run in self._runs:
-            run(record, None, out, errors)
-        if errors:
-            return MapResult(None, errors)
-        if self._check is not None and not self._check(out):
-            return MapResult(None, self._violations(out))
-        return MapResult(out, errors)
-
-    def apply_many(self, records: Iterable) -> Iterator[MapResult]:
-        apply = self.apply
-        for record in records:
-            yield apply(record)
-
-    def _violations(self, out: dict) -> list[RecordMappingError]:
-        errors = []
-        for violation in validate(self.standard, out):
-            normalized = _INDEX.sub("[]", violation.path)
-            source = None
-            probe = normalized
-            while probe:
-                if probe in self._sources:
-                    source = self._sources[probe]
-                    break
-                probe = probe.rsplit(".", 1)[0] if "." in probe else ""
-            if isinstance(source, tuple):
-                element_path, inner_source = source
-                index = _INDEX.search(violation.path)
-                source = f"{element_path(int(index.group()[1:-1]))}.{inner_source}" if index else inner_source
-            errors.append(RecordMappingError(violation.path, source, _value_at(out, violation.path), violation.message))
-        return errors
-
-
-def _value_at(record, path: str):
-    node = record
-    for step in parse_path(path) if path else ():
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
-
-
-def _missing_required(standard: str, scope: _Scope) -> list[str]:
-    """Required standard fields no rule sets. An object counts as set when a rule sets it whole
-    or when each of its required fields is set; a list needs an `each` rule (or a whole-list rule)."""
-    specs = [spec for spec in fields_of(standard) if spec["required"]]
-    parents = {spec["path"].rsplit(".", 1)[0] for spec in specs if "." in spec["path"]}
-    covered = scope.covered
-
-    def set_by_rule(path: str) -> bool:
-        if path in covered or path in scope.each_targets:
-            return True
-        probe = path
-        while "." in probe:
-            probe = probe.rsplit(".", 1)[0]
-            if probe.removesuffix("[]") in covered:
-                return True
-        return False
-
-    missing = []
-    for spec in specs:
-        path = spec["path"]
-        if path in parents and not spec["type"].startswith("list"):
-            continue  # an object: its own required fields decide
-        if not set_by_rule(path):
-            missing.append(path)
-    return missing
-
-
 def compile_mapping(rules, *, standard: str, direction: str, lookups: dict[str, dict] | None = None) -> CompiledMapping:
     """Check and compile a list of rules. Raises MappingInvalid naming each bad rule."""
-    problems = _Problems()
+    problems = Problems()
     if direction not in DIRECTIONS:
         raise MappingInvalid([{"rule": "(mapping)", "message": f"direction must be read or write, not {direction!r}"}])
     try:
@@ -747,10 +487,9 @@ def compile_mapping(rules, *, standard: str, direction: str, lookups: dict[str, 
         ) from None
     if not isinstance(rules, list):
         raise MappingInvalid([{"rule": "(mapping)", "message": "rules must be a list"}])
-    scope = _Scope(
-        standard=standard, direction=direction, lookups=dict(lookups or {}), problems=problems, schema=schema
-    )
+    scope = Scope(standard=standard, direction=direction, lookups=dict(lookups or {}), problems=problems, schema=schema)
     runs = [_compile_rule(rule, i, scope) for i, rule in enumerate(rules, start=1)]
     if problems.items:
         raise MappingInvalid(problems.items)
-    return CompiledMapping(standard, direction, tuple(runs), scope)
+    missing = missing_required(standard, scope) if direction == "read" else []
+    return CompiledMapping(standard, direction, tuple(runs), dict(scope.sources), missing)

@@ -14,14 +14,18 @@ import logging
 import re
 
 from connectors.mapping import conf
+from connectors.mapping.features import heuristic, targets_of
+from connectors.mapping.ranking import MIN_CONFIDENCE, Candidate
+from connectors.mapping.transform_hints import transforms_for
+from ekyam.http import HttpClient, RequestException
 
 log = logging.getLogger(__name__)
+# The hand-weighted score a model's pick needs: below it the pair contradicts the samples, type or level.
+LLM_FLOOR = 0.3
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 
 
 def _prompt(standard: str, direction: str, ranked: dict, sources: list) -> list[dict]:
-    from connectors.mapping.suggest import targets_of
-
     fields = [
         {
             "field": t.path,
@@ -72,8 +76,6 @@ def _parse(content: str) -> dict | None:
 
 
 def call_model(messages: list[dict], settings: conf.LlmSettings) -> str | None:
-    from ekyam.http import HttpClient, RequestException
-
     client = HttpClient(connect_timeout=settings.timeout, read_timeout=settings.timeout, max_retries=0)
     try:
         response = client.post(
@@ -99,8 +101,6 @@ def call_model(messages: list[dict], settings: conf.LlmSettings) -> str | None:
 
 def rerank(standard: str, direction: str, ranked: dict, sources: list, learned: dict):
     """(re-ranked candidates, "llm") or None to keep the offline ranking."""
-    from connectors.mapping.suggest import score, targets_of, transforms_for
-
     settings = conf.llm_settings()
     if settings is None or not sources:
         return None
@@ -122,15 +122,12 @@ def rerank(standard: str, direction: str, ranked: dict, sources: list, learned: 
             if source is None or target is None or any(c.source is source for c in chosen):
                 continue
             # Validate against the standard and the samples: the offline scorer must find it possible.
-            checked = score(target, source, learned)
-            if checked is None:
+            pair = heuristic(target, source, learned.get((target.path, source.key)))
+            if pair is None or pair.heuristic < LLM_FLOOR:
                 continue
-            checked.confidence = max(checked.confidence, 0.6)
-            checked.reason = (
-                "ranked by the language model; " + checked.reason if checked.reason else "ranked by the language model"
-            )
-            checked.transforms = transforms_for(standard, target, source, sources)
-            chosen.append(checked)
+            reason = "; ".join(["ranked by the language model", *pair.reasons])
+            transforms = transforms_for(standard, target, source, sources)
+            chosen.append(Candidate(source, max(pair.heuristic, 0.6, MIN_CONFIDENCE), reason, transforms))
         if chosen:
             accepted_any = True
         rest = [c for c in offline if all(c.source is not x.source for x in chosen)]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from connectors.mapping.compiled import compiled_version, lookups_for, table_names
 from connectors.standards import STANDARD_NAMES
 from ekyam.tenancy import OrgOwned
 
@@ -91,16 +92,18 @@ class MappingVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.mapping} v{self.number}"
 
-    def lookup_tables(self) -> dict[str, dict]:
-        from connectors.mapping.compiled import lookups_for
+    def _tables(self) -> list:
+        names = table_names(self.rules)
+        if not names:
+            return []
+        return list(LookupTable.objects.filter(organization_id=self.mapping.organization_id, name__in=names))
 
-        return lookups_for(self)
+    def lookup_tables(self) -> dict[str, dict]:
+        return lookups_for(self, self._tables())
 
     def compiled(self):
         """The compiled mapping, cached per process until the version or a lookup table it uses changes."""
-        from connectors.mapping.compiled import compiled_version
-
-        return compiled_version(self)
+        return compiled_version(self, self._tables())
 
 
 class SuggestionFeedback(OrgOwned):

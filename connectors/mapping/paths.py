@@ -47,10 +47,6 @@ def split_parent(path: str) -> tuple[bool, str]:
     return False, path
 
 
-def has_wildcard(path: str) -> bool:
-    return WILDCARD in parse_path(path)
-
-
 def _plain_getter(steps: tuple):
     """Getter for steps without wildcards, generated as straight-line code: `r[k0][k1]...`.
     The keys are passed as variables, never written into the source text."""

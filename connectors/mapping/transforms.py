@@ -192,14 +192,30 @@ def _zone(spec) -> ZoneInfo | None:
 
 def _format(spec) -> str | None:
     fmt = spec.get("format")
+    if fmt in EPOCH_FORMATS:
+        return fmt
     if fmt is not None and (not isinstance(fmt, str) or "%" not in fmt):
-        raise SpecError("`format` must be a strptime format such as %m/%d/%Y")
+        raise SpecError("`format` must be a strptime format such as %m/%d/%Y, or epoch_s / epoch_ms")
     return fmt
+
+
+# Numbers (or numeric strings) counting seconds or milliseconds since 1970-01-01 UTC.
+EPOCH_FORMATS = {"epoch_s": 1, "epoch_ms": 1000}
 
 
 def _parse_moment(value, fmt: str | None):
     """datetime (possibly naive) or date from a string, number (epoch seconds), date or datetime."""
     kind = value.__class__
+    if fmt in EPOCH_FORMATS:
+        if kind is str and not value.strip():
+            return None
+        if kind is bool:
+            raise TransformError(f"{_short(value)} is not a date", value)
+        try:
+            seconds = float(value) / EPOCH_FORMATS[fmt]
+        except (TypeError, ValueError):
+            raise TransformError(f"{_short(value)} is not a number of {fmt.removeprefix('epoch_')} since 1970", value)
+        return datetime.fromtimestamp(seconds, UTC)
     if kind is str:
         text = value.strip()
         if not text:

@@ -1,16 +1,15 @@
-"""The NetSuite HTTP client: signs every attempt, bounds concurrency, retries transient failures.
+"""The NetSuite HTTP client: signs every attempt, bounds concurrency, translates NetSuite's errors.
 
-Retries live here rather than in `ekyam.http.HttpClient` (called with `retry=False`) because every
-attempt needs a fresh OAuth nonce and timestamp: replaying the same signed request would be refused
-as a reused nonce. Each attempt holds one of the connection's concurrency slots only while the
-request is in flight, never while backing off.
+Retries are the hardened client's one policy (`ekyam.http.HttpClient.request`); this client hands it
+per-attempt hooks: every attempt needs a fresh OAuth nonce and timestamp (replaying the same signed
+request would be refused as a reused nonce), and each attempt holds one of the connection's
+concurrency slots only while the request is in flight, never while backing off.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import threading
 import time
 from urllib.parse import quote, urlencode, urlsplit
@@ -35,10 +34,6 @@ def realm_for_account(account_id: str) -> str:
 
 
 class NetSuiteClient:
-    max_attempts = 8
-    backoff_base = 1.0  # seconds: 1, 2, 4, … with jitter
-    backoff_max = 30.0
-
     def __init__(
         self,
         credentials: dict[str, str],
@@ -136,67 +131,71 @@ class NetSuiteClient:
     def _slot(self):
         return self.limiter() if self.limiter is not None else contextlib.nullcontext()
 
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # exponential with jitter
-
     def _send(self, method: str, url: str, *, authorize: bool = True, headers: dict | None = None, **kw) -> dict:
-        refreshed = False
-        last_error: ConnectorError | None = None
-        for attempt in range(self.max_attempts):
-            request_headers = {"Accept": "application/json", **(headers or {})}
+        """One call under the hardened client's retry policy (at most 1 + EKYAM_HTTP_MAX_RETRIES attempts,
+        5 by default): every attempt is signed afresh (a TBA nonce is used once) and holds a concurrency
+        slot only while in flight; the answers NetSuite means as transient (429 CONCURRENCY_LIMIT_EXCEEDED,
+        5xx, a 401 under load on verified credentials) are retried. With OAuth 2.0 a 401 gets one more call
+        with a fresh access token. Worst case per call: 2 × 5 = 10 attempts."""
+        base = {"Accept": "application/json", **(headers or {})}
+
+        def prepare(attempt: int) -> dict:
+            self._count()
+            return {"Authorization": self._authorization(method, url)} if authorize else {}
+
+        def judge(response) -> bool:
+            if response.status_code < 400 or self._refreshable(response, authorize):
+                return False
+            return not self._error(response, authorize).permanent
+
+        for refreshed in (False, True):
             try:
-                if authorize:
-                    request_headers["Authorization"] = self._authorization(method, url)
-                with self._slot():
-                    self._count()
-                    response = self.http.request(method, url, retry=False, headers=request_headers, **kw)
+                response = self.http.request(
+                    method, url, retry=True, headers=base, prepare=prepare, slot=self._slot, retry_if=judge, **kw
+                )
             except UnsafeDestination as exc:
                 raise PermanentError(str(exc), code="unreachable") from None
             except (HttpConnectionError, HttpTimeout) as exc:
                 host = urlsplit(url).hostname
-                last_error = TransientError(
+                raise TransientError(
                     f"Cannot reach NetSuite at {host}: {type(exc).__name__}.",
                     code="unreachable",
                     details={"host": host, "dns": "resolve" in str(exc)},
+                ) from None
+            if 300 <= response.status_code < 400:
+                # Only a 2xx is an answer: a redirect (an SSO login page, a proxy) means the call
+                # did not reach the account's REST API.
+                location = response.headers.get("Location") or "no Location"
+                raise PermanentError(
+                    f"NetSuite answered {method} {urlsplit(url).path} with {response.status_code} "
+                    f"(a redirect to {location}), not a 2xx: check the base URL and that nothing in "
+                    "front of the account redirects API calls.",
+                    code="unexpected_status",
+                    status=response.status_code,
                 )
-            else:
-                if 300 <= response.status_code < 400:
-                    # Only a 2xx is an answer: a redirect (an SSO login page, a proxy) means the call
-                    # did not reach the account's REST API.
-                    location = response.headers.get("Location") or "no Location"
-                    raise PermanentError(
-                        f"NetSuite answered {method} {urlsplit(url).path} with {response.status_code} "
-                        f"(a redirect to {location}), not a 2xx: check the base URL and that nothing in "
-                        "front of the account redirects API calls.",
-                        code="unexpected_status",
-                        status=response.status_code,
-                    )
-                if response.status_code < 300:
-                    if response.status_code == 204 or not response.content:
-                        return {}
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise ValidationError(f"NetSuite answered {method} with a non-JSON body.") from None
-                if authorize and self.auth_method == "oauth2" and response.status_code == 401 and not refreshed:
-                    refreshed = True  # the access token may have expired early: get a new one once
-                    self._access_token(force=True)
-                    continue
-                error = error_from_response(
-                    response, now=self.clock(), credentials_verified=self.credentials_verified and authorize
-                )
-                if not authorize and response.status_code in (400, 401):
-                    error = AuthError(f"NetSuite refused the OAuth 2.0 token request: {error.message}", **_kw(error))
-                if error.permanent:
-                    raise error
-                last_error = error
-            if attempt + 1 < self.max_attempts:
-                delay = self._backoff(attempt)
-                log.info("netsuite: transient %s, retrying in %.2fs", last_error.code, delay)
-                self.sleep(delay)
-        assert last_error is not None
-        raise last_error
+            if response.status_code < 300:
+                if response.status_code == 204 or not response.content:
+                    return {}
+                try:
+                    return response.json()
+                except ValueError:
+                    raise ValidationError(f"NetSuite answered {method} with a non-JSON body.") from None
+            if not refreshed and self._refreshable(response, authorize):
+                self._access_token(force=True)  # the access token may have expired early: get a new one once
+                continue
+            raise self._error(response, authorize)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _refreshable(self, response, authorize: bool) -> bool:
+        return authorize and self.auth_method == "oauth2" and response.status_code == 401
+
+    def _error(self, response, authorize: bool) -> ConnectorError:
+        error = error_from_response(
+            response, now=self.clock(), credentials_verified=self.credentials_verified and authorize
+        )
+        if not authorize and response.status_code in (400, 401):
+            error = AuthError(f"NetSuite refused the OAuth 2.0 token request: {error.message}", **_kw(error))
+        return error
 
 
 def _kw(error: ConnectorError) -> dict:

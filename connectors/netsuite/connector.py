@@ -205,8 +205,8 @@ class NetSuiteConnector(Connector):
         ]
         # A check answers a person waiting in the wizard (or Beat): retry a transient failure once, not
         # for the minutes a sync would keep trying.
-        client, attempts = self.client, self.client.max_attempts
-        client.max_attempts = min(attempts, self.check_attempts)
+        http, retries = self.client.http, self.client.http.max_retries
+        http.max_retries = min(retries, self.check_attempts - 1)
         try:
             for permission, probe in probes:
                 try:
@@ -214,7 +214,7 @@ class NetSuiteConnector(Connector):
                 except ConnectorError as exc:
                     return self._check_failure(exc, permission)
         finally:
-            client.max_attempts = attempts
+            http.max_retries = retries
         return CheckResult.success(
             f"Authenticated to NetSuite account {self.client.realm}.", base_url=self.client.base_url
         )

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from connectors.base import Page, PermanentError, ValidationError
+from connectors.base import Page, PermanentError, RateLimitError, ReadFailure, TransientError, ValidationError
 from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.streams import RecordStream
 
@@ -161,8 +161,28 @@ class RecordReader:
                 return None  # deleted between listing and fetching
             raise
 
-    def _fetch_many(self, pool: ThreadPoolExecutor, ids: list[str]) -> list[dict]:
-        return [record for record in pool.map(self.fetch, ids) if record is not None]
+    def _fetch_one(self, record_id: str) -> dict | ReadFailure | None:
+        try:
+            return self.fetch(record_id)
+        except RateLimitError:
+            raise  # the account's limit, not this record: the page is retried from the checkpoint
+        except TransientError as exc:
+            return ReadFailure(str(record_id), exc)
+
+    def _fetch_many(self, pool: ThreadPoolExecutor, ids: list[str]) -> tuple[list[dict], list[ReadFailure]]:
+        """The records of `ids` and the ones that could not be read. A record whose GET still fails after
+        the client's retries, while the listing worked, is one unreadable record: it is handed back as a
+        failure and the stream moves on. When every GET of a page fails (more than one), NetSuite itself is
+        in trouble: the page fails as a whole, to be retried from the checkpoint."""
+        records, failures = [], []
+        for outcome in pool.map(self._fetch_one, ids):
+            if isinstance(outcome, ReadFailure):
+                failures.append(outcome)
+            elif outcome is not None:
+                records.append(outcome)
+        if len(failures) > 1 and not records:
+            raise failures[0].error
+        return records, failures
 
     def read(self, cursor: str | None, page_size: int, ids: list[str] | None = None) -> Iterator[Page]:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="netsuite-read") as pool:
@@ -176,9 +196,9 @@ class RecordReader:
         counted = self.client.request_count
         unique = list(dict.fromkeys(str(i) for i in ids))
         for start in range(0, len(unique), page_size):
-            records = self._fetch_many(pool, unique[start : start + page_size])
+            records, failures = self._fetch_many(pool, unique[start : start + page_size])
             done = start + page_size >= len(unique)
-            yield Page(records, cursor, done=done, requests=self.client.request_count - counted)
+            yield Page(records, cursor, done=done, requests=self.client.request_count - counted, failures=failures)
             counted = self.client.request_count
 
     def _read_window(self, pool, raw_cursor, page_size) -> Iterator[Page]:
@@ -195,13 +215,19 @@ class RecordReader:
             for start in range(0, len(rows), page_size):
                 chunk = rows[start : start + page_size]
                 wanted = [rid for rid, modified in chunk if state.seen.get(rid) != modified]
-                records = self._fetch_many(pool, wanted)
+                records, failures = self._fetch_many(pool, wanted)
                 for record in records:
                     state.seen[str(record["id"])] = record_time(record.get("lastModifiedDate") or "", self.zone)
+                # An unreadable record is marked seen at its listed time like the others: the next reads of
+                # the overlap window do not stumble on it again (it is a record error, retried by id); a
+                # later change to it lists it under a new time and reads it afresh.
+                listed = dict(chunk)
+                for failure in failures:
+                    state.seen[failure.source_id] = listed.get(failure.source_id, "")
                 last_id, last_modified = chunk[-1]
                 state.advance(last_modified, int(last_id))
                 state.prune(self.overlap)
-                yield Page(records, state.encode(), requests=self.client.request_count - counted)
+                yield Page(records, state.encode(), requests=self.client.request_count - counted, failures=failures)
                 counted = self.client.request_count
             if not rows:
                 break

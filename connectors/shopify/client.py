@@ -4,7 +4,8 @@ Every response's `extensions.cost.throttleStatus` (maximumAvailable, currentlyAv
 updates a bucket model shared by the connector instances of one shop in this process. Before a call
 we project what is available now and, if the call's expected cost (the last requested cost seen for
 that operation) does not fit, sleep until it does. A `THROTTLED` answer waits
-(requestedQueryCost − currentlyAvailable) / restoreRate and retries. No plan limit is hard-coded:
+(requestedQueryCost − currentlyAvailable) / restoreRate and is retried under the hardened client's one
+retry policy (at most 5 attempts per call by default). No plan limit is hard-coded:
 until the first response we know nothing and simply send.
 """
 
@@ -19,7 +20,6 @@ from connectors.http_errors import transport_errors
 from ekyam.http import HttpClient
 
 DEFAULT_API_VERSION = "2024-10"
-MAX_THROTTLE_RETRIES = 8
 
 
 class CostModel:
@@ -92,57 +92,69 @@ class ShopifyClient:
         return self.concurrency_limiter() if self.concurrency_limiter else contextlib.nullcontext()
 
     def execute(self, operation: str, query: str, variables: dict | None = None) -> dict:
-        """Run one operation; returns `data` or raises a ConnectorError."""
-        for _attempt in range(MAX_THROTTLE_RETRIES + 1):
-            wait = self.costs.wait_before(operation)
-            if wait:
-                self.waited += wait
-                self.sleep(wait)
-            body = self._post(operation, query, variables or {})
-            cost = (body.get("extensions") or {}).get("cost")
-            self.costs.learn(operation, cost)
-            errors = body.get("errors")
-            if errors and _code(errors) == "THROTTLED":
-                self.throttled += 1
-                status = (cost or {}).get("throttleStatus") or {}
-                requested = float((cost or {}).get("requestedQueryCost") or 0)
-                rate = float(status.get("restoreRate") or 0) or 1.0
-                wait = max(0.05, (requested - float(status.get("currentlyAvailable") or 0)) / rate)
-                self.waited += wait
-                self.sleep(wait)
-                continue
-            if errors:
-                messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
-                if _code(errors) == "ACCESS_DENIED":
-                    raise AuthError(
-                        f"Shopify denied {operation}: {messages}", code="forbidden", vendor_code="ACCESS_DENIED"
-                    )
-                raise PermanentError(f"Shopify rejected {operation}: {messages}", vendor_code=_code(errors))
-            return body.get("data") or {}
-        raise RateLimitError(f"Shopify kept throttling {operation} after {MAX_THROTTLE_RETRIES} waits.")
+        """Run one operation; returns `data` or raises a ConnectorError.
 
-    def _post(self, operation: str, query: str, variables: dict) -> dict:
+        Retries are the hardened client's one policy (at most 1 + EKYAM_HTTP_MAX_RETRIES attempts, 4 by
+        default): before each attempt the call waits until its expected cost fits the bucket, and a
+        `THROTTLED` answer is retried after (requestedQueryCost − currentlyAvailable) / restoreRate."""
         headers = {
             "X-Shopify-Access-Token": self.token,
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
-        try:
-            with transport_errors("Shopify", operation, self.base_url), self._slot():
-                # Queries are reads and the one mutation is compare-and-set: safe to retry on 5xx/429.
-                response = self.http.post(
-                    self.endpoint,
-                    json={"query": query, "variables": variables, "operationName": operation},
-                    headers=headers,
-                    retry=True,
-                )
-        finally:
+
+        def prepare(attempt: int) -> dict:
+            wait = self.costs.wait_before(operation)
+            if wait:
+                self.waited += wait
+                self.sleep(wait)
             self.requests_made += 1
+            return {}
+
+        def judge(response) -> bool | float:
+            if response.status_code in self.http.retry_statuses:
+                return True
+            body = _body(response)
+            cost = (body.get("extensions") or {}).get("cost")
+            self.costs.learn(operation, cost)
+            if not (body.get("errors") and _code(body["errors"]) == "THROTTLED"):
+                return False
+            self.throttled += 1
+            status = (cost or {}).get("throttleStatus") or {}
+            requested = float((cost or {}).get("requestedQueryCost") or 0)
+            rate = float(status.get("restoreRate") or 0) or 1.0
+            wait = max(0.05, (requested - float(status.get("currentlyAvailable") or 0)) / rate)
+            self.waited += wait
+            return wait
+
+        with transport_errors("Shopify", operation, self.base_url):
+            # Queries are reads and the one mutation is compare-and-set: safe to retry on 5xx/429.
+            response = self.http.post(
+                self.endpoint,
+                json={"query": query, "variables": variables or {}, "operationName": operation},
+                headers=headers,
+                retry=True,
+                prepare=prepare,
+                slot=self._slot,
+                retry_if=judge,
+            )
+        body = self._check(response, operation)
+        errors = body.get("errors")
+        if errors and _code(errors) == "THROTTLED":
+            raise RateLimitError(f"Shopify kept throttling {operation} after {self.http.max_retries + 1} attempts.")
+        if errors:
+            messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+            if _code(errors) == "ACCESS_DENIED":
+                raise AuthError(
+                    f"Shopify denied {operation}: {messages}", code="forbidden", vendor_code="ACCESS_DENIED"
+                )
+            raise PermanentError(f"Shopify rejected {operation}: {messages}", vendor_code=_code(errors))
+        return body.get("data") or {}
+
+    def _check(self, response, operation: str) -> dict:
+        """The final answer's body, or the connector error its status means."""
         status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
+        body = _body(response)
         if status == 401:
             raise AuthError(
                 "Shopify rejected the access token (401): it is wrong or the app was uninstalled.", status=401
@@ -166,6 +178,20 @@ class ShopifyClient:
         if status >= 400 or not isinstance(body, dict):
             raise PermanentError(f"Shopify answered {status} on {operation}: {body}", status=status)
         return body
+
+
+def _body(response) -> dict:
+    """The decoded JSON body (decoded once per response; {} when it is not a JSON object)."""
+    cached = getattr(response, "_ekyam_body", None)
+    if cached is None:
+        try:
+            cached = response.json()
+        except ValueError:
+            cached = {}
+        if not isinstance(cached, dict):
+            cached = {}
+        response._ekyam_body = cached
+    return cached
 
 
 def _code(errors) -> str | None:

@@ -14,7 +14,7 @@ from connectors.base import (
     ValidationError,
 )
 from connectors.registry import register
-from connectors.shopify import queries, webhooks
+from connectors.shopify import planning, queries, webhooks
 from connectors.shopify.client import DEFAULT_API_VERSION, ShopifyClient
 from connectors.shopify.streams import Readers, cursor_from_date
 from connectors.shopify.writer import InventoryWriter
@@ -205,7 +205,23 @@ class ShopifyConnector(Connector):
         if stream != "inventory":
             raise ValidationError(f"Shopify has no writer for {stream!r}; it writes inventory.")
         context = context or {}
-        return self.writer.write(list(records), list(context.get("keys") or []), run_id=context.get("run_id"))
+        return self.writer.write(
+            list(records),
+            list(context.get("keys") or []),
+            run_id=context.get("run_id"),
+            expected=context.get("expected"),
+        )
+
+    def plan(self, stream, records, *, context=None):
+        if stream != "inventory":
+            raise ValidationError(f"Shopify has no writer for {stream!r}; it writes inventory.")
+        context = context or {}
+        return planning.plan(self.writer, list(records), list(context.get("keys") or []), context.get("state"))
+
+    def current_state(self, stream, *, page_size=None):
+        if stream != "inventory":
+            raise ValidationError(f"Shopify has no writer for {stream!r}; it writes inventory.")
+        return planning.current_state(self.writer, page_size=page_size)
 
     def verify_webhook(self, headers, body):
         secrets = [self.credentials.get("app_secret", ""), self.credentials.get("previous_app_secret", "")]

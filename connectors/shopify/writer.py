@@ -13,6 +13,11 @@ its settings, else the shop's first active location).
 4. The mutation is atomic in Shopify: a userError on one quantity applies none. The failing entries
    become record errors with a clear message, a stale compare is re-read and retried once, and the
    rest is sent again.
+
+With `expected` (one quantity per record as a plan or reconciliation read it, None: not stocked), steps 2
+and 3 are replaced by that value: it is sent as `compareQuantity` as is, and a stale compare is not
+re-read but refused (ConflictError, code "changed"), so an edit made since it was read is never
+overwritten. Plan mode (`connectors/shopify/planning.py`) uses the same resolution and reads.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class Entry:
         self.location_id: str | None = None
         self.current: int | None = None
         self.stale_retried = False
+        self.guarded = False  # compare against `current` as given (a plan's read): stale means refuse
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -86,15 +92,21 @@ class InventoryWriter:
         cache.set(self._written_key(entry.pair), entry.quantity, WRITTEN_TTL)
 
     # --- main ------------------------------------------------------------------------------
-    def write(self, records: list[dict], keys: list, run_id=None) -> list[WriteResult]:
+    def write(self, records: list[dict], keys: list, run_id=None, expected: list | None = None) -> list[WriteResult]:
         results: dict[int, WriteResult] = {}
         entries: list[Entry] = []
         for index, record in enumerate(records):
             key = str(keys[index]) if index < len(keys) and keys[index] else ""
             try:
-                entries.append(self._entry(index, key, record))
+                entry = self._entry(index, key, record)
             except ConnectorError as exc:
                 results[index] = WriteResult(False, key, error=exc, action="skipped")
+                continue
+            if expected is not None:
+                entry.guarded = True
+                state = expected[index] if index < len(expected) else None
+                entry.current = state.get("available") if isinstance(state, dict) else state
+            entries.append(entry)
 
         def fail(entry: Entry, error: ConnectorError) -> None:
             results[entry.index] = WriteResult(False, entry.key or entry.sku, error=error)
@@ -118,7 +130,8 @@ class InventoryWriter:
             return [results[i] for i in sorted(results)]
         pending = [e for e in entries if e.index not in results]
         pending = self._drop_superseded(pending, done)
-        pending = [e for e in pending if not self._unchanged_since_last_write(e, done)]
+        if expected is None:
+            pending = [e for e in pending if not self._unchanged_since_last_write(e, done)]
         reference = f"gid://ekyam/WorkflowRun/{quote(str(run_id), safe='')}" if run_id is not None else None
         for start in range(0, len(pending), BATCH_LIMIT):
             self._write_batch(pending[start : start + BATCH_LIMIT], reference, fail, done)
@@ -264,7 +277,7 @@ class InventoryWriter:
             if not pending:
                 return
             if reread:
-                self._read_current(pending)
+                self._read_current([e for e in pending if not e.guarded])
                 still = []
                 for entry in pending:
                     if entry.current is not None and entry.current == entry.quantity:
@@ -290,6 +303,10 @@ class InventoryWriter:
                     if entry.index in failed_indexes:
                         continue
                     code = error.get("code") or "ERROR"
+                    if code == "COMPARE_QUANTITY_STALE" and entry.guarded:
+                        failed_indexes.add(entry.index)
+                        fail(entry, self._changed_since_read(entry, error))
+                        continue
                     if code == "COMPARE_QUANTITY_STALE" and not entry.stale_retried:
                         entry.stale_retried = True
                         reread = True
@@ -324,6 +341,16 @@ class InventoryWriter:
         result = data.get("inventorySetQuantities") or {}
         errors = result.get("userErrors") or []
         return errors or None
+
+    @staticmethod
+    def _changed_since_read(entry: Entry, error: dict) -> ConnectorError:
+        return ConflictError(
+            f"SKU {entry.sku}'s quantity in Shopify changed since it was read ({entry.current}): "
+            f"not overwritten with {entry.quantity}. Reconcile or plan again to see the new value.",
+            code="changed",
+            vendor_code="COMPARE_QUANTITY_STALE",
+            details={"field": error.get("field"), "expected": entry.current, "wanted": entry.quantity},
+        )
 
     def _user_error(self, code: str, error: dict, entry: Entry, reference) -> ConnectorError:
         template = USER_ERROR_MESSAGES.get(code)

@@ -77,6 +77,8 @@ def _messages(error) -> list[Violation]:
         return [Violation(path, f"must be {hint} (got {_short(instance)})")]
     if keyword == "minLength":
         return [Violation(path, "must not be empty")]
+    if keyword == "maxLength":
+        return [Violation(path, f"must be at most {schema['maxLength']} characters (got {len(instance)})")]
     if keyword == "minItems":
         return [Violation(path, f"needs at least {schema['minItems']} item(s)")]
     if keyword == "exclusiveMinimum":
@@ -110,7 +112,11 @@ def _scalar_check(node: dict):
     search = re.compile(node["pattern"]).search if "pattern" in node else None
     allowed = frozenset(node["enum"]) if "enum" in node else None
     min_len = node.get("minLength")
+    max_len = node.get("maxLength")
     low, above = node.get("minimum"), node.get("exclusiveMinimum")
+    if kind == "string" and max_len is not None:
+        within = _scalar_check({k: v for k, v in node.items() if k != "maxLength"})
+        return lambda v: within(v) and len(v) <= max_len
     if kind == "string":
         if allowed is not None:
             return lambda v: v.__class__ is str and v in allowed

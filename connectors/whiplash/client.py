@@ -1,5 +1,6 @@
-"""The Whiplash API v2 client: bearer auth with transparent refresh, a client-side request rate,
-backoff on 429, vendor errors translated into the connector error types, and page/per_page paging."""
+"""The Whiplash API v2 client: bearer auth with transparent refresh, a client-side request rate, the
+hardened client's retry policy (429 pauses the shared rate), vendor errors translated into the connector
+error types, and page/per_page paging."""
 
 from __future__ import annotations
 
@@ -20,11 +21,14 @@ from connectors.base import (
 from connectors.http_errors import transport_errors
 from connectors.whiplash.auth import TokenManager
 from connectors.whiplash.ratelimit import RateLimiter
-from ekyam.http import HttpClient, backoff_delay, parse_retry_after
+from ekyam.http import HttpClient, parse_retry_after
 
 DEFAULT_BASE_URL = "https://www.getwhiplash.com"
 DEFAULT_RATE = 10.0
-MAX_THROTTLE_RETRIES = 6
+
+
+def _throttled(response) -> bool:
+    return response.status_code == 429
 
 
 class WhiplashClient:
@@ -57,43 +61,56 @@ class WhiplashClient:
         return self.concurrency_limiter() if self.concurrency_limiter else contextlib.nullcontext()
 
     def request(self, method: str, path: str, *, params=None, json_body=None, retry=None, timeout=None):
-        """Call the API; returns the decoded JSON body or raises a ConnectorError."""
+        """Call the API; returns the decoded JSON body or raises a ConnectorError.
+
+        Retries are the hardened client's one policy (at most 1 + EKYAM_HTTP_MAX_RETRIES attempts, 4 by
+        default); each attempt takes a slot of the client-side rate and carries the current token, and a
+        429 pauses the rate shared with the other callers of this account. A 429 is retried even on a
+        create (Whiplash did not process it); a timeout on a create is not (the writer looks the key up).
+        A 401 gets one more call with a fresh token. Worst case per call: 2 × 5 = 10 attempts."""
         url = f"{self.base_url}{path}"
-        refreshed = False
-        throttles = 0
-        while True:
+        for refreshed in (False, True):
             token = self.tokens.token()
-            self.rate.acquire()
             headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "Accept-Version": "v2"}
             if self.credentials.get("customer_id"):
                 headers["X-CUSTOMER-ID"] = str(self.credentials["customer_id"])
-            try:
-                with transport_errors("Whiplash", f"{method} {path}", self.base_url), self._slot():
-                    response = self.http.request(
-                        method, url, params=params, json=json_body, headers=headers, retry=retry, timeout=timeout
-                    )
-            finally:
+
+            def prepare(attempt: int) -> dict:
+                self.rate.acquire()
                 self.requests_made += 1
-            status = response.status_code
-            if status == 401 and not refreshed:
+                return {}
+
+            with transport_errors("Whiplash", f"{method} {path}", self.base_url):
+                response = self.http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
+                    retry=retry,
+                    timeout=timeout,
+                    prepare=prepare,
+                    slot=self._slot,
+                    retry_if=None if retry is not False else _throttled,
+                    before_retry=self._throttle,
+                )
+            if response.status_code == 401 and not refreshed:
                 self.tokens.invalidate(token)  # expired or revoked early: get a new one and try once more
-                refreshed = True
                 continue
-            if status == 429 and throttles < MAX_THROTTLE_RETRIES:
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                wait = wait if wait is not None else backoff_delay(throttles, 0.5, 8.0) + 0.1
-                self.throttled += 1
-                throttles += 1
-                self.rate.pause(wait)
-                self.sleep(wait)
-                continue
-            try:
-                body = response.json() if response.content else None
-            except ValueError:
-                body = None
-            if status < 400:
-                return body
-            raise self._error(status, body, method, path, response.headers.get("Retry-After"))
+            break
+        status = response.status_code
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        if status < 400:
+            return body
+        raise self._error(status, body, method, path, response.headers.get("Retry-After"))
+
+    def _throttle(self, response, wait: float) -> None:
+        if response is not None and response.status_code == 429:
+            self.throttled += 1
+            self.rate.pause(wait)  # the other callers of this account wait too
 
     @staticmethod
     def _error(status: int, body, method: str, path: str, retry_after) -> ConnectorError:

@@ -16,6 +16,7 @@ from connectors.base import (
 from connectors.registry import register
 from connectors.whiplash import webhooks
 from connectors.whiplash.client import DEFAULT_BASE_URL, WhiplashClient
+from connectors.whiplash.planning import OrdersPlanner
 from connectors.whiplash.streams import Readers, cursor_from_date
 from connectors.whiplash.writer import OrdersWriter
 
@@ -247,7 +248,23 @@ class WhiplashConnector(Connector):
     def write(self, stream, records, *, context=None):
         if stream != "orders":
             raise ValidationError(f"Whiplash has no writer for {stream!r}; it writes orders.")
-        return OrdersWriter(self.client).write(list(records), list((context or {}).get("keys") or []))
+        context = context or {}
+        if context.get("expected") is not None:
+            return OrdersPlanner(self.client).guarded_write(
+                list(records), list(context.get("keys") or []), list(context["expected"])
+            )
+        return OrdersWriter(self.client).write(list(records), list(context.get("keys") or []))
+
+    def plan(self, stream, records, *, context=None):
+        if stream != "orders":
+            raise ValidationError(f"Whiplash has no writer for {stream!r}; it writes orders.")
+        context = context or {}
+        return OrdersPlanner(self.client).plan(list(records), list(context.get("keys") or []), context.get("state"))
+
+    def current_state(self, stream, *, page_size=None):
+        if stream != "orders":
+            raise ValidationError(f"Whiplash has no writer for {stream!r}; it writes orders.")
+        return OrdersPlanner(self.client).current_state(page_size=page_size)
 
     def verify_webhook(self, headers, body):
         return webhooks.verify(

@@ -3,8 +3,10 @@
 Idempotency without an Idempotency-Key header: every order carries the stable Ekyam key of its source
 shipment in `originator_attributes.original_id`. Before creating, the batch's keys are looked up
 (`originator_original_id_in`); after any ambiguous failure (timeout, connection lost, 5xx, 409) the one
-key is looked up again (`originator_original_id_eq`) before anything is re-sent. A re-run, a retry or a
-worker killed mid-batch therefore never creates a second order.
+key is looked up again (`originator_original_id_eq`) before anything is re-sent. A 409 means the order
+exists: it is looked up again a bounded number of times (a lagging search index) and, when still not
+found, the record is a transient error to retry later, never a conflict. A re-run, a retry or a worker
+killed mid-batch therefore never creates a second order.
 
 A key that already has an order is an update: unchanged payloads are reported `unchanged`; changes are
 PUT while Whiplash still allows edits (before the order is printed); afterwards the record gets a
@@ -23,6 +25,9 @@ from connectors.whiplash.order_rules import order_editable
 ORDERS_PATH = "/api/v2/orders"
 LOOKUP_CHUNK = 50
 CREATE_ATTEMPTS = 2
+# After a 409 on create: lookups of the key, waiting 0.25, 0.5, 1 s between them (under 2 s in all).
+CONFLICT_LOOKUPS = 4
+CONFLICT_LOOKUP_WAIT = 0.25
 COMPARED_FIELDS = (
     "email",
     "shipping_name",
@@ -134,6 +139,15 @@ class OrdersWriter:
         )
         return orders[0] if orders else None
 
+    def _lookup_after_conflict(self, key: str) -> dict | None:
+        for attempt in range(CONFLICT_LOOKUPS):
+            if attempt:
+                self.client.sleep(CONFLICT_LOOKUP_WAIT * 2 ** (attempt - 1))
+            order = self._lookup(key)
+            if order is not None:
+                return order
+        return None
+
     # --- create ----------------------------------------------------------------------------
     def _create(self, payload: dict, key: str) -> WriteResult:
         attempt = 0
@@ -143,12 +157,17 @@ class OrdersWriter:
                 order = self.client.request("POST", ORDERS_PATH, json_body=payload, retry=False)
             except RateLimitError:
                 raise  # a 429 means "not processed": nothing to reconcile
-            except ConflictError as exc:
-                order = self._lookup(key)
+            except ConflictError:
+                # 409 on create: Whiplash already holds an order with this originator (a lagging search
+                # missed it, or a concurrent writer made it). Not a conflict: look it up again, a bounded
+                # number of times, and treat it as the existing order.
+                order = self._lookup_after_conflict(key)
                 if order is None:
-                    raise ConflictError(
-                        f"Whiplash answered 409 for {key} but has no order with that originator: {exc.message}",
+                    raise TransientError(
+                        f"Whiplash answered 409 for {key} (an order with this originator exists) but its search "
+                        f"did not find the order after {CONFLICT_LOOKUPS} lookups; the record is retried later.",
                         status=409,
+                        code="lookup_lag",
                     ) from None
                 return self._update(order, payload, key)
             except TransientError as exc:

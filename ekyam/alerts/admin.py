@@ -6,7 +6,7 @@ from ekyam.alerts.models import Alert, AlertNotification, AlertSettings
 
 @admin.register(Alert)
 class AlertAdmin(OrgScopedAdmin):
-    list_display = ["title", "kind", "organization", "created_at", "notified_at"]
+    list_display = ["title", "kind", "count", "organization", "created_at", "last_at", "notified_at"]
     list_filter = ["kind"]
     search_fields = ["title", "reason"]
 

@@ -30,12 +30,17 @@ def _absolute(link: str) -> str:
 
 def _render(alerts: list[Alert]) -> tuple[str, str]:
     if len(alerts) == 1:
-        subject = f"[Ekyam] {alerts[0].title}"
+        times = f" ({alerts[0].count} times)" if alerts[0].count > 1 else ""
+        subject = f"[Ekyam] {alerts[0].title}{times}"
     else:
         subject = f"[Ekyam] {len(alerts)} alerts: {alerts[0].title} and more"
     lines = []
     for alert in alerts:
-        lines.append(f"- {alert.title} ({alert.get_kind_display()}, {alert.created_at:%Y-%m-%d %H:%M} UTC)")
+        if alert.count > 1:
+            when = f"{alert.count} times, {alert.created_at:%Y-%m-%d %H:%M}–{alert.last_at:%H:%M} UTC"
+        else:
+            when = f"{alert.created_at:%Y-%m-%d %H:%M} UTC"
+        lines.append(f"- {alert.title} ({alert.get_kind_display()}, {when})")
         lines.append(f"  Reason: {alert.reason}")
         if alert.link:
             lines.append(f"  {_absolute(alert.link)}")

@@ -16,12 +16,18 @@ class Alert(OrgOwned):
         ENDPOINT_DISABLED = "endpoint_disabled", "Endpoint disabled"
         WORKFLOW_PAUSED = "workflow_paused", "Workflow paused"
         CONNECTION_OFFLINE = "connection_offline", "Connection offline"
+        RECONCILIATION_DRIFT = "reconciliation_drift", "Reconciliation drift above threshold"
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     title = models.CharField(max_length=200)
     reason = models.TextField()
     link = models.CharField(max_length=500, blank=True, default="")
+    # What the alert is about and why, e.g. "endpoint:12:HTTP 500": repeats of one subject raised
+    # before the next notification add to `count` on one row instead of adding rows.
+    subject = models.CharField(max_length=200, blank=True, default="")
+    count = models.PositiveIntegerField(default=1, help_text="How many times it happened before it was notified.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_at = models.DateTimeField(null=True, blank=True, help_text="The latest occurrence.")
     notified_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -29,6 +35,13 @@ class Alert(OrgOwned):
         db_table = "webhooks_alert"  # the tables keep the names they had before alerts moved into the core
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["organization", "notified_at"], name="alert_pending")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "subject"],
+                condition=models.Q(notified_at__isnull=True) & ~models.Q(subject=""),
+                name="alert_pending_once_per_subject",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

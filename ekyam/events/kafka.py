@@ -41,6 +41,9 @@ def producer_config(**extra) -> dict:
         "acks": "all",
         "linger.ms": 5,
         "compression.type": "lz4",
+        # Never let a send create a topic with the broker's default partitions (after a restart
+        # of a broker without storage): `ensure_topics` creates them with the configured ones.
+        "allow.auto.create.topics": False,
         **extra,
     }
 
@@ -59,21 +62,25 @@ def consumer_config(group_id: str, **extra) -> dict:
     }
 
 
-def ensure_topics(*extra_topics: str, partitions: int | None = None) -> None:
-    """Create the events topic (and `extra_topics`) with the configured partitions; existing topics are kept."""
+def ensure_topics(*extra_topics: str, partitions: int | None = None) -> set[str]:
+    """Create the events topic (and `extra_topics`) with the configured partitions; existing topics
+    are kept. Returns the topics created now."""
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
     partitions = partitions or settings.KAFKA_TOPIC_PARTITIONS
     admin = AdminClient({"bootstrap.servers": bootstrap_servers()})
     wanted = [NewTopic(name, num_partitions=partitions) for name in (events_topic(), *extra_topics)]
+    created = set()
     for topic, future in admin.create_topics(wanted, request_timeout=15).items():
         try:
             future.result(timeout=20)
             log.info("created topic %s with %d partitions", topic, partitions)
+            created.add(topic)
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
+    return created
 
 
 def partition_key(organization_id: int, entity_key: str) -> bytes:

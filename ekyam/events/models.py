@@ -24,6 +24,9 @@ class OutboxEvent(OrgOwned):
     payload = models.JSONField()
     occurred_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the webhook consumer stored it: until then the relay can publish it again if the broker
+    # loses it. Not indexed (an index would cost every confirmation its HOT update).
+    stored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "webhooks_outboxevent"  # the table it had before the bus moved into the core

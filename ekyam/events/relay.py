@@ -93,12 +93,21 @@ def _rows_as_messages(batch_size: int) -> tuple[list[tuple[bytes, bytes]], list[
     ], [row.pk for row in rows]
 
 
-def _publish(producer, topic: str, messages: list[tuple[bytes, bytes]], flush_timeout: float) -> None:
+def _publish(
+    producer, topic: str, messages: list[tuple[bytes, bytes]], flush_timeout: float, stop=None, acked=None
+) -> None:
+    """Send and wait for every acknowledgement; raise PublishFailed if any is missing. `acked`
+    (partition → highest acknowledged offset) is kept up to date for `broker_lost_data`; `stop`
+    ends the wait early (the batch then counts as not acknowledged)."""
     failures: list[str] = []
 
     def on_delivery(err, msg):
         if err is not None:
             failures.append(str(err))
+        elif acked is not None and msg is not None:
+            partition, offset = msg.partition(), msg.offset()
+            if offset is not None and offset >= 0 and offset > acked.get(partition, -1):
+                acked[partition] = offset
 
     for key, value in messages:
         while True:
@@ -108,12 +117,16 @@ def _publish(producer, topic: str, messages: list[tuple[bytes, bytes]], flush_ti
             except BufferError:  # local queue full: let librdkafka drain it
                 producer.poll(0.1)
         producer.poll(0)
-    remaining = producer.flush(flush_timeout)
+    # Flush in short steps, so a stop request is answered within half a second.
+    deadline = time.monotonic() + flush_timeout
+    remaining = producer.flush(min(0.5, flush_timeout))
+    while remaining and not failures and time.monotonic() < deadline and not (stop and stop()):
+        remaining = producer.flush(0.5)
     if remaining or failures:
         raise PublishFailed(f"{remaining} unacknowledged, {len(failures)} failed: {failures[:1]}")
 
 
-def relay_once(producer, batch_size: int | None = None, flush_timeout: float = 30.0) -> int:
+def relay_once(producer, batch_size: int | None = None, flush_timeout: float = 30.0, stop=None, acked=None) -> int:
     """Publish one batch; return how many rows were published and marked."""
     batch_size = batch_size or conf.get("OUTBOX_RELAY_BATCH")
     with transaction.atomic():
@@ -122,7 +135,7 @@ def relay_once(producer, batch_size: int | None = None, flush_timeout: float = 3
             return 0
         # Raising rolls the transaction back: nothing is marked, the whole batch is published again
         # next time (consumers dedupe).
-        _publish(producer, kafka.events_topic(), messages, flush_timeout)
+        _publish(producer, kafka.events_topic(), messages, flush_timeout, stop=stop, acked=acked)
         if to_mark:
             OutboxEvent.objects.filter(pk__in=to_mark).update(published_at=timezone.now())
     return len(messages)
@@ -131,26 +144,100 @@ def relay_once(producer, batch_size: int | None = None, flush_timeout: float = 3
 def make_producer():
     from confluent_kafka import Producer
 
-    return Producer(kafka.producer_config())
+    # A message not acknowledged within the flush timeout fails instead of waiting minutes in
+    # librdkafka's queue: the batch is rolled back and published again by a fresh producer.
+    return Producer(kafka.producer_config(**{"message.timeout.ms": 20000}))
 
 
-def run(stop=lambda: False, idle_sleep: float | None = None) -> None:
+def republish_unconfirmed() -> int:
+    """Publish again every event the webhook consumer has not confirmed storing (`stored_at`):
+    after the broker lost what it had acknowledged. Consumers deduplicate on event_id."""
+    return OutboxEvent.objects.filter(published_at__isnull=False, stored_at__isnull=True).update(published_at=None)
+
+
+def broker_lost_data(watcher, topic: str, acked: dict[int, int]) -> bool:
+    """True when the broker's end of a partition is behind an offset it acknowledged to us (it
+    restarted without its data: the embedded broker keeps topics in memory), or the topic is gone.
+    `watcher` is a Consumer used only to read watermarks."""
+    from confluent_kafka import KafkaException, TopicPartition
+
+    try:
+        metadata = watcher.list_topics(topic, timeout=5)
+        partitions = metadata.topics.get(topic)
+        if partitions is None or partitions.error is not None:
+            return True
+        for partition, offset in acked.items():
+            if partition not in partitions.partitions:
+                return True
+            _low, high = watcher.get_watermark_offsets(TopicPartition(topic, partition), timeout=5, cached=False)
+            if high <= offset:
+                return True
+    except KafkaException as exc:
+        log.info("could not read the broker's watermarks (%s); checking again later", exc)
+    return False
+
+
+def _wait(seconds: float, stop) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stop():
+        time.sleep(min(0.1, seconds))
+
+
+def run(stop=lambda: False, idle_sleep: float | None = None, check_every: float = 5.0) -> None:
+    """Publish until `stop()`. Recovers on its own after the broker restarts: a failed batch gets
+    a fresh producer (an idempotent producer's state does not survive the broker's), the topics are
+    created again with the configured partitions, and when the broker lost acknowledged events,
+    everything the webhook consumer has not confirmed is published again."""
+    from confluent_kafka import Consumer, KafkaException
+
     idle_sleep = idle_sleep if idle_sleep is not None else conf.get("OUTBOX_RELAY_IDLE_SECONDS")
-    kafka.ensure_topics()
-    producer = make_producer()
-    log.info("outbox relay publishing to %s", kafka.events_topic())
+    topic = kafka.events_topic()
     while not stop():
         try:
-            published = relay_once(producer)
-        except PublishFailed as exc:
-            log.warning("outbox batch not acknowledged, will retry: %s", exc)
-            time.sleep(1.0)
-            continue
-        except Exception:
-            log.exception("outbox relay error; retrying in 1 s")
-            connection.close()
-            time.sleep(1.0)
-            continue
-        if not published:
-            time.sleep(idle_sleep)
-    producer.flush(10)
+            if topic in kafka.ensure_topics():
+                # A new topic (first start, or the broker came back empty while the relay was
+                # down): what was published before and never stored must be published again.
+                count = republish_unconfirmed()
+                if count:
+                    log.warning("events topic created; %d unconfirmed outbox events to publish again", count)
+            break
+        except (KafkaException, TimeoutError) as exc:  # the broker is not up yet
+            log.warning("cannot create the topics yet: %s", exc)
+            _wait(1.0, stop)
+    producer = make_producer()
+    watcher = Consumer(kafka.consumer_config("ekyam-outbox-relay-watch", **{"enable.partition.eof": False}))
+    acked: dict[int, int] = {}
+    checked = time.monotonic()
+    log.info("outbox relay publishing to %s", topic)
+    try:
+        while not stop():
+            try:
+                published = relay_once(producer, stop=stop, acked=acked)
+            except PublishFailed as exc:
+                log.warning("outbox batch not acknowledged, retrying with a new producer: %s", exc)
+                producer.flush(0)
+                producer = make_producer()
+                checked = 0.0  # look at the broker now
+                _wait(1.0, stop)
+                published = 0
+            except Exception:
+                log.exception("outbox relay error; retrying in 1 s")
+                connection.close()
+                _wait(1.0, stop)
+                continue
+            if time.monotonic() - checked >= check_every:
+                checked = time.monotonic()
+                if acked and broker_lost_data(watcher, topic, acked):
+                    log.warning("the broker lost acknowledged events; publishing unconfirmed ones again")
+                    try:
+                        kafka.ensure_topics()
+                    except (KafkaException, TimeoutError) as exc:
+                        log.warning("cannot create the topics yet: %s", exc)
+                        continue
+                    acked.clear()
+                    log.warning("%d outbox events to publish again", republish_unconfirmed())
+            if not published:
+                _wait(idle_sleep, stop)
+    finally:
+        producer.flush(min(5.0, 0.5 if stop() else 5.0))
+        watcher.close()

@@ -1,16 +1,15 @@
 import pytest
 
 from connectors import actions
-from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.connector import NetSuiteConnector
 from connectors.netsuite.sandbox import app as ns
 from connectors.sandbox import SandboxServer
 
 
 @pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch):
-    monkeypatch.setattr(NetSuiteClient, "backoff_base", 0.01)
-    monkeypatch.setattr(NetSuiteClient, "backoff_max", 0.05)
+def fast_backoff(settings):
+    settings.HTTP_BACKOFF_BASE = 0.01
+    settings.HTTP_BACKOFF_MAX = 0.05
 
 
 @pytest.fixture

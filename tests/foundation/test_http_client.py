@@ -109,3 +109,59 @@ def test_logs_metadata_but_not_secrets(server, caplog):
     text = caplog.text
     assert "/path" in text and "200" in text
     assert "supersecret" not in text and "hunter2" not in text
+
+
+# --- the one retry policy's per-attempt hooks ------------------------------------------------
+
+
+def test_each_attempt_is_prepared_afresh_and_the_slot_is_held_only_in_flight(server):
+    server.script = [(503, {}, b"x", 0), (429, {"Retry-After": "2"}, b"x", 0), (200, {}, b"ok", 0)]
+    events = []
+
+    class Slot:
+        def __enter__(self):
+            events.append("slot")
+
+        def __exit__(self, *exc):
+            events.append("free")
+
+    c = client(max_retries=4, backoff_max=60)
+    c.sleep = lambda seconds: (events.append(f"sleep {seconds:g}"), c.sleeps.append(seconds))
+    response = c.get(
+        server.url,
+        headers={"Accept": "application/json"},
+        prepare=lambda attempt: {"Authorization": f"signed-{attempt}"},
+        slot=Slot,
+        before_retry=lambda answer, wait: events.append(f"retry {answer.status_code}"),
+    )
+    assert response.status_code == 200
+    assert [r["headers"]["Authorization"] for r in server.requests] == ["signed-0", "signed-1", "signed-2"]
+    assert {r["headers"]["Accept"] for r in server.requests} == {"application/json"}
+    assert events[:3] == ["slot", "free", "retry 503"] and events[3].startswith("sleep ")
+    assert events[4:] == ["slot", "free", "retry 429", "sleep 2", "slot", "free"]  # never sleeping in a slot
+
+
+def test_retry_if_judges_answers_and_may_name_the_wait(server):
+    # A vendor's "throttled" answer is a 200: the caller's judge retries it after the wait it computes.
+    server.script = [(200, {}, b"THROTTLED", 0), (200, {}, b"THROTTLED", 0), (200, {}, b"data", 0)]
+    c = client(max_retries=4)
+    response = c.post(server.url, retry=True, retry_if=lambda r: 0.25 if r.content == b"THROTTLED" else False)
+    assert response.content == b"data" and c.sleeps == [0.25, 0.25]
+
+
+def test_a_judged_non_idempotent_call_retries_answers_but_never_a_transport_failure(server):
+    # A 429 on a create means "not processed": safe to send again. A timeout is ambiguous: never re-sent.
+    server.script = [(429, {}, b"x", 0), (201, {}, b"made", 0)]
+    c = client(max_retries=4)
+    assert c.post(server.url, retry=False, retry_if=lambda r: r.status_code == 429).status_code == 201
+    server.script = [(201, {}, b"late", 1.5)] * 3
+    server.requests.clear()
+    with pytest.raises(Timeout):
+        client(max_retries=4, read_timeout=0.3).post(server.url, retry=False, retry_if=lambda r: r.status_code == 429)
+    assert len(server.requests) == 1
+
+
+def test_the_worst_case_is_one_plus_max_retries_attempts_per_call(server):
+    server.script = [(429, {}, b"x", 0)] * 20
+    response = client(max_retries=4).get(server.url)
+    assert response.status_code == 429 and len(server.requests) == 5

@@ -1,4 +1,4 @@
-"""The held-out labelled set and how `mapping_accuracy` reports it apart from the tuning set.
+"""The held-out labelled set and how `mapping_accuracy` reports it apart from the tuning sets.
 
 No threshold is asserted on the held-out figure: it is measured, not tuned for."""
 
@@ -9,11 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from connectors.mapping.accuracy import labelled_sets
-from connectors.mapping.management.commands.mapping_accuracy import HELD_OUT_DIR
+from connectors.mapping.accuracy import HELD_OUT_DIR, calibration, labelled_sets, tuning_sets
 from connectors.mapping.suggest import targets_of
 
-TUNING = labelled_sets()
+TUNING = tuning_sets()
 HELD_OUT = labelled_sets(HELD_OUT_DIR)
 FORMAT_KEYS = {"name", "system", "record", "standard", "direction", "source", "fields", "expected"}
 
@@ -29,8 +28,8 @@ def write_set(directory, labelled):
 
 
 def test_held_out_sets_use_the_tuning_format_and_valid_answers():
-    assert len(HELD_OUT) >= 8
-    assert {labelled["standard"] for labelled in HELD_OUT} >= {"product", "shipment", "inventory_level"}
+    assert len(HELD_OUT) >= 10 and sum(len(labelled["expected"]) for labelled in HELD_OUT) >= 200
+    assert {labelled["standard"] for labelled in HELD_OUT} >= {"product", "shipment", "inventory_level", "order"}
     for labelled in HELD_OUT:
         assert set(labelled) == FORMAT_KEYS, labelled["name"]
         assert labelled["direction"] == "read"
@@ -50,11 +49,14 @@ def test_held_out_systems_and_names_are_disjoint_from_the_tuning_set():
     assert len(names) == len(set(names))
 
 
-def test_set_tuning_keeps_the_original_report_only():
+def test_set_tuning_reports_both_tuning_folders_only():
     text = run("--set", "tuning")
-    assert text.startswith("Suggestion accuracy on the labelled set")
+    assert text.startswith("== Tuning set (connectors/mapping/data/labelled)")
     assert "target top-1 >= 90%" in text and "whiplash_order" in text
-    assert "Held-out" not in text and "bigcommerce" not in text
+    # The first held-out set is reported as tuning data now.
+    assert "== Tuning set (connectors/mapping/data/tuning): the first held-out set" in text
+    assert "bigcommerce_product" in text and "tuning all standards" in text
+    assert "Held-out" not in text and "ebay_order" not in text
 
 
 def test_set_held_out_reports_each_set_and_standard_without_targets():
@@ -70,19 +72,35 @@ def test_set_held_out_reports_each_set_and_standard_without_targets():
 def test_default_report_compares_tuning_and_held_out_per_standard():
     text = run()
     tuning, rest = text.split("== Held-out set", 1)
-    assert "== Tuning set" in tuning and "netsuite_item_fulfillment" in tuning and "bigcommerce" not in tuning
+    assert "== Tuning set" in tuning and "netsuite_item_fulfillment" in tuning and "ebay_order" not in tuning
     comparison = rest.split("== Tuning vs held-out", 1)[1].splitlines()
     for standard in ("product", "shipment", "inventory_level", "order"):
         row = next(line for line in comparison if line.strip().startswith(standard))
         assert "tuning" in row and "held-out" in row
-    # `order` has no tuning set: shown as a dash, not as 0% or a division error.
-    assert "tuning      - /      -" in next(line for line in comparison if line.strip().startswith("order"))
+    assert "held-out: expected calibration error" in rest and "tuning: expected calibration error" in rest
+    assert "a 200-field schema (order)" in rest and "a 200-field schema (product)" in rest
+
+
+def test_set_without_labelled_targets_shows_a_dash(tmp_path):
+    product = next(labelled for labelled in HELD_OUT if labelled["standard"] == "product")
+    write_set(tmp_path, {**product, "name": "probe", "expected": {}})
+    text = run("--set", "held-out", "--held-out-dir", str(tmp_path))
+    line = next(line for line in text.splitlines() if line.startswith("held-out product"))
+    assert "fields   0  top-1      -  top-3      -" in line
+
+
+def test_calibration_table_counts_buckets_and_abstentions():
+    rows = calibration([(0.97, True), (0.96, False), (0.55, True), (1.0, True), (None, False)])
+    by_low = {row["low"]: row for row in rows}
+    assert by_low[0.95]["count"] == 3 and by_low[0.95]["right"] == 2
+    assert by_low[0.5]["count"] == 1 and by_low[0.5]["mean"] == pytest.approx(0.55)
+    assert by_low[None]["count"] == 1 and sum(row["count"] for row in rows) == 5
 
 
 def test_held_out_figures_are_counted_from_the_expected_answers(tmp_path):
-    shipbob = next(labelled for labelled in HELD_OUT if labelled["name"] == "shipbob_inventory_locations")
-    right = {**shipbob, "name": "probe_right", "expected": {"sku": ["sku"]}}
-    wrong = {**shipbob, "name": "probe_wrong", "expected": {"sku": ["locations[*].internal_transfer_quantity"]}}
+    extensiv = next(labelled for labelled in HELD_OUT if labelled["name"] == "extensiv_stock_summary")
+    right = {**extensiv, "name": "probe_right", "expected": {"sku": ["itemIdentifier.sku"]}}
+    wrong = {**extensiv, "name": "probe_wrong", "expected": {"sku": ["totalReceived"]}}
     write_set(tmp_path, right)
     write_set(tmp_path, wrong)
     text = run("--set", "held-out", "--held-out-dir", str(tmp_path), "--misses")

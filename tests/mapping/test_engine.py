@@ -290,8 +290,16 @@ def test_numbers_become_text_for_text_fields_and_decimals_numbers_for_number_fie
 def test_shipped_default_mapping_files_compile():
     from connectors.mapping.defaults import load_default_mapping, shipped_defaults
 
-    for slug, stream, direction in shipped_defaults():
+    shipped = shipped_defaults()
+    # NetSuite and Whiplash ship defaults in both directions.
+    assert {slug for slug, _, _ in shipped} >= {"netsuite", "whiplash"}
+    assert {direction for _, _, direction in shipped} == {"read", "write"}
+    for slug, stream, direction in shipped:
         document = load_default_mapping(slug, stream, direction)
-        compile_mapping(
+        mapping = compile_mapping(
             document["rules"], standard=document["standard"], direction=direction, lookups=document["lookups"]
         )
+        assert (mapping.standard, mapping.direction) == (document["standard"], direction), (slug, stream)
+        if direction == "read":
+            # A shipped read default sets every required field of its standard.
+            assert mapping.is_complete, (slug, stream, mapping.missing_required)

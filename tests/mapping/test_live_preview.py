@@ -6,7 +6,6 @@ import requests
 
 from connectors.mapping.actions import ensure_default_mapping
 from connectors.models import Connection, ConnectionStatus
-from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.connector import NetSuiteConnector
 from connectors.sandbox import SandboxServer
 
@@ -14,9 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch):
-    monkeypatch.setattr(NetSuiteClient, "backoff_base", 0.01)
-    monkeypatch.setattr(NetSuiteClient, "backoff_max", 0.05)
+def fast_backoff(settings):
+    settings.HTTP_BACKOFF_BASE = 0.01
+    settings.HTTP_BACKOFF_MAX = 0.05
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.connector import NetSuiteConnector
 from connectors.sandbox import SandboxServer
 from ekyam.http import HttpClient
@@ -42,10 +41,10 @@ class Sandbox:
 
 
 @pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch):
-    """Real backoff starts at 1 s; tests keep the same shape at a hundredth of the scale."""
-    monkeypatch.setattr(NetSuiteClient, "backoff_base", 0.01)
-    monkeypatch.setattr(NetSuiteClient, "backoff_max", 0.05)
+def fast_backoff(settings):
+    """Real backoff starts at 0.5 s; tests keep the same shape at a small fraction of the scale."""
+    settings.HTTP_BACKOFF_BASE = 0.02
+    settings.HTTP_BACKOFF_MAX = 0.3  # room for a 429 storm of 5 threads against a limit of 2 to clear
 
 
 @pytest.fixture

@@ -149,3 +149,29 @@ def test_compiled_check_accepts_whole_floats_as_integers_like_jsonschema():
     assert is_valid("inventory_level", record) and validate("inventory_level", record) == []
     assert not is_valid("inventory_level", {**record, "available": True})
     assert validate("inventory_level", {**record, "available": True})
+
+
+def _free_strings(node, path=""):
+    """Every string field without an enum or a date format: free text, which must have a bound."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "enum" not in node and node.get("format") not in ("date", "date-time"):
+            yield path, node
+        for key, child in node.items():
+            yield from _free_strings(child, f"{path}/{key}")
+
+
+@pytest.mark.parametrize("name", STANDARD_NAMES)
+def test_every_free_text_field_declares_a_max_length(name):
+    unbounded = [
+        p for p, node in _free_strings(get_standard(name)) if "maxLength" not in node and "pattern" not in node
+    ]
+    assert unbounded == []
+
+
+def test_an_oversized_value_is_named_by_both_checks():
+    record = {**example_record("shipment"), "instructions": "x" * 2001}
+    assert not is_valid("shipment", record)
+    assert [str(v) for v in validate("shipment", record)] == [
+        "instructions: must be at most 2000 characters (got 2001)"
+    ]
+    assert is_valid("shipment", {**record, "instructions": "x" * 2000})

@@ -47,3 +47,48 @@ def test_alerts_are_sent_once_per_digest_window(
 def test_unknown_alert_kind_is_refused(org_a):
     with pytest.raises(ValueError, match="Unknown alert kind"):
         alerts.raise_alert(org_a, "weather", "t", "r", "")
+
+
+def test_repeats_of_one_endpoint_and_cause_make_one_alert_with_a_count_in_one_digest(
+    org_a, owner_a, settings, django_capture_on_commit_callbacks
+):
+    from tests.webhooks.test_delivery_rules import _delivery, _job
+    from webhooks import actions as webhook_actions
+    from webhooks import outcomes
+    from webhooks.delivery import Result
+
+    settings.ALERT_DIGEST_WINDOW_SECONDS = 600
+    settings.WEBHOOK_RETRY_SCHEDULE = [0]
+    settings.WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES = 1000
+    failing, _ = webhook_actions.create_endpoint(org_a, url="http://127.0.0.1:9/failing")
+    timing_out, _ = webhook_actions.create_endpoint(org_a, url="http://127.0.0.1:9/slow")
+
+    def dead_letter(endpoint, result):
+        with django_capture_on_commit_callbacks(execute=True):  # each in its own transaction
+            message, delivery = _delivery(org_a, endpoint)
+            outcomes.record([(_job(endpoint, message, delivery), result)])
+
+    for _ in range(30):
+        dead_letter(failing, Result(False, status_code=500, error="HTTP 500"))
+    for _ in range(5):
+        dead_letter(failing, Result(False, status_code=503, error="HTTP 503"))
+    for _ in range(4):
+        dead_letter(timing_out, Result(False, error="Timed out after 15 s."))
+
+    # 39 dead letters: the first was notified at once; the rest wait as one alert per endpoint and
+    # cause, each with its count.
+    assert len(mail.outbox) == 1
+    pending = Alert.objects.filter(kind="dlq", notified_at__isnull=True)
+    assert sorted((a.subject, a.count) for a in pending) == sorted(
+        [
+            (f"endpoint:{failing.pk}:HTTP 500", 29),
+            (f"endpoint:{failing.pk}:HTTP 503", 5),
+            (f"endpoint:{timing_out.pk}:Timed out", 4),
+        ]
+    )
+    assert Alert.objects.count() == 4
+    assert pending.get(count=29).link == f"/developers/webhooks/dlq/?endpoint={failing.pk}"
+    AlertSettings.objects.filter(organization=org_a).update(last_notified_at=timezone.now() - timedelta(seconds=601))
+    assert digest.send_alert_notifications(org_a.pk) == 3  # one digest carrying the counts
+    assert len(mail.outbox) == 2 and "3 alerts" in mail.outbox[1].subject
+    assert "29 times" in mail.outbox[1].body and "4 times" in mail.outbox[1].body

@@ -130,6 +130,40 @@ def test_retry_delay_honours_schedule_retry_after_and_slow_down_floor(settings):
     assert retries.next_delay(3) is None
 
 
+def test_retry_after_is_the_receivers_answer_within_bounds_and_beats_the_slow_down_floor(settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [0, 5, 300]
+    settings.WEBHOOK_SLOWDOWN_FLOOR_SECONDS = 60
+    settings.WEBHOOK_MIN_RETRY_AFTER_SECONDS = 1
+    settings.WEBHOOK_MAX_RETRY_AFTER_SECONDS = 3600
+    # A 429 saying "Retry-After: 7" waits 7 s, not the 60 s floor for 429s that say nothing.
+    assert retries.next_delay(1, retry_after=7, slow_down=True) == 7
+    assert retries.next_delay(1, slow_down=True) == 60
+    assert retries.next_delay(1, retry_after=0, slow_down=True) == 5  # the schedule step still applies
+    assert retries.next_delay(1, retry_after=10**9) == 3600  # a sane ceiling
+    settings.WEBHOOK_RETRY_SCHEDULE = [0, 0, 0]
+    assert retries.next_delay(1, retry_after=0) == 1  # and a floor against hammering
+
+
+def test_an_endpoints_own_retry_schedule_replaces_the_global_one(settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [0, 5, 300]
+    assert retries.next_delay(1, schedule=[0, 2]) == 2
+    assert retries.next_delay(2, schedule=[0, 2]) is None
+    assert retries.max_attempts([0, 2]) == 2
+
+
+def test_429_retry_after_is_recorded_as_the_next_attempt_time(org_a, settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [0, 5, 300]
+    settings.WEBHOOK_SLOWDOWN_FLOOR_SECONDS = 60
+    endpoint, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/")
+    message, delivery = _delivery(org_a, endpoint)
+    before = timezone.now()
+    outcomes.record(
+        [(_job(endpoint, message, delivery), Result(False, status_code=429, retry_after=7.0, slow_down=True))]
+    )
+    wait = (Delivery.objects.get(pk=delivery.pk).next_attempt_at - before).total_seconds()
+    assert 7 <= wait < 30
+
+
 def test_410_disables_the_endpoint_with_event_alert_and_dead_letter(org_a):
     endpoint, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/")
     message, delivery = _delivery(org_a, endpoint)

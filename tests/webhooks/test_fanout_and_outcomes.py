@@ -135,3 +135,16 @@ def test_a_success_ends_its_endpoints_failing_streak_unless_the_lease_was_lost(o
     still_failing.refresh_from_db()
     assert recovered.failing_since is None and recovered.consecutive_failed_messages == 0
     assert still_failing.failing_since is not None and still_failing.consecutive_failed_messages == 3
+
+
+def test_a_success_whose_lease_lapsed_unclaimed_is_kept_not_thrown_away(org_a, path):
+    actions.create_endpoint(org_a, url="http://127.0.0.1:9/")
+    lapsed, taken = fanout.store([_event(org_a, seq=i) for i in range(2)])
+    # `lapsed`: its claim was cleared (nobody holds it); `taken`: another worker holds it now.
+    Delivery.objects.filter(pk=lapsed.delivery_id).update(claim_token="", claimed_until=None)
+    Delivery.objects.filter(pk=taken.delivery_id).update(claim_token="someone-else")
+
+    outcomes.record([(lapsed, Result(True, status_code=200)), (taken, Result(True, status_code=200))])
+
+    assert Delivery.objects.get(pk=lapsed.delivery_id).status == "succeeded"
+    assert Delivery.objects.get(pk=taken.delivery_id).status == "pending"

@@ -90,3 +90,19 @@ def test_batches_follow_the_batch_size(org_a, path):
     assert [relay_once(producer, batch_size=2) for _ in range(4)] == [2, 2, 1, 0]
     keys = [json.loads(value)["data"]["key"] for _topic, _key, value in producer.sent]
     assert keys == [f"p:{i}" for i in range(5)]
+
+
+def test_events_the_consumer_has_not_stored_are_published_again_after_the_broker_lost_them(org_a, path):
+    from ekyam.events.relay import republish_unconfirmed
+    from webhooks import fanout
+
+    rows = _emit_three(org_a)
+    assert relay_once(RecordingProducer()) == 3
+    # The webhook consumer stored the first one; the broker then lost everything.
+    fanout.confirm_stored([{"event_id": str(rows[0].event_id)}, {"event_id": "not-a-uuid"}])
+    assert OutboxEvent.objects.filter(stored_at__isnull=False).count() == 1
+
+    assert republish_unconfirmed() == 2
+    producer = RecordingProducer()
+    assert relay_once(producer) == 2
+    assert [json.loads(value)["event_id"] for _, _, value in producer.sent] == [str(r.event_id) for r in rows[1:]]

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from connectors.actions import build_connector
+from connectors.base import RateLimitError
 from connectors.models import Connection
 from connectors.whiplash.connector import WhiplashConnector
 from tests.whiplash.conftest import fast_http
@@ -127,3 +128,16 @@ def test_orders_read_status_and_tracking_back(whiplash, connect):
     shipped = [r for p in connector.read("orders", cursor=cursor) for r in p.records]
     assert [(r["id"], r["status"], r["tracking"]) for r in shipped] == [(int(written.destination_id), 300, ["1ZXYZ"])]
     assert json.loads(list(connector.read("orders", cursor=cursor))[-1].cursor)["id"] == int(written.destination_id)
+
+
+def test_a_get_under_steady_429s_makes_the_policys_attempts_and_no_more(whiplash, connect):
+    """One retry layer: the hardened client's 5 attempts, not 4 (client) × 7 (Whiplash loop) of before."""
+    connector, _ = connect()
+    connector.client.request("GET", "/api/v2/items", params={"per_page": 1})  # the token, fetched once
+    before, made = whiplash.app.request_count, connector.client.requests_made
+    whiplash.knobs(fail_next=[429] * 40)
+    with pytest.raises(RateLimitError):
+        connector.client.request("GET", "/api/v2/items", params={"per_page": 1})
+    assert whiplash.app.request_count - before - 1 == 5  # the knobs call itself is counted too
+    assert connector.client.requests_made - made == 5
+    assert connector.client.throttled == 4  # each retried 429 paused the account's shared rate

@@ -113,3 +113,22 @@ def test_a_repeated_key_in_one_batch_is_sent_once(whiplash, connect):
     results = _write(connect()[0], [shipment_order(), shipment_order()], keys=["k", "k"])
     assert [r.action for r in results] == ["created", "unchanged"]
     assert len(whiplash.orders()) == 1
+
+
+def test_409_while_the_search_index_keeps_lagging_is_looked_up_again_not_a_conflict(whiplash, connect):
+    _write(connect()[0], [shipment_order()])
+    whiplash.knobs(stale_searches=3)  # the batch lookup and the first two lookups after the 409 miss it
+    results = _write(connect()[0], [shipment_order()])
+    assert results[0].ok and results[0].action == "unchanged"
+    assert len(whiplash.orders()) == 1
+
+
+def test_409_with_a_search_that_never_finds_the_order_is_retryable_not_a_conflict(whiplash, connect):
+    _write(connect()[0], [shipment_order()])
+    whiplash.knobs(stale_searches=100)
+    results = _write(connect()[0], [shipment_order()])
+    assert not results[0].ok
+    assert not isinstance(results[0].error, ConflictError) and not results[0].error.permanent
+    assert results[0].error.code == "lookup_lag" and "4 lookups" in results[0].error.message
+    whiplash.knobs(stale_searches=0)
+    assert len(whiplash.orders()) == 1

@@ -16,6 +16,7 @@ from connectors.base import (
 )
 from connectors.registry import register
 from connectors.sandbox import Response, SandboxApp
+from connectors.standards import validate
 from workflows import mappings
 
 
@@ -138,7 +139,11 @@ class ReadItems:
             qty = int(record["qty"])
         except (KeyError, TypeError, ValueError):
             return FakeResult(None, [FakeError("available", "qty", record.get("qty"), "not an integer")])
-        return FakeResult({"sku": record["sku"], "available": qty, "location": {"id": "main", "name": "Main"}})
+        out = {"sku": record["sku"], "available": qty, "location": {"id": "main", "name": "Main"}}
+        violations = validate("inventory_level", out)  # as a compiled read mapping checks its standard
+        if violations:
+            return FakeResult(None, [FakeError(v.path, v.path, out.get(v.path), v.message) for v in violations])
+        return FakeResult(out)
 
 
 class WriteItems:

@@ -124,3 +124,45 @@ def test_a_whiplash_order_shipped_webhook_brings_tracking_back_to_the_shipment(r
         assert {r.workflow_id for r in path} == {forward.pk, back.pk}
         hop = next(r for r in path if r.workflow_id == forward.pk)
         assert hop.source_id == shipment.source_id and hop.details["tracking"]["tracking_numbers"]
+
+
+def test_a_burst_of_40_inventory_changes_converges_in_shopify_without_a_failed_event(rig, web, org_a):
+    """Two changes per SKU for 20 SKUs, fired back to back from several threads: each event merges into the
+    queued targeted run or starts the next one, none is dropped and no run stays `running`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    whiplash, shopify = get_connector("whiplash"), get_connector("shopify")
+    with SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl, SandboxServer(shopify.sandbox_app()) as sh:
+        source, destination = connect(org_a, "whiplash", wl), connect(org_a, "shopify", sh)
+        workflow = actions.create_from_blueprint(
+            org_a, "inventory-sync", source_connection=source, destination_connection=destination, enabled=True
+        )
+        wl.app.webhook_url = web.hook_url(source)
+        items = list(wl.app.items.values())[:20]
+        changes = [(item["sku"], 500 + 10 * n + round_) for round_ in (1, 2) for n, item in enumerate(items)]
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            sent = list(
+                pool.map(
+                    lambda c: fire(wl, event="item.inventory_changed", sku=c[0], quantity=c[1], warehouse_id=1),
+                    changes,
+                )
+            )
+        assert [d["status"] for s in sent for d in s["deliveries"]] == [200] * 40
+        expected = {item["sku"]: wl.app._item_entity(wl.app.items[item["id"]])["quantity"] for item in items}
+
+        def converged():
+            levels = sh.app.state()["levels"]
+            return all(quantity in levels[sku].values() for sku, quantity in expected.items())
+
+        wait_for(converged, timeout=60, what="every SKU's last quantity in Shopify")
+        wait_for(
+            lambda: (
+                not Run.objects.filter(workflow=workflow, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists()
+            ),
+            what="no run left queued or running",
+        )
+        inbound = InboundWebhook.objects.filter(connection=source)
+        assert inbound.count() == 40
+        assert sorted({row.status for row in inbound}) == ["processed"]
+        assert not Run.objects.filter(workflow=workflow, status=RunStatus.FAILED).exists()

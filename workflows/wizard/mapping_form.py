@@ -29,6 +29,7 @@ class Row:
     candidates: list = field(default_factory=list)
     confidence: float | None = None
     reason: str = ""
+    review: bool = False  # the selected source is a suggestion marked for review (low confidence)
     errors: list = field(default_factory=list)
     options: list = field(default_factory=list)
 
@@ -43,6 +44,11 @@ class Row:
     @property
     def missing(self) -> bool:
         return self.required and not self.selected
+
+    @property
+    def suggestion(self) -> dict | None:
+        """The first suggestion when nothing is selected: shown beside the dropdown, never pre-selected."""
+        return self.candidates[0] if self.candidates and not self.selected else None
 
 
 @dataclass
@@ -123,17 +129,15 @@ def build_rows(suggestion_fields: list[dict], rules: list) -> tuple[list[Row], l
 
 
 def _annotate(row: Row) -> None:
-    """The confidence and reason of the suggestion matching the selected source, if any."""
+    """The confidence, reason and review mark of the suggestion matching the selected source, if any."""
     selected = row.selected
-    if row.inner and selected:
-        for candidate in row.candidates:
-            if candidate["source"].endswith("." + selected) or candidate["source"] == selected:
-                row.confidence, row.reason = candidate["confidence"], candidate["reason"]
-                return
-    for candidate in row.candidates:
-        if candidate["source"] == selected:
-            row.confidence, row.reason = candidate["confidence"], candidate["reason"]
-            return
+    matches = [c for c in row.candidates if c["source"] == selected]
+    if row.inner and selected and not matches:
+        matches = [c for c in row.candidates if c["source"].endswith("." + selected)]
+    if matches:
+        candidate = matches[0]
+        row.confidence, row.reason = candidate["confidence"], candidate["reason"]
+        row.review = bool(candidate.get("review"))
 
 
 class RulesError(ValueError):
@@ -241,12 +245,14 @@ def attach_options(rows: list[Row], fields: list[dict]) -> None:
     elements = element_sources(fields)
     for row in rows:
         paths = elements if row.list_target else top_level
-        confidence = {}
+        confidence, review = {}, set()
         for candidate in row.candidates:
             source = candidate["source"]
             if row.list_target and "[*]" in source:
                 source = source[source.rindex("[*]") + 3 :].lstrip(".")
             confidence.setdefault(source, candidate["confidence"])
+            if candidate.get("review"):
+                review.add(source)
         ordered = [p for p in confidence if p in paths] + [p for p in paths if p not in confidence]
         options = [("", "— not mapped —", not row.selected)]
         if row.selected == KEEP:
@@ -254,6 +260,8 @@ def attach_options(rows: list[Row], fields: list[dict]) -> None:
         elif row.selected and row.selected not in paths:
             options.append((row.selected, row.selected, True))
         for path in ordered:
-            text = f"{path} · suggested {round(confidence[path] * 100)}%" if path in confidence else path
+            text = path
+            if path in confidence:
+                text = f"{path} · suggested {round(confidence[path] * 100)}%" + (" · review" if path in review else "")
             options.append((path, text, path == row.selected))
         row.options = options

@@ -22,7 +22,7 @@ from connectors.base import ConnectorError
 from connectors.mapping import actions as mapping_actions
 from connectors.mapping.engine import MappingInvalid
 from connectors.mapping.models import Mapping
-from connectors.mapping.suggest import suggest_mappings
+from connectors.mapping.suggest import REVIEW_CONFIDENCE, suggest_mappings
 from connectors.models import Connection
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows.wizard import progress
@@ -178,6 +178,7 @@ def verify(request, pk, stream):
             "missing": missing,
             "sample_error": sample_error,
             "ranker": suggestion.get("ranker"),
+            "review_confidence": REVIEW_CONFIDENCE,
             "can_edit": can_edit(request),
             "next_url": _next_url(connection),
         },

@@ -16,6 +16,7 @@ Sandbox-only control surface (besides the frame's `/_sandbox/state|knobs|reset`)
 - `POST  /_sandbox/tokens` `{"token_id", "token_secret", "revoked", "permissions": [...]}`;
 - `POST  /_sandbox/certificates` `{"certificate_id", "client_id", "public_key"}` for OAuth 2.0;
 - knobs: `concurrency_limit`, `max_query_results`, `clock_tolerance`, `timezone` (SuiteQL dates in that IANA zone),
+  `unreadable` (record ids whose GET always answers 500: one record that cannot be read),
   `redirect_to` (every API call answers 302 to that URL with an empty body, as an SSO login page or a
   misconfigured proxy in front of the account does; empty turns it off).
 """
@@ -142,6 +143,7 @@ class NetSuiteSandbox(SandboxApp):
         self.max_query_results = 100_000
         self.clock_tolerance = 300
         self.zone: tzinfo = UTC  # the integration user's Time Zone preference, as SuiteQL applies it
+        self.unreadable: set[str] = set()  # record ids whose GET always fails (a fault knob)
         self.redirect_to = ""  # the `redirect_to` knob
         self._in_flight = 0
         self._flight_lock = threading.Lock()
@@ -174,6 +176,7 @@ class NetSuiteSandbox(SandboxApp):
         self._reset_auth()
         self.concurrency_limit, self.max_query_results, self.clock_tolerance = 5, 100_000, 300
         self.zone = UTC
+        self.unreadable: set[str] = set()
         self.redirect_to = ""
 
     def set_extra_knobs(self, data: dict) -> None:
@@ -182,6 +185,8 @@ class NetSuiteSandbox(SandboxApp):
                 setattr(self, key, int(data[key]))
         if "timezone" in data:
             self.zone = ZoneInfo(data["timezone"] or "UTC")
+        if "unreadable" in data:
+            self.unreadable = {str(i) for i in data["unreadable"] or []}
         if "redirect_to" in data:
             self.redirect_to = str(data["redirect_to"] or "")
 
@@ -389,6 +394,8 @@ class NetSuiteSandbox(SandboxApp):
             )
         if record_type not in getattr(request, "ns_permissions", ()):
             return self._forbidden(record_type)
+        if str(record_id) in self.unreadable:
+            return ns_error(500, "UNEXPECTED_ERROR", "An unexpected error occurred (an unreadable record).")
         self.stats["record_gets"] += 1
         record = dict(self.data.get(record_type, record_id))
         href = self._href(request, f"{record_type.lower()}/{record_id}")

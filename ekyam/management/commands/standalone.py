@@ -1,7 +1,10 @@
 """Start the whole portal with one command: embedded servers, web, worker, beat and app processes.
 
-Ctrl-C (or SIGTERM) stops every child, newest first. If any child dies, the rest are stopped and
-the command exits non-zero, so a broken portal is never left half running.
+Ctrl-C (or SIGTERM) stops every child, newest first. A child that dies is restarted, as a supervisor
+would: after a backoff that doubles with each recent restart (1 s, 2 s, 4 s … at most 30 s), logged with
+its exit code and counted. A child that dies more than EKYAM_STANDALONE_MAX_RESTARTS times within
+EKYAM_STANDALONE_RESTART_WINDOW seconds is given up on: then everything stops and the command exits
+non-zero, so a portal that cannot stay up is never left half running.
 """
 
 from __future__ import annotations
@@ -16,7 +19,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from ekyam import embedded
+from ekyam.env import env_float, env_int
 from ekyam.processes import app_processes, core_processes
+
+MAX_RESTARTS = env_int("EKYAM_STANDALONE_MAX_RESTARTS", 5, minimum=0)
+RESTART_WINDOW = env_float("EKYAM_STANDALONE_RESTART_WINDOW", 300.0)
+BACKOFF_BASE, BACKOFF_MAX = 1.0, 30.0
 
 
 class Command(BaseCommand):
@@ -30,6 +38,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.specs: dict[str, object] = {}
+        self.restarts: dict[str, list[float]] = {}  # name -> monotonic times of its restarts
+        self.pending: dict[str, float] = {}  # name -> when to start it again
         self.servers: list[embedded.EmbeddedServer] = []
         self.stopping = False
         signal.signal(signal.SIGINT, self._on_signal)
@@ -71,10 +82,11 @@ class Command(BaseCommand):
         for spec in [*app_processes(context), *core_processes(context)]:
             if self.stopping:
                 return
-            process = subprocess.Popen(
-                spec.argv, env={**env, **spec.env}, cwd=settings.BASE_DIR, start_new_session=True
-            )
+            self.specs[spec.name] = spec
+            self.env = env
+            process = self._spawn(spec)
             self.children.append((spec.name, process))
+            self.stdout.write(f"{spec.name} started (pid {process.pid}).")
             if spec.ready_port:
                 embedded.wait_for_port("127.0.0.1", spec.ready_port, timeout=60, process=process)
         self.stdout.write(
@@ -83,14 +95,43 @@ class Command(BaseCommand):
             )
         )
 
+    def _spawn(self, spec) -> subprocess.Popen:
+        return subprocess.Popen(spec.argv, env={**self.env, **spec.env}, cwd=settings.BASE_DIR, start_new_session=True)
+
     def _supervise(self):
         while not self.stopping:
-            for name, process in self.children:
-                if process.poll() is not None:
-                    self.stderr.write(self.style.ERROR(f"{name} exited with code {process.returncode}; stopping."))
+            now = time.monotonic()
+            for index, (name, process) in enumerate(self.children):
+                if name in self.pending:
+                    if now >= self.pending[name] and not self.stopping:
+                        del self.pending[name]
+                        self.children[index] = (name, self._spawn(self.specs[name]))
+                        self.stdout.write(f"{name} restarted (pid {self.children[index][1].pid}).")
+                    continue
+                if process.poll() is None:
+                    continue
+                recent = [t for t in self.restarts.get(name, []) if now - t < RESTART_WINDOW]
+                if len(recent) >= MAX_RESTARTS:
+                    self.stderr.write(
+                        self.style.ERROR(
+                            f"{name} exited with code {process.returncode} after {len(recent)} restarts in the last "
+                            f"{RESTART_WINDOW:.0f} s; giving up and stopping."
+                        )
+                    )
                     self.stopping = True
                     self.exit_code = 1
                     break
+                delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** len(recent))
+                self.restarts[name] = [*recent, now]
+                self.pending[name] = now + delay
+                total = sum(len(times) for times in self.restarts.values())
+                self.stderr.write(
+                    self.style.WARNING(
+                        f"{name} exited with code {process.returncode}; restarting it in {delay:.0f} s "
+                        f"(restart {len(recent) + 1} of at most {MAX_RESTARTS} in {RESTART_WINDOW:.0f} s; "
+                        f"{total} restart(s) so far)."
+                    )
+                )
             time.sleep(0.5)
 
     def _stop_all(self):

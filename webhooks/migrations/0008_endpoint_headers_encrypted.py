@@ -21,7 +21,7 @@ def decrypt_headers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("webhooks", "0005_bus_alerts_inbound_moved_out")]
+    dependencies = [("webhooks", "0007_ordered_delivery_per_entity")]
 
     operations = [
         migrations.AddField(

@@ -1,0 +1,93 @@
+"""The transforms a suggested pair needs: to_date/to_datetime (also epoch seconds and milliseconds),
+to_integer/to_decimal, money with its currency field, to_boolean, a status lookup, upper/lower, split."""
+
+from __future__ import annotations
+
+import re
+
+from connectors.mapping import shapes as shape_detect
+from connectors.mapping.features import Source, Target
+from connectors.mapping.transforms import normalize_unit
+from connectors.mapping.words import tokens
+
+_US_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
+
+STATUS_WORDS = {
+    "shipment": {
+        "a": "picked",
+        "b": "packed",
+        "c": "shipped",
+        "picked": "picked",
+        "packed": "packed",
+        "shipped": "shipped",
+        "delivered": "delivered",
+        "cancelled": "cancelled",
+        "canceled": "cancelled",
+        "processing": "pending",
+        "pending": "pending",
+        "printed": "pending",
+        "label purchased": "packed",
+        "shipped externally": "shipped",
+    },
+    "product": {"active": "active", "draft": "inactive", "archived": "archived", "inactive": "inactive"},
+}
+
+
+def _lookup_for_enum(standard: str, target: Target, source: Source) -> list:
+    samples = [s for s in source.samples if s is not None and s != ""]
+    if not samples or not target.enum:
+        return []
+    as_text = [str(s) for s in samples]
+    if all(s in target.enum for s in as_text):
+        return []
+    if all(s.lower() in target.enum for s in as_text):
+        return [{"op": "lower"}]
+    if target.leaf == "unit":
+        values = {s: normalize_unit(s) for s in as_text if normalize_unit(s) in target.enum}
+        return [{"op": "lookup", "values": values}] if values else []
+    if all(isinstance(s, bool) or str(s).lower() in ("true", "false") for s in samples) and target.leaf == "status":
+        inverted = "inactive" in source.element_path.lower()
+        yes, no = ("inactive", "active") if inverted else ("active", "inactive")
+        return [{"op": "lookup", "values": {"true": yes, "false": no, "True": yes, "False": no}}]
+    words = STATUS_WORDS.get(standard, {})
+    values = {s: words[s.lower()] for s in as_text if s.lower() in words and words[s.lower()] in target.enum}
+    return [{"op": "lookup", "values": values}] if values else []
+
+
+def _currency_source(sources: list[Source], source: Source) -> Source | None:
+    for other in sources:
+        if other is not source and "currency" in tokens(other.element_path) and other.in_list == source.in_list:
+            return other
+    return None
+
+
+def transforms_for(standard: str, target: Target, source: Source, sources: list[Source]) -> list:
+    shapes, has = source.shapes, shape_detect.has
+    kind = target.kind
+    samples = [s for s in source.samples if s is not None and s != ""]
+    if kind in ("date", "datetime"):
+        op = "to_date" if kind == "date" else "to_datetime"
+        if has(shapes, "epoch"):
+            return [{"op": op, "format": "epoch_ms" if has(shapes, "epoch_ms") else "epoch_s"}]
+        if kind == "date" and samples and all(isinstance(s, str) and _US_DATE.match(s) for s in samples):
+            return [{"op": "to_date", "format": "%m/%d/%Y"}]
+        return [{"op": op}]
+    if kind == "integer":
+        return [] if samples and all(type(s) is int for s in samples) else [{"op": "to_integer"}]
+    if kind == "number":
+        return [{"op": "to_decimal"}] if has(shapes, "numeric_text") or not samples else []
+    if kind == "money":
+        currency = _currency_source(sources, source)
+        if currency is not None:
+            path = currency.element_path if source.in_list else currency.path
+            return [{"op": "money", "currency_path": path}]
+        return [{"op": "money", "currency": "USD"}]
+    if kind == "boolean":
+        return [] if samples and all(isinstance(s, bool) for s in samples) else [{"op": "to_boolean"}]
+    if target.enum:
+        return _lookup_for_enum(standard, target, source)
+    if target.leaf in ("country", "region", "currency") and samples and any(str(s) != str(s).upper() for s in samples):
+        return [{"op": "upper"}]
+    if kind == "list" and samples and all(isinstance(s, str) and "," in s for s in samples):
+        return [{"op": "split", "separator": ","}]
+    return []

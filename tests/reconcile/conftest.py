@@ -1,0 +1,72 @@
+"""Sandboxes over loopback HTTP and the seed's flows wired to them, for reconciliation and dry runs."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from django.core.cache import cache
+
+from connectors.registry import get_connector
+from connectors.sandbox import SandboxServer
+from connectors.shopify.client import CostModel
+from tests.workflows.test_seed_flows import WHIPLASH_ORDER_RULES, connect, execute
+from workflows import actions, conf
+
+MAIN = "gid://shopify/Location/1001"
+POPUP = "gid://shopify/Location/1002"
+
+
+@pytest.fixture(autouse=True)
+def _clean(monkeypatch):
+    cache.clear()
+    CostModel._shared.clear()
+    monkeypatch.setattr(conf, "RETRY_BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(conf, "RETRY_BACKOFF_MAX_SECONDS", 0.05)
+    yield
+    cache.clear()
+
+
+def knobs(server, **values):
+    requests.post(f"{server.url}/_sandbox/knobs", json=values, timeout=5).raise_for_status()
+
+
+@pytest.fixture
+def inventory_flow(org_a):
+    """Whiplash → Inventory Sync → Shopify, synced once so both sides agree."""
+    whiplash, shopify = get_connector("whiplash"), get_connector("shopify")
+    with (
+        SandboxServer(whiplash.sandbox_app(records=12, rate_limit=0)) as wl,
+        SandboxServer(shopify.sandbox_app(records=12)) as sh,
+    ):
+        source, destination = connect(org_a, "whiplash", wl), connect(org_a, "shopify", sh)
+        workflow = actions.create_from_blueprint(
+            org_a, "inventory-sync", source_connection=source, destination_connection=destination, enabled=True
+        )
+        first = execute(workflow)
+        assert first.failed_count == 0, list(first.record_errors.values_list("message", flat=True))[:3]
+        yield workflow, wl, sh
+
+
+@pytest.fixture
+def shipment_flow(org_a):
+    """NetSuite → Shipment Sync → Whiplash, never run."""
+    from connectors.mapping.actions import create_mapping
+
+    netsuite, whiplash = get_connector("netsuite"), get_connector("whiplash")
+    with (
+        SandboxServer(netsuite.sandbox_app(records=60)) as ns,
+        SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl,
+    ):
+        source, destination = connect(org_a, "netsuite", ns), connect(org_a, "whiplash", wl)
+        workflow = actions.create_from_blueprint(
+            org_a, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
+        )
+        sync = workflow.node("sync")
+        if not sync.write_mapping_id:
+            mapping = create_mapping(org_a, connection=destination, stream="orders", direction="write",
+                                     standard="shipment", rules=WHIPLASH_ORDER_RULES)  # fmt: skip
+            actions.update_node(sync, write_mapping_id=mapping.pk)
+        yield workflow, ns, wl
+
+
+__all__ = ["MAIN", "POPUP", "execute", "knobs"]
