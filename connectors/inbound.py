@@ -1,9 +1,15 @@
 """Inbound vendor webhooks: `POST /hooks/<vendor>/<connection webhook token>/`.
 
 The token in the URL identifies the connection (and so the organization). The connector verifies the
-signature on the raw body (`verify_webhook`); each verified event is stored once per vendor event id
-(InboundWebhook's unique (connection, vendor_event_id)) and becomes an Ekyam event through the outbox in
-the same transaction. A redelivery only counts up `duplicate_count`. No vendor is called here: the
+signature on the raw body (`verify_webhook`); each verified event is stored once per signed body: the
+dedupe key (InboundWebhook's unique (connection, vendor_event_id)) is the SHA-256 of the raw body the
+signature covers, never an unsigned header, so re-sending a captured body with a new
+`X-Whiplash-Event-Id` / `X-Shopify-Event-Id` or a swapped `X-Shopify-Topic` is a duplicate (the vendor's
+header id is kept in the stored payload as `delivery_id`). A body whose own timestamp lies outside the
+freshness window (`connectors.conf.INBOUND_WEBHOOK_MAX_AGE_SECONDS`, 72 h; the clock skew ahead) is
+refused with 400 `stale_webhook`. A validly signed body that is not the shape the vendor sends (too deep,
+wrong types) is a 400 `invalid_payload` in the error shape, never a server error. Each event becomes
+an Ekyam event through the outbox in the same transaction. A redelivery only counts up `duplicate_count`. No vendor is called here: the
 answer comes in milliseconds, and the targeted sync happens later, driven by the event.
 
 The event carries the row's id (`inbound_webhook_id`); whoever handles it (the workflow trigger
@@ -14,7 +20,10 @@ connection, the topic and the very same payload.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -22,6 +31,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from connectors import conf
 from connectors.base import AuthError, ConnectorError, WebhookEvent
 from connectors.models import Connection, InboundWebhook
 from ekyam.api.errors import error_body
@@ -48,12 +58,63 @@ def event_data(connection: Connection, event: WebhookEvent) -> dict:
     }
 
 
-def record_inbound_events(connection: Connection, events: list[WebhookEvent]) -> list[dict]:
+class BadPayload(ValueError):
+    """A verified body the receiver refuses (400): stale, or not the shape the vendor sends."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def dedupe_key(body: bytes, index: int, count: int) -> str:
+    """What the signature covers: the raw body's hash (and the event's place in it, if it holds several)."""
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    return digest if count == 1 else f"{digest}#{index}"
+
+
+def check_fresh(occurred_at, now: datetime | None = None) -> None:
+    if occurred_at in (None, ""):
+        return  # no timestamp in the body: the body's hash still dedupes it
+    if not isinstance(occurred_at, str):
+        raise BadPayload("invalid_payload", "The webhook body's timestamp is not a string.")
+    try:
+        moment = datetime.fromisoformat(occurred_at.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadPayload(
+            "invalid_payload", f"The webhook body's timestamp {occurred_at[:40]!r} is not ISO 8601."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    if moment < now - timedelta(seconds=conf.INBOUND_WEBHOOK_MAX_AGE_SECONDS):
+        raise BadPayload(
+            "stale_webhook",
+            f"The webhook body is from {moment.isoformat()}, older than the "
+            f"{conf.INBOUND_WEBHOOK_MAX_AGE_SECONDS // 3600} h freshness window: refused as a replay.",
+        )
+    if moment > now + timedelta(seconds=conf.INBOUND_WEBHOOK_CLOCK_SKEW_SECONDS):
+        raise BadPayload("stale_webhook", f"The webhook body is dated in the future ({moment.isoformat()}).")
+
+
+def prepare_events(
+    connection: Connection, events: list[WebhookEvent], body: bytes
+) -> list[tuple[str, WebhookEvent, dict]]:
+    """(dedupe key, event, Ekyam payload) for each event, or BadPayload: nothing is stored until every
+    event of the body is acceptable."""
+    prepared = []
+    for index, event in enumerate(events):
+        check_fresh(event.occurred_at)
+        data = event_data(connection, event)
+        data["delivery_id"] = str(event.event_id)[:200]  # the vendor's (unsigned) header id, for people
+        json.dumps(data)  # a payload the database can store (raises on absurd nesting)
+        prepared.append((dedupe_key(body, index, len(events)), event, data))
+    return prepared
+
+
+def record_inbound_events(connection: Connection, prepared: list[tuple[str, WebhookEvent, dict]]) -> list[dict]:
     """Store each verified event once and emit its Ekyam event; duplicates only count up."""
     outcomes = []
-    for event in events:
-        event_id = str(event.event_id)[:200]
-        data = event_data(connection, event)
+    for event_id, event, data in prepared:
         with transaction.atomic():
             try:
                 with transaction.atomic():
@@ -115,11 +176,20 @@ def receive(request, vendor: str, token: str):
     try:
         connector = connection.connector_class(connection.get_credentials())
         events = connector.verify_webhook(dict(request.headers), body)
+        prepared = prepare_events(connection, events, body)
     except AuthError as exc:
         log.warning("inbound %s webhook for connection %s refused: %s", vendor, connection.pk, exc.message)
         return _error(401, "invalid_signature", exc.message)
     except ConnectorError as exc:
         return _error(400, exc.code or "invalid", exc.message)
-    outcomes = record_inbound_events(connection, events)
+    except BadPayload as exc:
+        return _error(400, exc.code, exc.message)
+    except (RecursionError, TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # Signed by the vendor's secret, but not the shape the vendor sends (100k-deep JSON, an object
+        # where a string belongs …): refused, never a server error.
+        log.warning("inbound %s webhook for connection %s has an odd payload: %s", vendor, connection.pk,
+                    type(exc).__name__)  # fmt: skip
+        return _error(400, "invalid_payload", "The webhook body is signed but is not the shape this vendor sends.")
+    outcomes = record_inbound_events(connection, prepared)
     duplicates = sum(1 for o in outcomes if o["duplicate"])
     return JsonResponse({"received": len(outcomes) - duplicates, "duplicates": duplicates})

@@ -3,8 +3,11 @@ members). Thin: forms validate, actions change state."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -27,21 +30,38 @@ def switch_org(request):
     return redirect(request.POST.get("next") or "home")
 
 
-NEW_KEY_SESSION = "new_api_key_once"
+NEW_KEY_SESSION = "new_api_key_handle"
+NEW_KEY_SECONDS = 60
+
+
+def _hand_over_new_key(request, raw: str) -> None:
+    handle = secrets.token_urlsafe(18)
+    cache.set(f"new-api-key:{handle}", raw, NEW_KEY_SECONDS)
+    request.session[NEW_KEY_SESSION] = handle
+
+
+def _take_new_key(request) -> str | None:
+    handle = request.session.pop(NEW_KEY_SESSION, None)
+    if not handle:
+        return None
+    raw = cache.get(f"new-api-key:{handle}")
+    cache.delete(f"new-api-key:{handle}")
+    return raw
 
 
 @login_required
 def api_keys(request):
     require_role(request, Role.VIEWER)
     form = ApiKeyForm(request.POST or None, caller_role=request.role)
-    # The new secret travels through the session to the page after the redirect and is removed as it
-    # is shown, so a reload neither re-creates a key nor shows the secret again.
-    new_key = request.session.pop(NEW_KEY_SESSION, None)
+    # The new secret reaches the page after the redirect through the cache (for a minute at most, under
+    # a one-time name the session carries) and is deleted as it is shown: a reload neither re-creates a
+    # key nor shows it again, and no session row ever holds it.
+    new_key = _take_new_key(request)
     if request.method == "POST":
         require_role(request, Role.ADMIN)
         if form.is_valid():
             key, raw = actions.create_api_key(request.organization, created_by=request.user, **form.cleaned_data)
-            request.session[NEW_KEY_SESSION] = raw
+            _hand_over_new_key(request, raw)
             messages.success(request, f"Created key “{key.name}”. Copy it now: it will not be shown again.")
             return redirect("settings-api-keys")
     keys = scoped(ApiKey, request.organization).select_related("created_by")

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ekyam import vault
 from ekyam.alerts.actions import raise_alert
 from ekyam.events import catalog
 from ekyam.events.outbox import emit
@@ -132,14 +133,28 @@ def update_endpoint(endpoint: Endpoint, **changes) -> Endpoint:
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
+    if "headers" in changes:
+        changes["headers"] = unmask_headers(changes["headers"], endpoint.headers)
     merged = {name: changes.get(name, getattr(endpoint, name)) for name in checked}
     check_endpoint_fields(**merged)
     if "retry_schedule" in changes:
         changes["retry_schedule"] = [float(step) for step in changes["retry_schedule"] or []]
     for name, value in changes.items():
         setattr(endpoint, name, value)
-    endpoint.save(update_fields=[*changes, "updated_at"])
+    fields = ["headers_encrypted" if name == "headers" else name for name in changes]
+    endpoint.save(update_fields=[*fields, "updated_at"])
     return endpoint
+
+
+def unmask_headers(headers, stored: dict[str, str]):
+    """Headers as sent back by a form or client that only saw them masked: a value still equal to its
+    mask keeps the stored value."""
+    if not isinstance(headers, dict):
+        return headers  # check_endpoint_fields names the problem
+    return {
+        name: stored[name] if name in stored and value == vault.mask(stored[name]) else value
+        for name, value in headers.items()
+    }
 
 
 def reveal_secret(endpoint: Endpoint) -> str:

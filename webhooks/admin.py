@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
 
 from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline
 from webhooks import actions
@@ -40,9 +41,15 @@ class EndpointAdmin(OrgScopedAdmin):
     ]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
-    readonly_fields = ["secret_revealed_at", "disabled_at", "failing_since", "consecutive_failed_messages"]
-    exclude = ["secrets_encrypted"]
+    readonly_fields = [
+        "custom_headers", "secret_revealed_at", "disabled_at", "failing_since", "consecutive_failed_messages"
+    ]  # fmt: skip
+    exclude = ["secrets_encrypted", "headers_encrypted"]
     actions = ["disable_selected", "enable_selected"]
+
+    @admin.display(description="Custom headers (masked)")
+    def custom_headers(self, obj):
+        return format_html_join("", "<div><code>{}</code>: {}</div>", sorted(obj.masked_headers().items())) or "—"
 
     def has_add_permission(self, request):
         return False  # endpoints get their secret through actions.create_endpoint (portal or API)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from ekyam import vault
 from ekyam.tenancy import OrgOwned
 
 
@@ -19,7 +20,9 @@ class Endpoint(OrgOwned):
         blank=True,
         help_text='Only events whose data fields equal these values, e.g. {"vendor": "shopify"}.',
     )
-    headers = models.JSONField(default=dict, blank=True, help_text="Extra headers sent with every request.")
+    # Extra headers sent with every request ({name: value}), often credentials (`Authorization: Bearer …`):
+    # encrypted by the vault like other secrets; read `headers`, show `masked_headers()`.
+    headers_encrypted = models.TextField(editable=False, default="")
     # {"current": "whsec_…", "previous": "whsec_…" | None, "previous_until": ISO time | None}, via the vault.
     secrets_encrypted = models.TextField(editable=False, default="")
     secret_revealed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -51,6 +54,22 @@ class Endpoint(OrgOwned):
 
     def __str__(self) -> str:
         return self.description or self.url
+
+    @property
+    def headers(self) -> dict[str, str]:
+        token = self.headers_encrypted
+        cached = self.__dict__.get("_headers_cache")
+        if cached is None or cached[0] != token:
+            cached = (token, vault.decrypt_json(token) if token else {})
+            self.__dict__["_headers_cache"] = cached
+        return dict(cached[1])
+
+    @headers.setter
+    def headers(self, value: dict | None) -> None:
+        self.headers_encrypted = vault.encrypt_json(dict(value)) if value else ""
+
+    def masked_headers(self) -> dict[str, str]:
+        return {name: vault.mask(value) for name, value in self.headers.items()}
 
     def subscribes_to(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types

@@ -7,7 +7,21 @@ from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 
 
+class MaskedHeadersField(serializers.JSONField):
+    """Custom headers: written in full, read masked (secrets as bullets and at most the last 4)."""
+
+    def get_attribute(self, instance):
+        return instance.masked_headers()
+
+    def to_representation(self, value):
+        return value
+
+
 class EndpointSerializer(ScopedModelSerializer):
+    headers = MaskedHeadersField(
+        required=False, help_text="Extra headers sent with every request; stored encrypted, returned masked."
+    )
+
     class Meta:
         model = Endpoint
         fields = [

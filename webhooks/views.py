@@ -55,6 +55,7 @@ def endpoint_detail(request, pk):
     require_role(request, Role.VIEWER)
     endpoint = get_scoped_or_404(Endpoint, request.organization, pk=pk)
     initial = {name: getattr(endpoint, name) for name in EndpointForm.base_fields}
+    initial["headers"] = endpoint.masked_headers()  # never the stored values; unchanged masks keep them
     form = EndpointForm(request.POST or None, initial=initial)
     if request.method == "POST":
         require_role(request, WRITE_ROLE)

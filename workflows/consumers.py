@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
 
 from ekyam.access import user_group
 from ekyam.tenancy import resolve_membership, scoped
@@ -25,7 +26,7 @@ CLOSE_ACCESS_REVOKED = 4403
 
 
 def _workflow_for(user, session, workflow_id: int) -> Workflow | None:
-    user = type(user)._default_manager.filter(pk=user.pk, is_active=True).first()  # the current row
+    user = get_user_model()._default_manager.filter(pk=user.pk, is_active=True).first()  # the current row
     if user is None:
         return None
     membership = resolve_membership(SimpleNamespace(user=user, session=session or {}))

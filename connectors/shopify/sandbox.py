@@ -631,6 +631,7 @@ class ShopifySandbox(SandboxApp):
                 product = next((p for p in self.products if p["variants"][0]["sku"] == data.get("sku")), None)
                 if product is None:
                     return Response.json({"errors": "unknown product"}, 404)
+                product["updatedAt"] = _iso(datetime.now(UTC))  # the update the webhook reports
                 body = {
                     "id": _numeric(product["id"]),
                     "admin_graphql_api_id": product["id"],

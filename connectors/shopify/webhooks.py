@@ -57,7 +57,8 @@ def verify(headers: dict, body: bytes, *, secrets: list[str]) -> list[WebhookEve
                 "data": _summary(topic, data),
                 "shop": lowered.get("x-shopify-shop-domain"),
             },
-            occurred_at=lowered.get("x-shopify-triggered-at") or data.get("updated_at"),
+            # The body's own time (signed), not X-Shopify-Triggered-At (a header anyone can change).
+            occurred_at=data.get("updated_at") or data.get("created_at"),
         )
     ]
 
@@ -75,6 +76,8 @@ def _summary(topic: str, data: dict) -> dict:
     if topic.startswith("inventory_levels/"):
         keys = ("inventory_item_id", "location_id", "available", "updated_at")
     elif topic.startswith("products/"):
+        if not isinstance(data.get("variants") or [], list):
+            raise ValidationError("The Shopify product webhook's variants is not a list.")
         summary = {k: data.get(k) for k in ("id", "title", "status", "updated_at")}
         summary["skus"] = [v.get("sku") for v in data.get("variants") or [] if isinstance(v, dict)]
         return summary

@@ -130,3 +130,40 @@ def test_rate_limit_per_key(key_client_for, org_a, settings):
         assert key_client_for(org_a).get("/api/v1/organization/").status_code == 200
     finally:
         cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rate_limit_holds_under_concurrent_clients(org_a, settings):
+    """32 clients at once against a limit of 40 per minute: exactly 40 get through (atomic counting)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core.cache import cache
+    from django.db import connections
+    from rest_framework.settings import api_settings
+    from rest_framework.test import APIClient
+
+    cache.clear()
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api_key": "40/min", "user": "1000/min"},
+    }
+    api_settings.reload()
+    _key, raw = actions.create_api_key(org_a, "busy", Role.DEVELOPER)
+
+    def burst(_):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        try:
+            return [client.get("/api/v1/organization/").status_code for _ in range(5)]
+        finally:
+            connections.close_all()
+
+    try:
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            codes = [code for codes in pool.map(burst, range(32)) for code in codes]
+        print(f"\nrate limit: {len(codes)} requests from 32 concurrent clients, {codes.count(200)} allowed (limit 40)")
+        assert codes.count(200) == 40 and codes.count(429) == len(codes) - 40
+    finally:
+        cache.clear()
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
+        api_settings.reload()

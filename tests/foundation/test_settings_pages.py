@@ -9,10 +9,18 @@ def test_create_key_redirects_and_shows_secret_once(client, admin_a):
     client.force_login(admin_a)
     response = client.post("/settings/api-keys/", {"name": "bridge", "role": "viewer"})
     assert response.status_code == 302
+    assert not _sessions_holding_a_key()  # not even between the redirect and the page
     page = client.get("/settings/api-keys/").content.decode()
     key = ApiKey.objects.get(name="bridge")
     assert 'id="new-key"' in page and key.prefix in page
+    assert not _sessions_holding_a_key()
     assert 'id="new-key"' not in client.get("/settings/api-keys/").content.decode()
+
+
+def _sessions_holding_a_key() -> list:
+    from django.contrib.sessions.models import Session
+
+    return [s.pk for s in Session.objects.all() if "eky_" in str(s.get_decoded())]
 
 
 def test_viewer_cannot_create_keys_or_add_members(client, viewer_a, owner_b):
