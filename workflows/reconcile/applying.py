@@ -45,7 +45,7 @@ class PreparedWriteExecutor(RunExecutor):
         for start in range(self.run.batches * size, len(ids), size):
             yield Page(records=ids[start : start + size], cursor=None, done=start + size >= len(ids), requests=0)
 
-    def process(self, item_ids: list[int]) -> Outcome:
+    def process(self, item_ids: list[int], failures=()) -> Outcome:
         items = list(self.item_model.objects.filter(pk__in=item_ids).order_by("pk"))
         out = Outcome(read=len(items), mapped=len(items))
         self.items = {item.pk: item for item in items}
