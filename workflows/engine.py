@@ -481,7 +481,8 @@ class RunExecutor:
         for page in self._pages():
             if self.run.cancel_requested:
                 return RunStatus.CANCELLED
-            outcome = self.process(page.records, page.failures)
+            # Executors that override `process` (prepared writes) read no source: their pages have no failures.
+            outcome = self.process(page.records, page.failures) if page.failures else self.process(page.records)
             outcome.requests += page.requests
             self.commit(outcome, page.cursor)
         return RunStatus.SUCCEEDED
