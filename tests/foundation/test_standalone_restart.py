@@ -12,7 +12,7 @@ import time
 import pytest
 
 from ekyam.embedded import free_port
-from tests.foundation.test_standalone_smoke import _free_port_run, _get
+from tests.foundation.test_standalone_smoke import _get, bare_machine_env
 
 pytestmark = pytest.mark.slow
 
@@ -30,13 +30,7 @@ def _wait_for(lines, pattern, timeout, proc):
 
 
 def test_a_killed_worker_is_restarted_and_the_portal_stays_up(tmp_path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("EKYAM_", "DATABASE_URL", "REDIS_URL", "CELERY_", "KAFKA_"))
-    }
-    env["EKYAM_VAR_DIR"] = str(tmp_path)
-    env["EKYAM_SANDBOX_BASE_PORT"] = str(_free_port_run(3))
+    env = bare_machine_env(tmp_path)
     port = free_port()
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
     proc = subprocess.Popen(

@@ -36,14 +36,20 @@ def _free_port_run(count: int) -> int:
     raise RuntimeError("no run of free ports found")
 
 
-def test_standalone_serves_healthz_login_and_is_ready(tmp_path):
+def bare_machine_env(var_dir) -> dict[str, str]:
+    """The environment of a fresh machine: none of the suite's servers, its own var dir and sandbox ports."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("EKYAM_", "DATABASE_URL", "REDIS_URL", "CELERY_", "KAFKA_"))
     }
-    env["EKYAM_VAR_DIR"] = str(tmp_path)
+    env["EKYAM_VAR_DIR"] = str(var_dir)
     env["EKYAM_SANDBOX_BASE_PORT"] = str(_free_port_run(3))
+    return env
+
+
+def test_standalone_serves_healthz_login_and_is_ready(tmp_path):
+    env = bare_machine_env(tmp_path)
     port = free_port()
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
     seeded = subprocess.run(
