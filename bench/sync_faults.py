@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from bench.common import database_url
 from bench.realtime import Child, RealtimeRig, WebReceiver
@@ -237,6 +238,7 @@ def _burst_rounds(bursts: int) -> dict:
 
         def converge(changes, timeout=120.0) -> float:
             started = time.monotonic()
+            timelines.append({"since": timezone.now(), "mono": started})
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(fire, changes))
             expected = {}
@@ -246,10 +248,12 @@ def _burst_rounds(bursts: int) -> dict:
             while time.monotonic() - started < timeout:
                 levels = sh.app.state()["levels"]
                 if all(q in levels[sku].values() for sku, q in expected.items()):
-                    return time.monotonic() - started
+                    timelines[-1]["converged"] = time.monotonic() - started
+                    return timelines[-1]["converged"]
                 time.sleep(0.05)
             return float("inf")
 
+        timelines: list[dict] = []
         converge([(items[1]["sku"], 899)])  # warm-up: the consumer's and the worker's first event
         try:
             single = [converge([(items[0]["sku"], 900 + n)]) for n in range(3)]
@@ -258,9 +262,36 @@ def _burst_rounds(bursts: int) -> dict:
                 base = 1000 + 100 * burst
                 changes = [(item["sku"], base + 2 * n + r) for r in (0, 1) for n, item in enumerate(items)]
                 times.append(converge(changes))
+            stages = [_burst_timeline(source, line) for line in timelines[-bursts:]] if bursts else []
         finally:
             _retire(organization)
-        return {"single": statistics.median(single), "times": times}
+        return {"single": statistics.median(single), "times": times, "stages": stages}
+
+
+def _burst_timeline(source, line: dict) -> dict:
+    """Where one burst's time went, from the rows it left: the last webhook stored, the runs it started
+    (how long each waited in the queue and ran), seconds from the burst's first webhook fired."""
+    from connectors.models import InboundWebhook
+    from workflows.models import Run
+
+    since = line["since"]
+
+    def offset(moment) -> float:
+        return (moment - since).total_seconds() if moment else float("nan")
+
+    hooks = InboundWebhook.objects.filter(connection=source, received_at__gte=since).order_by("received_at")
+    runs = list(Run.objects.filter(workflow__nodes__connection=source, queued_at__gte=since).order_by("pk"))
+    last_hook = hooks.last()
+    return {
+        "hooks": hooks.count(),
+        "last_hook": offset(last_hook.received_at if last_hook else None),
+        "runs": len(runs),
+        "attempts": sum(r.attempts for r in runs),
+        "max_wait": max((offset(r.started_at) - offset(r.queued_at) for r in runs if r.started_at), default=0.0),
+        "ran": sum((r.finished_at - r.started_at).total_seconds() for r in runs if r.finished_at and r.started_at),
+        "last_finish": max((offset(r.finished_at) for r in runs if r.finished_at), default=float("nan")),
+        "converged": line.get("converged", float("inf")),
+    }
 
 
 def bench_sync_faults(argv: list[str]) -> None:
@@ -324,6 +355,12 @@ def _print_bursts(options) -> None:
         f"{len(times)} bursts (target < 10 s); one change alone {bursts['single']:.2f}s; "
         f"ratio {statistics.median(times) / bursts['single']:.2f}x"
     )
+    for n, stage in enumerate(bursts["stages"], 1):
+        print(
+            f"  burst {n}: converged {stage['converged']:.2f}s; {stage['hooks']} webhooks stored by "
+            f"{stage['last_hook']:.2f}s; {stage['runs']} runs ({stage['attempts']} claims), longest queue wait "
+            f"{stage['max_wait']:.2f}s, {stage['ran']:.2f}s running in all, last finished at {stage['last_finish']:.2f}s"
+        )
 
 
 BENCHMARKS = {

@@ -21,12 +21,22 @@ from workflows.status import derive
 RUN_WORKFLOW = "workflows.run_workflow"
 
 
-def queue_run(run_id: int) -> None:
-    celery_app.tasks[RUN_WORKFLOW].delay(run_id)
+def tasks_inline() -> bool:
+    """No broker: tasks run in the caller's process as they are queued (`CELERY_TASK_ALWAYS_EAGER`)."""
+    return bool(celery_app.conf.task_always_eager)
 
 
-def queue_run_on_commit(run_id: int) -> None:
-    transaction.on_commit(lambda: queue_run(run_id))
+def queue_run(run_id: int, countdown: float | None = None) -> None:
+    """Queue the run's task; with `countdown`, to start that many seconds from now (a handed-back batch)."""
+    task = celery_app.tasks[RUN_WORKFLOW]
+    if countdown is None:
+        task.delay(run_id)
+    else:
+        task.apply_async((run_id,), countdown=countdown)
+
+
+def queue_run_on_commit(run_id: int, countdown: float | None = None) -> None:
+    transaction.on_commit(lambda: queue_run(run_id, countdown))
 
 
 def dispatch_next(workflow_id: int) -> None:
