@@ -219,7 +219,7 @@ def _burst_rounds(bursts: int) -> dict:
     whiplash, shopify = get_connector("whiplash"), get_connector("shopify")
     http = HttpClient(max_retries=0, read_timeout=30)
     with (
-        RealtimeRig(worker=True) as _rig,
+        RealtimeRig(worker=True) as rig,
         WebReceiver() as web,
         SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl,
         SandboxServer(shopify.sandbox_app()) as sh,
@@ -262,13 +262,16 @@ def _burst_rounds(bursts: int) -> dict:
                 base = 1000 + 100 * burst
                 changes = [(item["sku"], base + 2 * n + r) for r in (0, 1) for n, item in enumerate(items)]
                 times.append(converge(changes))
-            stages = [_burst_timeline(source, line) for line in timelines[-bursts:]] if bursts else []
+            ends = [line["since"] for line in timelines[1:]] + [None]
+            stages = [_burst_timeline(source, line, end) for line, end in zip(timelines, ends, strict=True)]
+            stages = stages[-bursts:] if bursts else []
         finally:
             _retire(organization)
-        return {"single": statistics.median(single), "times": times, "stages": stages}
+        warnings = [f"{c.name}: {line.strip()}" for c in rig.children for line in c.lines if "WARNING" in line]
+        return {"single": statistics.median(single), "times": times, "stages": stages, "warnings": warnings}
 
 
-def _burst_timeline(source, line: dict) -> dict:
+def _burst_timeline(source, line: dict, end) -> dict:
     """Where one burst's time went, from the rows it left: the last webhook stored, the runs it started
     (how long each waited in the queue and ran), seconds from the burst's first webhook fired."""
     from connectors.models import InboundWebhook
@@ -279,8 +282,11 @@ def _burst_timeline(source, line: dict) -> dict:
     def offset(moment) -> float:
         return (moment - since).total_seconds() if moment else float("nan")
 
-    hooks = InboundWebhook.objects.filter(connection=source, received_at__gte=since).order_by("received_at")
-    runs = list(Run.objects.filter(workflow__nodes__connection=source, queued_at__gte=since).order_by("pk"))
+    hooks = InboundWebhook.objects.filter(connection=source, received_at__gte=since)
+    runs = Run.objects.filter(workflow__nodes__connection=source, queued_at__gte=since)
+    if end is not None:  # up to the next burst's first webhook
+        hooks, runs = hooks.filter(received_at__lt=end), runs.filter(queued_at__lt=end)
+    hooks, runs = hooks.order_by("received_at"), list(runs.order_by("pk"))
     last_hook = hooks.last()
     return {
         "hooks": hooks.count(),
@@ -355,6 +361,8 @@ def _print_bursts(options) -> None:
         f"{len(times)} bursts (target < 10 s); one change alone {bursts['single']:.2f}s; "
         f"ratio {statistics.median(times) / bursts['single']:.2f}x"
     )
+    for line in bursts["warnings"][-20:]:
+        print(f"  logged: {line[:200]}")
     for n, stage in enumerate(bursts["stages"], 1):
         print(
             f"  burst {n}: converged {stage['converged']:.2f}s; {stage['hooks']} webhooks stored by "

@@ -39,11 +39,21 @@ def queue_run_on_commit(run_id: int, countdown: float | None = None) -> None:
     transaction.on_commit(lambda: queue_run(run_id, countdown))
 
 
+def next_queued(workflow_id: int) -> int | None:
+    """The workflow's oldest queued run, the one to start after the previous one finished."""
+    return (
+        Run.objects.filter(workflow_id=workflow_id, status=RunStatus.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def dispatch_next(workflow_id: int) -> None:
-    """Start the oldest queued run of the workflow (after the previous one finished)."""
-    run = Run.objects.filter(workflow_id=workflow_id, status=RunStatus.QUEUED).order_by("pk").first()
-    if run is not None:
-        queue_run(run.pk)
+    """Queue the task of the workflow's oldest queued run (after the previous one finished)."""
+    run_id = next_queued(workflow_id)
+    if run_id is not None:
+        queue_run(run_id)
 
 
 def refresh_status(workflow: Workflow) -> dict:

@@ -139,3 +139,20 @@ def test_without_a_broker_the_caller_runs_the_retry_itself(
     run.refresh_from_db()
     assert (run.status, run.attempts, run.written_count) == (RunStatus.SUCCEEDED, 2, 25)
     assert no_sleeping == [30.0] and countdowns == []
+
+
+@pytest.mark.django_db
+def test_a_worker_that_finishes_a_run_starts_the_next_queued_one_itself(workflow, monkeypatch):
+    """The next queued run of the workflow follows in the same task (no broker round trip between the runs
+    of a burst), up to CHAIN_RUNS."""
+    first = actions.request_run(workflow, Trigger.MANUAL)
+    second = actions.request_run(workflow, Trigger.BACKFILL, {"since": "2000-01-01"})
+    third = actions.request_run(workflow, Trigger.EVENT, {"record_ids": ["3"]})
+    monkeypatch.setattr(conf, "CHAIN_RUNS", 1)
+
+    assert engine.execute_run(first.pk).pk == first.pk
+
+    statuses = {r.pk: r.status for r in Run.objects.filter(pk__in=[first.pk, second.pk, third.pk])}
+    assert statuses == {first.pk: RunStatus.SUCCEEDED, second.pk: RunStatus.SUCCEEDED, third.pk: RunStatus.QUEUED}
+    # The task the finished run dispatched through the broker for the chained run finds it done: no rerun.
+    assert engine.execute_run(second.pk) is None
