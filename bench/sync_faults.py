@@ -38,7 +38,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from bench.common import database_url
-from bench.realtime import Child, RealtimeRig, WebReceiver
+from bench.realtime import Child, RealtimeRig, WebReceiver, forget_earlier_topics
 
 WHIPLASH_FAULTS = (
     {"fail_next": [503]},
@@ -218,6 +218,7 @@ def _burst_rounds(bursts: int) -> dict:
 
     whiplash, shopify = get_connector("whiplash"), get_connector("shopify")
     http = HttpClient(max_retries=0, read_timeout=30)
+    forget_earlier_topics()
     with (
         RealtimeRig(worker=True) as rig,
         WebReceiver() as web,
@@ -267,7 +268,14 @@ def _burst_rounds(bursts: int) -> dict:
             stages = stages[-bursts:] if bursts else []
         finally:
             _retire(organization)
-        warnings = [f"{c.name}: {line.strip()}" for c in rig.children for line in c.lines if "WARNING" in line]
+        # What the relay and the trigger consumer warned of (a republished backlog, a lost race) explains a tail.
+        warnings = [
+            f"{c.name}: {line.strip()}"
+            for c in rig.children
+            if c.name != "celery worker"
+            for line in c.lines
+            if "WARNING" in line
+        ]
         return {"single": statistics.median(single), "times": times, "stages": stages, "warnings": warnings}
 
 
@@ -361,7 +369,7 @@ def _print_bursts(options) -> None:
         f"{len(times)} bursts (target < 10 s); one change alone {bursts['single']:.2f}s; "
         f"ratio {statistics.median(times) / bursts['single']:.2f}x"
     )
-    for line in bursts["warnings"][-20:]:
+    for line in bursts["warnings"][-10:]:
         print(f"  logged: {line[:200]}")
     for n, stage in enumerate(bursts["stages"], 1):
         print(
