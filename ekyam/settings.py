@@ -168,6 +168,9 @@ CELERY_TASK_IGNORE_RESULT = True
 #   swept every EKYAM_WORKFLOW_SWEEP_SECONDS), and a redelivery that meets a live run does nothing (the claim
 #   sees a fresh heartbeat). It must be longer than the stale threshold (checked below), and long enough that
 #   a long run is not redelivered while it works (harmless, but a wasted claim).
+# - countdown tasks (a batch handed back to its checkpoint after a transient failure) wait unacknowledged in
+#   a worker until due; should that worker die, the sweeper resumes the run STALE_AFTER past its `retry_at`,
+#   long before the redelivery, which then finds the run taken and does nothing.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
