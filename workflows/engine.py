@@ -304,9 +304,9 @@ class RunExecutor:
         }
 
     def _write(self, pending: list, out: Outcome) -> None:
-        """Write the batch. A transient failure, of the call or of some records, hands the whole batch back to
-        the checkpoint while retries are left (the records written meanwhile are re-sent under the same keys,
-        which the writers answer as unchanged); after the last retry, failed records become record errors."""
+        """Write the batch. A transient failure, of the call or of some records, hands the batch back to the
+        checkpoint while retries are left (what some records' failure did not stop is kept first, see
+        `keep_written`); after the last retry, failed records become record errors."""
         if not pending:
             return
         what = f"Writing to {self.destination.label}"
@@ -320,6 +320,13 @@ class RunExecutor:
         retries_left = self.run.retries < conf.RETRY_ATTEMPTS
         transient = [r.error for r in results if not r.ok and r.error is not None and not r.error.permanent]
         if transient and retries_left:
+            if self.run.trigger != Trigger.RETRY:  # a retry's batches are counted by index: it re-sends them whole
+                kept = Outcome()
+                for item, result in zip(pending, results, strict=True):
+                    if result.ok:
+                        self._stage_success(item, result, kept)
+                if kept.lineage:
+                    self.keep_written(kept)
             worst = max((e.retry_after or 0 for e in transient), default=0)
             first = transient[0]
             self._retry_later(
@@ -372,23 +379,35 @@ class RunExecutor:
 
     # --- commit ---------------------------------------------------------------------------------------------
     def commit(self, out: Outcome, cursor: str | None) -> None:
+        """The batch's results and the cursor after it, in one transaction guarded by the lease."""
+        updates = {
+            "checkpoint": cursor,
+            "batches": F("batches") + 1,
+            "read_count": F("read_count") + out.read,
+            "mapped_count": F("mapped_count") + out.mapped,
+            "skipped_count": F("skipped_count") + len(out.skipped_keys),
+            "failed_count": F("failed_count") + len(out.errors),
+            "requests_count": F("requests_count") + out.requests,
+        }
+        if self.page_progressed:  # the batch moved on: the next transient failure starts a fresh count
+            updates["retries"] = 0
+        if self.troubled:
+            updates["error_summary"] = ""
+        incremental = self.run.trigger in INCREMENTAL_TRIGGERS and cursor is not None
+        self._store(out, updates, stream_cursor=cursor if incremental else None)
+
+    def keep_written(self, out: Outcome) -> None:
+        """Before a batch is handed back for some of its records: what it did write is stored (lineage,
+        events) and the cursor stays, so the batch read again skips those records through the ledger and
+        sends only the failed ones again."""
+        self._store(out, {}, stream_cursor=None)
+
+    def _store(self, out: Outcome, updates: dict, stream_cursor: str | None) -> None:
         now = timezone.now()
         with transaction.atomic():
             written = len(out.lineage) - sum(1 for r in out.lineage.values() if r.action == "unchanged")
-            cleared = {"error_summary": ""} if self.troubled else {}
-            if self.page_progressed:  # the batch moved on: the next transient failure starts a fresh count
-                cleared["retries"] = 0
             claimed = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
-                **cleared,
-                heartbeat_at=now,
-                checkpoint=cursor,
-                batches=F("batches") + 1,
-                read_count=F("read_count") + out.read,
-                mapped_count=F("mapped_count") + out.mapped,
-                written_count=F("written_count") + written,
-                skipped_count=F("skipped_count") + len(out.skipped_keys),
-                failed_count=F("failed_count") + len(out.errors),
-                requests_count=F("requests_count") + out.requests,
+                heartbeat_at=now, written_count=F("written_count") + written, **updates
             )
             if not claimed:
                 raise LeaseLost(self.run.pk)
@@ -416,11 +435,15 @@ class RunExecutor:
                 )
             for error in out.errors:
                 self._store_error(error)
-            if self.run.trigger in INCREMENTAL_TRIGGERS and cursor is not None:
+            if stream_cursor is not None:
                 StreamCursor.objects.update_or_create(
                     workflow=self.workflow,
                     stream=self.source.stream,
-                    defaults={"cursor": cursor, "run": self.run, "organization_id": self.workflow.organization_id},
+                    defaults={
+                        "cursor": stream_cursor,
+                        "run": self.run,
+                        "organization_id": self.workflow.organization_id,
+                    },
                 )
             connection_id = self.destination.connection_id or self.source.connection_id
             for key, destination, record in out.synced:
@@ -432,7 +455,7 @@ class RunExecutor:
                     record=record,
                     connection_id=connection_id,
                 )
-            if self.troubled:
+            if "error_summary" in updates:
                 self.troubled = False
                 lifecycle.refresh_status(self.workflow)
             live.push_on_commit(self.workflow.pk)

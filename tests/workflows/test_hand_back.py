@@ -156,3 +156,35 @@ def test_a_worker_that_finishes_a_run_starts_the_next_queued_one_itself(workflow
     assert statuses == {first.pk: RunStatus.SUCCEEDED, second.pk: RunStatus.SUCCEEDED, third.pk: RunStatus.QUEUED}
     # The task the finished run dispatched through the broker for the chained run finds it done: no rerun.
     assert engine.execute_run(second.pk) is None
+
+
+@pytest.mark.django_db
+def test_a_batch_handed_back_for_some_records_keeps_what_it_wrote_and_sends_only_those_again(
+    workflow, destination_sandbox, countdowns, no_sleeping, monkeypatch
+):
+    from connectors.base import WriteResult
+
+    real_write = FakeShopConnector.write
+    sent: list[list[str]] = []
+
+    def write(self, stream, records, *, context=None):
+        sent.append(list(context["source_ids"]))
+        results = real_write(self, stream, records, context=context)
+        if len(sent) == 2:  # the second batch: its third record answers 429 (the others were written)
+            results[2] = WriteResult(ok=False, key=results[2].key, error=TransientError("slow down", status=429))
+        return results
+
+    monkeypatch.setattr(FakeShopConnector, "write", write)
+    run = actions.request_run(workflow, Trigger.MANUAL)
+    engine.execute_run(run.pk)
+
+    run.refresh_from_db()
+    assert waiting(run) and (run.batches, run.checkpoint) == (1, '{"offset": 10}')  # the cursor stayed
+    assert (run.written_count, Lineage.objects.filter(workflow=workflow).count()) == (19, 19)
+    victim = sent[1][2]
+
+    run = run_to_end(run.pk)
+    assert (run.status, run.written_count) == (RunStatus.SUCCEEDED, 25)
+    assert sent[2] == [victim]  # the batch read again sent only the record that failed
+    assert Lineage.objects.filter(workflow=workflow).count() == 25
+    assert no_sleeping == []
