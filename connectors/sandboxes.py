@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from ekyam.env import env_int
+from ekyam.env import env_bool, env_float, env_int, env_str
 
 SANDBOX_BASE_PORT = env_int("EKYAM_SANDBOX_BASE_PORT", 8101, minimum=1)
+# The living demo world under `make run`: business activity in every sandbox on this cadence (seconds),
+# from this seed. Tests (EKYAM_TESTING) keep the sandboxes still unless a test turns activity on.
+SANDBOX_ACTIVITY = env_bool("EKYAM_SANDBOX_ACTIVITY", not env_bool("EKYAM_TESTING", False))
+SANDBOX_ACTIVITY_SECONDS = env_float("EKYAM_SANDBOX_ACTIVITY_SECONDS", 30.0)
+SANDBOX_SEED = env_int("EKYAM_SANDBOX_SEED", 42)
+# Where each sandbox keeps its data across restarts (`<dir>/<vendor>.json`); empty: not kept.
+SANDBOX_STATE_DIR = env_str("EKYAM_SANDBOX_STATE_DIR", "")
 SANDBOX_ORDER = ["netsuite", "whiplash", "shopify"]
 
 
@@ -14,6 +21,17 @@ def sandbox_port(slug: str) -> int:
 
 def sandbox_url(slug: str) -> str:
     return f"http://127.0.0.1:{sandbox_port(slug)}"
+
+
+def sandbox_state_file(slug: str) -> str:
+    from django.conf import settings
+
+    directory = SANDBOX_STATE_DIR or str(settings.VAR_DIR / "sandbox")
+    return f"{directory}/{slug}.json"
+
+
+def sandbox_activity_seconds() -> float:
+    return SANDBOX_ACTIVITY_SECONDS if SANDBOX_ACTIVITY and SANDBOX_ACTIVITY_SECONDS > 0 else 0.0
 
 
 def sandboxed_connectors():
