@@ -44,3 +44,13 @@ def _has_sandbox(connector) -> bool:
     from connectors.base import Connector
 
     return connector.sandbox_app.__func__ is not Connector.sandbox_app.__func__
+
+
+def offered_sandbox_credentials(connector_class) -> dict[str, str] | None:
+    """The credentials of the connector's sandbox as `make run` starts it, offered on the connect form
+    on embedded defaults (never in the production profile); None when there is nothing to offer."""
+    from django.conf import settings
+
+    if settings.PRODUCTION or connector_class.slug not in SANDBOX_ORDER or not _has_sandbox(connector_class):
+        return None
+    return connector_class.sandbox_credentials(sandbox_url(connector_class.slug))

@@ -17,8 +17,8 @@ import requests
 
 from bench.common import wait_for
 from connectors import processes, sandboxes
-from connectors.models import InboundWebhook
 from connectors.mapping.actions import create_mapping
+from connectors.models import InboundWebhook
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from connectors.sandbox_life import SandboxLife, write_atomically

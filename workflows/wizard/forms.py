@@ -25,10 +25,12 @@ class CredentialForm(forms.Form):
         label="Connection name", max_length=120, help_text="How this account is called in Ekyam, e.g. “NetSuite”."
     )
 
-    def __init__(self, connector_class, *args, stored_secrets=(), **kwargs):
+    def __init__(self, connector_class, *args, stored_secrets=(), show_initial_secrets=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.connector_class = connector_class
         self.stored_secrets = set(stored_secrets)
+        # Only the sandbox's published keys are ever written into a page (README lists them too).
+        self.show_initial_secrets = show_initial_secrets
         for spec in connector_class.credential_fields:
             self.fields[spec.name] = self._field(spec)
 
@@ -46,7 +48,7 @@ class CredentialForm(forms.Form):
                 attrs["placeholder"] = SECRET_SAVED
                 help_text = f"{help_text} Leave empty to keep the saved value.".strip()
             attrs["autocomplete"] = "new-password"
-            widget: forms.Widget = forms.PasswordInput(attrs=attrs, render_value=False)
+            widget: forms.Widget = forms.PasswordInput(attrs=attrs, render_value=self.show_initial_secrets)
             if spec.name == "private_key":
                 widget = forms.Textarea(attrs={**attrs, "rows": 4})
         else:
@@ -78,6 +80,10 @@ class CredentialForm(forms.Form):
                 continue
             values[spec.name] = value
         return values
+
+    def add_check_failure(self, failure) -> None:
+        """A failed vendor check (`connectors.lifecycle.CheckFailed`) beside the field it points at."""
+        self.add_error(failure.field if failure.field in self.fields else None, failure.advice)
 
     def add_credential_errors(self, errors: dict) -> None:
         """Errors from `connectors.actions` (keys like `credentials.token_id`) shown on their fields."""
