@@ -100,6 +100,39 @@ SCHEDULE_CHOICES = (
 )
 
 
+STATUS_NOTES = {
+    "verified": "verified",
+    "offline": "offline — re-checked on its own",
+    "unverified": "not checked yet",
+    "failed": "failed check — fix its keys",
+}
+
+
+def _streams(connection, direction: str) -> set[str]:
+    try:
+        specs = connection.connector_class.writer_streams() if direction == "write" else None
+        specs = specs if specs is not None else connection.connector_class.reader_streams()
+    except LookupError:
+        return set()
+    return {s.name for s in specs}
+
+
+def _vendor(slug: str) -> str:
+    from connectors.registry import get_connector
+
+    try:
+        return get_connector(slug).name
+    except LookupError:
+        return slug
+
+
+def connection_label(connection) -> str:
+    """The name, the connector and the last check, so a failed connection stands out in the list."""
+    note = STATUS_NOTES.get(connection.status, connection.status)
+    mark = "⚠ " if connection.status == "failed" else ""
+    return f"{mark}{connection.name} ({connection.connector_class.name}, {note})"
+
+
 class FlowForm(forms.Form):
     """Step 4: the template, the connections, the mappings and the schedule of a workflow."""
 
@@ -128,14 +161,37 @@ class FlowForm(forms.Form):
     def __init__(self, *args, blueprints, connections, read_mappings, write_mappings, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["blueprint"].choices = [(b.slug, b.name) for b in blueprints]
-        connection_choices = [(c.pk, f"{c.name} ({c.connector_class.name}, {c.status})") for c in connections]
-        self.fields["source_connection"].choices = connection_choices
-        self.fields["destination_connection"].choices = [("", "—"), *connection_choices]
+        self.blueprints = {b.slug: b for b in blueprints}
+        self.connections = {c.pk: c for c in connections}
+        self.fields["source_connection"].choices = [
+            (c.pk, connection_label(c)) for c in connections if _streams(c, "read")
+        ]
+        # Destinations: only connections whose connector writes (NetSuite never does).
+        self.fields["destination_connection"].choices = [
+            ("", "—"),
+            *[(c.pk, connection_label(c)) for c in connections if _streams(c, "write")],
+        ]
         self.fields["read_mapping"].choices = [("", "The connection's mapping of the stream"), *read_mappings]
         self.fields["write_mapping"].choices = [("", "The vendor's default writer mapping"), *write_mappings]
 
     def clean(self):
         data = super().clean()
+        blueprint = self.blueprints.get(data.get("blueprint") or self.initial.get("blueprint") or "")
+        destination = self.connections.get(data.get("destination_connection"))
+        needs_writer = blueprint is not None and blueprint.destination_connector and destination is not None
+        if needs_writer and blueprint.destination_stream not in _streams(destination, "write"):
+            self.add_error(
+                "destination_connection",
+                f"{destination.name} ({destination.connector_class.name}) has no writer for "
+                f"{blueprint.destination_stream}: choose a {_vendor(blueprint.destination_connector)} connection.",
+            )
+        source = self.connections.get(data.get("source_connection"))
+        if blueprint is not None and source is not None and blueprint.source_stream not in _streams(source, "read"):
+            self.add_error(
+                "source_connection",
+                f"{source.name} ({source.connector_class.name}) does not read {blueprint.source_stream}: "
+                f"choose a {_vendor(blueprint.source_connector)} connection.",
+            )
         kind = data.get("schedule_kind")
         if kind == "interval" and not data.get("interval_minutes"):
             self.add_error("interval_minutes", "Enter how often the flow runs, in minutes.")
