@@ -12,7 +12,7 @@ import logging
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
-from connectors.actions import INTERNAL_CREDENTIALS, _clean, record_check, validate_credentials
+from connectors.actions import _clean, internal_credentials, record_check, validate_credentials
 from connectors.base import CheckResult, ConnectorError
 from connectors.models import Connection
 from ekyam.http import HttpClient, RequestException, UnsafeDestination
@@ -134,7 +134,8 @@ def change_credentials(connection: Connection, credentials: dict) -> CheckResult
     connector_class = connection.connector_class
     secret_names = connection.secret_field_names()
     changes = {k: v for k, v in credentials.items() if not (k in secret_names and not v)}
-    stored = {k: v for k, v in connection.get_credentials().items() if k not in INTERNAL_CREDENTIALS}
+    internal = internal_credentials(connector_class)
+    stored = {k: v for k, v in connection.get_credentials().items() if k not in internal}
     merged = {**stored, **_clean(connector_class, changes)}
     validate_credentials(connector_class, merged, supplied=changes)
     result, obtained = probe(connector_class, merged)

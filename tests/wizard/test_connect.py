@@ -142,3 +142,19 @@ def test_field_errors_are_announced_and_tied_to_their_input(web_for, owner_a):
     assert 'id="id_consumer_key_errors" class="error" role="alert"' in page
     assert 'aria-describedby="id_consumer_key_helptext id_consumer_key_errors"' in page
     assert 'aria-invalid="true"' in page
+
+
+def test_shopify_connects_with_its_typed_admin_api_access_token(web_for, owner_a):
+    """Shopify's access token is a field the user types (not a token the connector obtains): it must
+    not be dropped as internal before validation ("This field is required" on a filled field)."""
+    from connectors.registry import get_connector
+    from connectors.sandbox import SandboxServer
+
+    shopify = get_connector("shopify")
+    with SandboxServer(shopify.sandbox_app()) as server:
+        credentials = shopify.sandbox_credentials(server.url)
+        response = web_for(owner_a).post(reverse("wizard-connect", args=["shopify"]), form_data(credentials, "Shop"))
+        assert response.status_code == 302, response.content.decode()[-2000:]
+    connection = Connection.objects.get(name="Shop")
+    assert connection.status == ConnectionStatus.VERIFIED
+    assert connection.get_credentials()["access_token"] == credentials["access_token"]
