@@ -181,6 +181,14 @@ SETTINGS_FIELDS = (
 )
 
 
+MIN_INTERVAL_SECONDS = 300
+
+
+def check_interval(seconds: int) -> None:
+    if seconds < MIN_INTERVAL_SECONDS:
+        raise ValidationError({"interval_seconds": "Reconcile at most every 5 minutes (300 seconds)."})
+
+
 @transaction.atomic
 def update_settings(workflow: Workflow, **changes) -> ReconcileSettings:
     settings = ReconcileSettings.objects.select_for_update().filter(pk=settings_for(workflow).pk).get()
@@ -188,8 +196,7 @@ def update_settings(workflow: Workflow, **changes) -> ReconcileSettings:
         if name not in SETTINGS_FIELDS:
             raise ValidationError({name: "Not a reconciliation setting."})
         setattr(settings, name, value)
-    if settings.interval_seconds < 300:
-        raise ValidationError({"interval_seconds": "Reconcile at most every 5 minutes (300 seconds)."})
+    check_interval(settings.interval_seconds)
     settings.save()
     _sync_schedule(settings)
     return settings
