@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from connectors.mapping import reranker
 from connectors.mapping.assign import best_assignment
-from connectors.mapping.features import Pair, Source, Target, analyse, heuristic, targets_of, vector
+from connectors.mapping.features import Pair, Source, Target, analyse, heuristic, shape_only, targets_of, vector
 from connectors.mapping.transform_hints import transforms_for
 
 MIN_CONFIDENCE = 0.05
@@ -68,7 +68,7 @@ def scored_pairs(standard: str, sources: list[Source], learned: dict) -> dict[st
         found = []
         for source, (s_words, s_joined, key) in zip(sources, source_words, strict=True):
             verdict = learned.get((target.path, key))
-            if verdict is None and not (s_words & words or s_joined & joined):
+            if verdict is None and not (s_words & words or s_joined & joined) and not shape_only(target, source):
                 continue
             pair = heuristic(target, source, verdict)
             if pair is not None and pair.heuristic >= POOL_MIN:

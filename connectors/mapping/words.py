@@ -5,7 +5,7 @@ words (`shiptoname` -> ship to name, `qtyshipped` -> quantity ship) with English
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from wordfreq import zipf_frequency
 
@@ -23,6 +23,9 @@ _IRREGULAR = {
     "created": "create",
     "updated": "update",
     "modified": "modify",
+    "changed": "change",
+    "inserted": "insert",
+    "entered": "enter",
     "placed": "place",
     "received": "receive",
     "ordered": "order",
@@ -108,13 +111,17 @@ def tokens(text: str) -> tuple[str, ...]:
 
 
 # Words too common in field names to say much on their own.
-WEAK_WORDS = frozenset({"item", "product", "ship", "order", "customer", "number", "id", "name", "date", "code", "line"})
+# `record` stands for the record's own noun (see features.make_source), `in` for a preposition.
+WEAK_WORDS = frozenset(
+    {"item", "product", "ship", "order", "customer", "number", "id", "name", "date", "code", "line", "record", "in"}
+)
 
 
 def _weight(word: str) -> float:
     return 0.3 if word in WEAK_WORDS else 1.0
 
 
+@lru_cache(maxsize=200_000)  # the same word lists meet again for every field and every schema
 def similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     """1.0 for the same words (also when run together: `upccode` = `upc code`), else a weighted
     Dice overlap in which common words such as `item` count little (at least 0.8 less a little per extra
@@ -124,6 +131,8 @@ def similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     if a == b or "".join(a) == "".join(b):
         return 1.0
     set_a, set_b = set(a), set(b)
+    if set_a == set_b:
+        return 0.97  # the same words in another order: `PricePerUnit` ~ `unit price` (`per` is noise)
     common = set_a & set_b
     if not common:
         return 0.0
