@@ -490,7 +490,7 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
         adjust -= 0.15
         notes.append("a deadline or estimate")
     if target.leaf == "status" and source.leaf_words[-1:] == ("id",) and shape_detect.has(source.shapes, "integer"):
-        adjust -= 0.1  # a status's numeric id; its name or text, when there, reads better
+        adjust -= 0.2  # a status's numeric id; its name or text, when there, reads better
     confidence += adjust
     reasons.extend(notes)
     if verdict is False:

@@ -256,7 +256,7 @@ VOCABULARY: dict[str, dict[str, list[str]]] = {
             "attention",
             "contact name",
         ],
-        "ship_to.company": ["ship company", "company", "company name", "business name"],
+        "ship_to.company": ["ship company", "company", "company name", "business name", "attention"],
         "ship_to.line1": ["address 1", "address line 1", "street", "street address", "line 1", "ship address 1"],
         "ship_to.line2": [
             "address 2",

@@ -160,3 +160,38 @@ def test_dates_written_other_than_in_iso_8601_are_dates_and_get_their_format():
     assert mapped.ok, mapped.errors
     assert mapped.output["created_at"].startswith("2024-03-26T09:01:00")
     assert mapped.output["updated_at"] == "2024-03-05T14:22:10+00:00"
+
+
+def test_abbreviations_without_vowels_are_read_as_vocabulary_words():
+    assert tokens("ITEMNMBR") == ("item", "number")
+    assert tokens("QTYONHND") == ("quantity", "on", "hand")
+    assert tokens("ShipToCtry") == ("ship", "to", "country")
+    assert tokens("qtyCmtd") == ("quantity", "commit")
+    assert tokens("wgt") == ("weight",)
+    # Codes the vocabulary knows stay what they are.
+    for code in ("msrp", "upc", "gtin", "sku", "awb"):
+        assert tokens(code) == (code,)
+
+
+def test_an_abbreviated_stock_record_is_mapped():
+    fields = [
+        {"path": "ITEMNMBR", "samples": ["HDWR-SRG-1000"]},
+        {"path": "QTYONHND", "samples": [240]},
+        {"path": "QTYCMTD", "samples": [12]},
+    ]
+    result = suggest_mappings("inventory_level", "read", fields, rerank=False)
+    assert sources(result, "sku")[:1] == ["ITEMNMBR"]
+    assert sources(result, "on_hand")[:1] == ["QTYONHND"]
+    assert sources(result, "committed")[:1] == ["QTYCMTD"]
+
+
+def test_an_order_that_says_only_when_it_was_placed_was_created_then():
+    fields = [
+        {"path": "AmazonOrderId", "samples": ["902-3159896-1390916"]},
+        {"path": "PurchaseDate", "samples": ["2024-03-05T14:22:10Z"]},
+    ]
+    result = suggest_mappings("order", "read", fields, rerank=False)
+    assert sources(result, "placed_at")[:1] == ["PurchaseDate"]
+    entry = next(e for e in result["fields"] if e["target"] == "created_at")
+    assert [c["source"] for c in entry["candidates"]][:1] == ["PurchaseDate"]
+    assert "as placed_at" in entry["candidates"][0]["reason"]
