@@ -475,8 +475,11 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
         confidence += 0.05
     elif not target.in_list and target.parent == "" and source.context & {"bill", "billing"}:
         confidence -= 0.1
-    if target.leaf in _TEXT_LEAVES and source.leaf_words[-1:] == ("id",) and not exact:
-        confidence -= 0.25  # a technical id is no name, e-mail or phone
+    elif target.parent == "bill_to":
+        # Billing parts are named as billing; an address that names no role is where the goods go.
+        confidence -= 0.1
+    if target.leaf in _TEXT_LEAVES and source.leaf_words[-1:] in (("id",), ("number",)) and not exact:
+        confidence -= 0.25  # a technical id or a number (`ShipToNum`) is no name, e-mail or phone
     if not (target.address_part or target.parent == "customer") and source.address_block and source.roles:
         confidence -= 0.2  # a field of a shipping/billing address is no order-level field
     adjust, notes = shape_adjustment(target, source)

@@ -1,6 +1,7 @@
 """Evidence beyond shared words: distinctive sample shapes, generated keys, deadlines, reordered words."""
 
 from connectors.mapping.engine import compile_mapping
+from connectors.mapping.features import analyse, heuristic, make_source, targets_of
 from connectors.mapping.shapes import detect, has
 from connectors.mapping.suggest import suggest_mappings
 from connectors.mapping.words import similarity, tokens
@@ -195,3 +196,22 @@ def test_an_order_that_says_only_when_it_was_placed_was_created_then():
     entry = next(e for e in result["fields"] if e["target"] == "created_at")
     assert [c["source"] for c in entry["candidates"]][:1] == ["PurchaseDate"]
     assert "as placed_at" in entry["candidates"][0]["reason"]
+
+
+def test_a_number_is_not_a_name():
+    # `ShipToNum` (the ship-to's code) reads like `ship to name` but says it is a number, as an id would.
+    target = next(t for t in targets_of("order") if t.path == "ship_to.name")
+    scores = {}
+    for path in ("ShipToNum", "ShipToId", "ShipToName"):
+        source = make_source({"path": path, "samples": ["MAIN"]})
+        analyse([source])
+        scores[path] = heuristic(target, source).heuristic
+    assert scores["ShipToNum"] == scores["ShipToId"] < 0.5 < scores["ShipToName"]
+
+
+def test_an_address_that_names_no_role_is_the_ship_to_rather_than_the_bill_to():
+    by_path = {t.path: t for t in targets_of("order")}
+    source = make_source({"path": "OTSCity", "samples": ["Minneapolis"]})
+    analyse([source])
+    ship, bill = heuristic(by_path["ship_to.city"], source), heuristic(by_path["bill_to.city"], source)
+    assert ship.heuristic > bill.heuristic
