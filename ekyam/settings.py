@@ -283,6 +283,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ekyam.api.schema.document_errors_and_areas",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ReconcileJobStatusEnum": "workflows.reconcile.models.JobStatus",
         "ReconciliationItemStatusEnum": "workflows.reconcile.models.ItemStatus",

@@ -13,7 +13,8 @@ from workflows.models import Lineage, RecordError, Run, ScheduleKind, Workflow, 
 class NodeSerializer(ScopedModelSerializer):
     read_mapping_id = ScopedPrimaryKeyRelatedField(Mapping, as_id=True, required=False, allow_null=True)
     write_mapping_id = ScopedPrimaryKeyRelatedField(Mapping, as_id=True, required=False, allow_null=True)
-    connection_name = serializers.CharField(source="connection.name", read_only=True, default=None)
+    # allow_null, not default=None: a default is skipped in partial (PATCH) answers, which dropped the field.
+    connection_name = serializers.CharField(source="connection.name", read_only=True, allow_null=True)
 
     class Meta:
         model = WorkflowNode
@@ -114,7 +115,7 @@ class WorkflowCreateSerializer(serializers.Serializer):
 
 
 class RunSerializer(ScopedModelSerializer):
-    throughput = serializers.FloatField(read_only=True)
+    throughput = serializers.FloatField(read_only=True, allow_null=True)
     # Plain strings in the schema: another "status" enum would collide with the other apps' in drf-spectacular.
     status = serializers.CharField(read_only=True, help_text="queued, running, succeeded, partial, failed, cancelled")
 

@@ -19,7 +19,7 @@ DIRECTIONS = [Direction.READ.value, Direction.WRITE.value]
 
 
 class MappingVersionSerializer(ScopedModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
 
     class Meta:
         model = MappingVersion
