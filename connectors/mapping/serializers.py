@@ -12,6 +12,7 @@ from connectors.mapping.models import (
 )
 from connectors.models import Connection
 from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
+from ekyam.api.validation import check_stream
 from ekyam.tenancy import scoped
 
 # Plain values (no labels) so the API schema shares one "direction" enum with the connectors API.
@@ -85,6 +86,11 @@ class MappingSerializer(ScopedModelSerializer):
             for key in ("connection", "stream", "direction", "standard"):
                 if key in attrs and attrs[key] != getattr(self.instance, key):
                     raise serializers.ValidationError({key: "cannot be changed; create a new mapping instead."})
+        elif attrs.get("connection") is not None and attrs.get("stream"):
+            try:
+                check_stream(attrs["connection"], attrs["stream"], attrs.get("direction", Direction.READ.value))
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"stream": exc.detail}) from None
         return attrs
 
 
@@ -93,6 +99,8 @@ class LookupTableSerializer(ScopedModelSerializer):
         model = LookupTable
         fields = ["id", "name", "description", "values", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+        # A table without values cannot map anything (and reached the action without its argument).
+        extra_kwargs = {"values": {"required": True}}
 
     def validate_values(self, values):
         if not isinstance(values, dict):
