@@ -1,8 +1,8 @@
 """A retry's edited record is checked against the source stream's shape before it is stored or queued.
 
 An edit replaces the source record the engine reads, so it must be what the reader would have given:
-a JSON object whose fields have the types the stream declares (`StreamField.type`) and the types the
-original record had. A list or a string (`[1, 2]`, `"x"`) was once stored, crashed the run, and then
+a JSON object whose fields have the types the stream declares (`StreamField.type`) and, for fields the
+stream does not declare, the structure the original record had (object, array or single value). A list or a string (`[1, 2]`, `"x"`) was once stored, crashed the run, and then
 crashed every later plain retry of the same record.
 """
 
@@ -31,6 +31,14 @@ def _type_name(value) -> str:
         if isinstance(value, JSON_TYPES[name]):
             return name
     return type(value).__name__
+
+
+def _shape(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return "an object"
+    return "an array" if isinstance(value, list) else "a single value"
 
 
 def _declared_fields(record_error: RecordError) -> dict[str, str]:
@@ -66,7 +74,9 @@ def edit_problems(record_error: RecordError, payload) -> dict[str, list[str]]:
             if not isinstance(value, JSON_TYPES[expected]) or (isinstance(value, bool) and expected != "boolean"):
                 problems[f"edited_payload.{key}"] = [f"Expected {expected}, got {_type_name(value)}."]
             continue
-        before, now = _type_name(original.get(key)), _type_name(value)
-        if before != "null" and before != now and {before, now} != {"integer", "number"}:
+        # Undeclared fields keep the original's structure (a scalar stays a scalar, an object an object);
+        # a scalar's type may change, since a wrong scalar is what an edit usually corrects.
+        before, now = _shape(original.get(key)), _shape(value)
+        if before is not None and before != now:
             problems[f"edited_payload.{key}"] = [f"Expected {before} like the source record, got {now}."]
     return problems

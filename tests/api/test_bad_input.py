@@ -238,7 +238,7 @@ def record_error(workflow):
     return RecordError.objects.create(
         organization=workflow.organization, workflow=workflow, run=run, trace_key="whiplash:inventory:1",
         error_class=ErrorClass.VALIDATION, stage="read_mapping", message="bad quantity",
-        source_payload={"id": 1, "sku": "TEE-1", "quantity": "lots"},
+        source_payload={"id": 1, "sku": "TEE-1", "quantity": "lots", "bin": {"aisle": "A", "shelf": 1}},
     )  # fmt: skip
 
 
@@ -250,6 +250,7 @@ def record_error(workflow):
         ({}, "edited_payload"),
         ({"id": 1, "sku": "TEE-1", "quantity": "7"}, "edited_payload.quantity"),
         ({"id": 1, "sku": ["TEE-1"], "quantity": 7}, "edited_payload.sku"),
+        ({"id": 1, "sku": "TEE-1", "quantity": 7, "bin": "A-1"}, "edited_payload.bin"),
         ({"id": 1, "sku": "TEE\x00", "quantity": 7}, "edited_payload.sku"),
     ],
 )
@@ -261,7 +262,7 @@ def test_a_bad_edit_is_refused_and_never_stored(api, record_error, edit, field):
 
 
 def test_a_good_edit_is_stored_and_queued(api, record_error):
-    edit = {"id": 1, "sku": "TEE-1", "quantity": 7}
+    edit = {"id": 1, "sku": "TEE-1", "quantity": 7, "bin": {"aisle": "A", "shelf": "2"}}
     response = _post(api, f"/api/v1/record-errors/{record_error.pk}/retry/", {"edited_payload": edit})
     assert response.status_code == 202, response.content
     record_error.refresh_from_db()
