@@ -23,6 +23,7 @@ from connectors.mapping.serializers import (
 )
 from connectors.mapping.suggest import suggest_mappings
 from connectors.standards import STANDARD_NAMES, get_standard, list_standards
+from ekyam.api.schema import ObjectResponseSchema
 from ekyam.api.viewsets import OrgScopedModelViewSet
 
 
@@ -36,6 +37,7 @@ class StandardViewSet(viewsets.ViewSet):
     lookup_field = "name"
     lookup_value_regex = "[a-z_]+"
     serializer_class = StandardSerializer
+    schema = ObjectResponseSchema()
 
     @extend_schema(
         responses=inline_serializer("StandardList", {"results": StandardSerializer(many=True)}),

@@ -19,6 +19,12 @@ from ekyam.tenancy import scoped
 DIRECTIONS = [Direction.READ.value, Direction.WRITE.value]
 
 
+def rule_list(rules):
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        raise serializers.ValidationError("rules must be a list of rule objects.")
+    return rules
+
+
 class MappingVersionSerializer(ScopedModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
 
@@ -72,9 +78,7 @@ class MappingSerializer(ScopedModelSerializer):
         return MappingVersionSerializer(version).data if version else None
 
     def validate_rules(self, rules):
-        if not isinstance(rules, list):
-            raise serializers.ValidationError("rules must be a list of rule objects.")
-        return rules
+        return rule_list(rules)
 
     def validate_lookups(self, lookups):
         if not isinstance(lookups, dict) or not all(isinstance(v, dict) for v in lookups.values()):
@@ -131,6 +135,9 @@ class SuggestRequestSerializer(serializers.Serializer):
     rules = serializers.JSONField(required=False, help_text="Current rules: fields set by hand are never overwritten.")
     rerank = serializers.BooleanField(default=True, help_text="Use the language model when one is configured.")
 
+    def validate_rules(self, rules):
+        return rule_list(rules)
+
 
 class FeedbackSerializer(ScopedModelSerializer):
     mapping = ScopedPrimaryKeyRelatedField(Mapping, required=False, allow_null=True)
@@ -155,6 +162,10 @@ class FeedbackSerializer(ScopedModelSerializer):
 class PreviewRequestSerializer(serializers.Serializer):
     records = serializers.ListField(child=serializers.JSONField(), required=False, max_length=200)
     rules = serializers.JSONField(required=False, help_text="Draft rules to try instead of the current version.")
+
+    def validate_rules(self, rules):
+        return rule_list(rules)
+
     live = serializers.BooleanField(default=False, help_text="Pull sample records from the connection.")
     limit = serializers.IntegerField(default=5, min_value=1, max_value=50, help_text="Live records to pull.")
 

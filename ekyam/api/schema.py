@@ -1,6 +1,7 @@
 """OpenAPI description of Ekyam's API-key authentication (loaded by EkyamConfig.ready)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 
@@ -24,6 +25,14 @@ class ScopedReferenceSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         return build_basic_type(OpenApiTypes.INT)
+
+
+class ObjectResponseSchema(AutoSchema):
+    """For a viewset whose `list` answers one object (e.g. `{"results": [...]}` without pagination):
+    drf-spectacular would otherwise document every `list` action as an array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
 
 
 # --- Postprocessing: one Error component, the 4xx every operation can answer, tags by area ----------

@@ -58,8 +58,19 @@ def _schemathesis_bin() -> str:
 
 
 def run_schemathesis(
-    base_url: str, api_key: str, *, examples: int, max_time: int, seed: int, report_dir: Path, workers: int = 1
+    base_url: str,
+    api_key: str,
+    *,
+    examples: int,
+    seed: int,
+    report_dir: Path,
+    phases: str = "examples,fuzzing",
+    max_time: int = 0,
+    workers: int = 1,
 ) -> FuzzResult:
+    """One run: `examples` cases per operation and phase; with `max_time` (seconds), fuzzing goes on
+    until that budget is spent (the longer `make fuzz` run)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
     report = report_dir / "events.ndjson"
     command = [
         _schemathesis_bin(), "run", f"{base_url}/api/schema/",
@@ -67,9 +78,8 @@ def run_schemathesis(
         "--checks", CHECKS,
         "--max-examples", str(examples),
         "--seed", str(seed),
-        "--max-time", str(max_time),
         "--workers", str(workers),
-        "--phases", "examples,coverage,fuzzing",
+        "--phases", phases,
         "--header", f"Authorization: Bearer {api_key}",
         "--request-timeout", "30",
         "--suppress-health-check", "all",
@@ -78,6 +88,8 @@ def run_schemathesis(
         "--report-ndjson-path", str(report),
         "--output-truncate", "true",
     ]  # fmt: skip
+    if max_time:
+        command += ["--max-time", str(max_time)]
     env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=report_dir)
     result = FuzzResult(returncode=done.returncode, output=done.stdout[-20000:] + done.stderr[-5000:])

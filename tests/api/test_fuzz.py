@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 
@@ -34,9 +35,11 @@ def test_no_finding_in_a_bounded_schemathesis_run(live_server, sandbox_urls, set
         live_server.url,
         key,
         examples=int(os.environ.get("EKYAM_FUZZ_EXAMPLES", "3")),
-        max_time=int(os.environ.get("EKYAM_FUZZ_MAX_TIME", "150")),
+        max_time=int(os.environ.get("EKYAM_FUZZ_MAX_TIME", "0")),
         seed=int(os.environ.get("EKYAM_FUZZ_SEED", "20261203")),
-        report_dir=tmp_path,
+        report_dir=Path(os.environ.get("EKYAM_FUZZ_REPORT_DIR") or tmp_path).resolve(),
+        phases=os.environ.get("EKYAM_FUZZ_PHASES", "examples,fuzzing"),
+        workers=int(os.environ.get("EKYAM_FUZZ_WORKERS", "1")),
     )
     print(f"schemathesis: {result.operations} operations, {result.requests} requests, {len(result.findings)} findings")
     assert result.operations > 0, result.output
