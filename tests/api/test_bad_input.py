@@ -267,3 +267,9 @@ def test_a_good_edit_is_stored_and_queued(api, record_error):
     assert response.status_code == 202, response.content
     record_error.refresh_from_db()
     assert record_error.edited_payload == edit
+
+
+def test_ids_beyond_64_bits_are_not_found_anywhere(api, workflow):
+    assert_error(_post(api, "/api/v1/record-errors/retry/", {"ids": [10**20]}), 400, "ids")
+    assert_error(api.get("/api/v1/runs/", {"workflow": str(10**20)}), 400, "workflow")
+    assert_error(api.get(f"/api/v1/workflows/{10**20}/"), 404)
