@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ekyam.metrics.RequestMetricsMiddleware",
+    "ekyam.api.input.QueryValueMiddleware",  # /api/ only: NUL or over-long query values answer 400
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -261,7 +262,13 @@ if not PRODUCTION:
 # --- API ------------------------------------------------------------------------------------
 API_RATE_PER_KEY = env_str("EKYAM_API_RATE_PER_KEY", "1200/min")
 API_RATE_PER_USER = env_str("EKYAM_API_RATE_PER_USER", "2400/min")
+# API input limits (ekyam/api/input.py; README "API input limits"): larger bodies answer 413, deeper
+# JSON and longer query values 400.
+API_MAX_BODY_BYTES = env_int("EKYAM_API_MAX_BODY_BYTES", 2_621_440, minimum=1024)  # 2.5 MiB
+API_MAX_JSON_DEPTH = env_int("EKYAM_API_MAX_JSON_DEPTH", 32, minimum=2)
+API_MAX_QUERY_VALUE_LENGTH = env_int("EKYAM_API_MAX_QUERY_VALUE_LENGTH", 1000, minimum=16)
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": ["ekyam.api.input.JsonBodyParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "ekyam.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -286,6 +293,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ekyam.api.schema.document_errors_and_areas",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ReconcileJobStatusEnum": "workflows.reconcile.models.JobStatus",
         "ReconciliationItemStatusEnum": "workflows.reconcile.models.ItemStatus",
