@@ -26,8 +26,6 @@ from ekyam.tenancy import get_scoped_or_404, scoped, switch_organization
 
 @login_required
 def home(request):
-    if request.organization is None:
-        return redirect("welcome")
     return render(request, "home.html")
 
 
