@@ -12,7 +12,6 @@ from django.utils import timezone
 from connectors.base import CheckResult, ConnectorError
 from connectors.limits import credentials_lock_for, limiter_for
 from connectors.models import Connection, ConnectionStatus
-from ekyam import vault
 from ekyam.alerts.actions import raise_alert
 from ekyam.events.outbox import emit
 from ekyam.http import HttpClient
@@ -206,20 +205,6 @@ def connections_to_recheck():
         Q(status__in=[ConnectionStatus.VERIFIED, ConnectionStatus.OFFLINE])
         | Q(status=ConnectionStatus.UNVERIFIED, last_checked_at__isnull=True)
     )
-
-
-def rotate_all_credentials() -> int:
-    """Re-encrypt every connection's secrets with the newest key (`manage.py rotate_credentials`)."""
-    count = 0
-    for pk in Connection.objects.values_list("pk", flat=True).iterator():
-        with transaction.atomic():
-            connection = Connection.objects.select_for_update().get(pk=pk)
-            rotated = vault.rotate(connection.secrets_encrypted)
-            if rotated != connection.secrets_encrypted:
-                connection.secrets_encrypted = rotated
-                connection.save(update_fields=["secrets_encrypted"])
-                count += 1
-    return count
 
 
 def sample_records(connection: Connection, stream: str, limit: int = 5) -> list[dict]:
