@@ -112,6 +112,13 @@ def members(request):
                 )
             except actions.MemberChangeRefused as refused:
                 raise PermissionDenied(str(refused)) from None
+            except actions.InvitationMailFailed as failed:
+                messages.error(
+                    request,
+                    f"The invitation to {email} is saved, but its e-mail could not be sent ({failed}). "
+                    "Check the e-mail settings (EKYAM_EMAIL_*), then invite again: a new invitation replaces it.",
+                )
+                return redirect("settings-members")
             # The same answer whether or not the address has an account (no enumeration).
             messages.success(
                 request, f"Invitation sent to {email}. The link works once, for {settings.INVITATION_DAYS} days."

@@ -49,6 +49,11 @@ class MemberConflict(exceptions.APIException):
     default_code = "last_owner"
 
 
+class MailFailed(exceptions.APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "mail_failed"
+
+
 def _refusal(refused: actions.MemberChangeRefused) -> exceptions.APIException:
     if refused.code == "forbidden":
         return exceptions.PermissionDenied(str(refused))
@@ -115,6 +120,8 @@ class InvitationViewSet(
             )
         except actions.MemberChangeRefused as refused:
             raise _refusal(refused) from None
+        except actions.InvitationMailFailed as failed:
+            raise MailFailed(f"The invitation is saved, but its e-mail could not be sent ({failed}).") from None
 
     @extend_schema(request=None, responses=InvitationSerializer)
     @action(detail=True, methods=["post"])

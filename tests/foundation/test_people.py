@@ -457,3 +457,16 @@ def test_the_admin_applies_the_same_owner_rule(client, owner_a, admin_a, org_a):
     assert _role(owner_a, org_a) == Role.OWNER
     # People join by invitation, not by a membership typed into the admin.
     assert client.get("/admin/ekyam/membership/add/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_refusal_is_reported_not_hidden(client, settings, owner_a):
+    from ekyam.embedded import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens there
+    client.force_login(owner_a)
+    page = client.post("/settings/members/", {"email": "lost@example.com", "role": "viewer"}, follow=True)
+    text = page.content.decode()
+    assert "could not be sent" in text and "Invitation sent" not in text
+    assert Invitation.objects.get().email == "lost@example.com"
