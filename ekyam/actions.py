@@ -88,10 +88,16 @@ def check_role_grant(actor_role: str | None, role: str) -> None:
         raise MemberChangeRefused("Only an owner can make someone an owner.", "forbidden")
 
 
+def may_manage(actor_role: str | None, member_role: str) -> bool:
+    """Whether the caller may change or remove a member with `member_role` at all (the page shows the
+    controls from this; the last-owner check comes on top, in `_check_member_change`)."""
+    return role_at_least(actor_role, Role.ADMIN) and (member_role != Role.OWNER or actor_role == Role.OWNER)
+
+
 def _check_member_change(actor_role: str | None, membership: Membership, new_role: str | None) -> None:
     """The one rule the members page, the API and the admin apply (`new_role` None = removal)."""
     check_role_grant(actor_role, new_role or Role.VIEWER)
-    if membership.role == Role.OWNER and actor_role != Role.OWNER:
+    if not may_manage(actor_role, membership.role):
         raise MemberChangeRefused("Only an owner can change or remove an owner.", "forbidden")
     if membership.role == Role.OWNER and new_role != Role.OWNER:
         # Locking every owner row of the organization serializes two owners demoting each other.
