@@ -25,6 +25,12 @@ UNAVAILABLE_REASONS = frozenset({"unreachable", "vendor_unavailable", "rate_limi
 INTERNAL_CREDENTIALS = frozenset({"access_token", "access_token_expires_at", "refresh_token"})
 
 
+def internal_credentials(connector_class) -> frozenset[str]:
+    """The stored-by-the-connector names that are not also a field the user enters (Shopify's Admin API
+    access token is typed in; Whiplash's access token is obtained)."""
+    return INTERNAL_CREDENTIALS - {f.name for f in connector_class.credential_fields}
+
+
 def persist_credential_updates(connection_id: int, updates: dict[str, str]) -> None:
     """Store rotated tokens atomically (a refresh token may be used once: losing the new one locks us out)."""
     with transaction.atomic():
@@ -59,7 +65,7 @@ def build_connector(connection: Connection, *, http: HttpClient | None = None):
 # --- create / update -----------------------------------------------------------------------------------
 def validate_credentials(connector_class, credentials: dict, *, supplied: dict) -> None:
     errors = connector_class.validate_credentials(
-        {k: v for k, v in credentials.items() if k not in INTERNAL_CREDENTIALS}
+        {k: v for k, v in credentials.items() if k not in internal_credentials(connector_class)}
     )
     # Unknown names matter only when the caller sent them (stored internal tokens are fine).
     errors = {k: v for k, v in errors.items() if k in supplied or "no credential field" not in v}
@@ -111,7 +117,8 @@ def update_connection(
         changes = {k: v for k, v in credentials.items() if not (k in secret_names and not v)}
         merged = {**connection.get_credentials(), **_clean(connection.connector_class, changes)}
         # New credentials invalidate tokens the connector obtained with the old ones.
-        merged = {k: v for k, v in merged.items() if k not in INTERNAL_CREDENTIALS}
+        internal = internal_credentials(connection.connector_class)
+        merged = {k: v for k, v in merged.items() if k not in internal}
         validate_credentials(connection.connector_class, merged, supplied=changes)
         if merged != connection.get_credentials():
             connection.set_credentials(merged)
