@@ -35,7 +35,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import requests
@@ -306,6 +306,27 @@ def log_response(method: str, url: str, started: float, status: int) -> None:
     )
 
 
+class CallOptions(TypedDict, total=False):
+    """The options of one call that both clients' `request()` take, declared once; `plan_call` resolves them."""
+
+    retry: bool | None  # retry transport failures too; None: only for idempotent methods
+    allow_redirects: bool  # False by default
+    timeout: tuple[float, float] | float | None  # (connect, read) or both; None: the client's settings
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call's options resolved against a client's settings (the same rules for both clients)."""
+
+    method: str  # upper case
+    retry: bool  # whether a transport failure may be retried: the call is safe to repeat
+    attempts: int  # at most this many attempts
+    allow_redirects: bool
+    connect_timeout: float
+    read_timeout: float
+    logged_url: str  # as logs show it (safe_url)
+
+
 @dataclass
 class _ClientSettings:
     """The settings both clients take; None means the project setting (EKYAM_HTTP_*)."""
@@ -331,6 +352,30 @@ class _ClientSettings:
         self.max_retries = self.max_retries if self.max_retries is not None else settings.HTTP_MAX_RETRIES
         self.backoff_base = self.backoff_base if self.backoff_base is not None else settings.HTTP_BACKOFF_BASE
         self.backoff_max = self.backoff_max if self.backoff_max is not None else settings.HTTP_BACKOFF_MAX
+
+    def plan_call(self, method: str, url: str, options: dict, *, answers_judged: bool = False) -> Call:
+        """Resolve a call's `CallOptions`, taking them out of `options` (what is left belongs to the caller).
+
+        Transport failures are retried only when the call is safe to repeat (idempotent, or the caller says
+        so); answers are retried under the same rule, or whenever the caller judges them
+        (`answers_judged`), since the caller then knows the vendor did not process them (a 429 on a create).
+        """
+        method = method.upper()
+        retry = options.pop("retry", None)
+        retry = retry if retry is not None else method in IDEMPOTENT_METHODS
+        timeout = options.pop("timeout", None)
+        if timeout is None:
+            timeout = (self.connect_timeout, self.read_timeout)
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        return Call(
+            method=method,
+            retry=retry,
+            attempts=attempts_for(method, retry or answers_judged, self.max_retries),
+            allow_redirects=options.pop("allow_redirects", False),
+            connect_timeout=connect,
+            read_timeout=read,
+            logged_url=safe_url(url),
+        )
 
     def _wait_after_failure(self, attempt: int, attempts: int) -> float | None:
         return failure_wait(attempt, attempts, self.backoff_base, self.backoff_max)
@@ -372,20 +417,18 @@ class HttpClient(_ClientSettings):
         method: str,
         url: str,
         *,
-        retry: bool | None = None,
-        allow_redirects: bool = False,
-        timeout: tuple[float, float] | float | None = None,
         prepare: Callable[[int], dict[str, str]] | None = None,
         slot: Callable[[], Any] | None = None,
         retry_if: Callable[[requests.Response], bool | float] | None = None,
         before_retry: Callable[[requests.Response | None, float], None] | None = None,
-        **kwargs,
+        **kwargs: Unpack[CallOptions],
     ) -> requests.Response:
         """Send a request under the retry policy: 429/5xx and connection failures are retried with backoff.
 
-        `retry` defaults to True for idempotent methods; at most `1 + max_retries` attempts are made. The
-        final response is returned whatever its status (callers decide what a 4xx means); the last
-        exception is raised when every attempt failed to get a response.
+        `retry`, `allow_redirects` and `timeout` are the `CallOptions` (as for AsyncHttpClient); every
+        other keyword goes to `requests`. `retry` defaults to True for idempotent methods; at most
+        `1 + max_retries` attempts are made. The final response is returned whatever its status (callers
+        decide what a 4xx means); the last exception is raised when every attempt failed to get a response.
 
         Per-attempt hooks, for vendor clients:
         - `prepare(attempt)` → headers for this attempt (attempt counts from 0): a fresh OAuth signature
@@ -396,15 +439,10 @@ class HttpClient(_ClientSettings):
         - `before_retry(response, wait)` → called before each wait (response is None after a transport
           failure), e.g. to pause a rate limiter shared with other callers.
         """
-        method = method.upper()
-        # Transport failures are retried only when the call is safe to repeat (idempotent, or the caller
-        # says so); answers are retried under the same rule, or whenever `retry_if` judges them, since the
-        # caller then knows the vendor did not process them (a 429 on a create).
-        resolved = retry if retry is not None else method in IDEMPOTENT_METHODS
-        attempts = attempts_for(method, resolved or retry_if is not None, self.max_retries)
-        timeout = timeout if timeout is not None else (self.connect_timeout, self.read_timeout)
+        call = self.plan_call(method, url, kwargs, answers_judged=retry_if is not None)
+        method, resolved, attempts, logged_url = call.method, call.retry, call.attempts, call.logged_url
+        allow_redirects, timeout = call.allow_redirects, (call.connect_timeout, call.read_timeout)
         check_destination(url)
-        logged_url = safe_url(url)
         base_headers = kwargs.pop("headers", None) or {}
 
         def attempt_once(attempt: int) -> requests.Response:

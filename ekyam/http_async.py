@@ -29,7 +29,7 @@ import logging
 import select
 import socket
 import time
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Unpack
 
 import certifi
 import pycurl
@@ -425,24 +425,22 @@ class AsyncHttpClient(http._ClientSettings):
         method: str,
         url: str,
         *,
-        retry: bool | None = None,
-        allow_redirects: bool = False,
-        timeout: tuple[float, float] | float | None = None,
         max_body: int | None = None,
         data: Any = None,
         json: Any = None,
         headers: dict[str, str] | None = None,
+        **options: Unpack[http.CallOptions],
     ) -> AsyncResponse:
-        """Send a request, retrying 429/5xx and connection failures with backoff (as HttpClient).
+        """Send a request, retrying 429/5xx and connection failures with backoff (as HttpClient, whose
+        `CallOptions` it takes: `retry`, `allow_redirects`, `timeout`).
 
         `max_body` reads at most that many bytes of the response body (the rest is not read and
         the connection is dropped). `data` is bytes or str, `json` any JSON-serialisable value.
         """
-        method = method.upper()
-        attempts = http.attempts_for(method, retry, self.max_retries)
-        if timeout is None:
-            timeout = (self.connect_timeout, self.read_timeout)
-        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        call = self.plan_call(method, url, options)
+        if options:
+            raise TypeError(f"request() got unexpected keyword arguments: {', '.join(sorted(options))}")
+        method, attempts, allow_redirects = call.method, call.attempts, call.allow_redirects
         # Scheme and host now; addresses (IP literals and resolved names alike) when libcurl connects.
         host = http._checked_url(url).hostname
         lines = self._header_lines(headers)
@@ -453,12 +451,12 @@ class AsyncHttpClient(http._ClientSettings):
             url=url,
             host=host,
             header_list=list(lines.values()),
-            connect_ms=max(1, int(connect * 1000)),
-            timeout_ms=max(1, int(read * 1000)),
+            connect_ms=max(1, int(call.connect_timeout * 1000)),
+            timeout_ms=max(1, int(call.read_timeout * 1000)),
             max_body=max_body,
             shape=(method, allow_redirects, body is not None),
         )
-        logged_url = http.safe_url(url)
+        logged_url = call.logged_url
         driver = self._driver()
         for attempt in range(attempts):
             started = time.monotonic()
