@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from ekyam.api.viewsets import OrgScopedMixin, OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
 from ekyam.tenancy import scoped
-from workflows import actions
+from workflows import actions, lineage
 from workflows.models import Lineage, RecordError, Run, Workflow
 from workflows.serializers import (
     BackfillSerializer,
@@ -206,6 +206,6 @@ class LineageViewSet(OrgScopedReadOnlyViewSet):
     def list(self, request, *args, **kwargs):
         query = request.query_params.get("q")
         if query:
-            rows = actions.search_lineage(request.organization, query)
+            rows = lineage.search_lineage(request.organization, query)
             return Response({"results": LineageSerializer(rows, many=True).data})
         return super().list(request, *args, **kwargs)

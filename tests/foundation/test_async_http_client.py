@@ -7,13 +7,7 @@ import pytest
 from ekyam import http
 from ekyam.http import ConnectionError, Timeout, UnsafeDestination
 from ekyam.http_async import AsyncHttpClient
-from tests.servers import UNSAFE_URLS, ScriptedServer
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as srv:
-        yield srv
+from tests.servers import UNSAFE_URLS
 
 
 def client(**kw):

@@ -1,13 +1,7 @@
 import pytest
 
 from ekyam.http import HttpClient, Timeout, UnsafeDestination, parse_retry_after
-from tests.servers import UNSAFE_URLS, ScriptedServer
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as srv:
-        yield srv
+from tests.servers import UNSAFE_URLS
 
 
 def client(**kw):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ekyam.events.models import OutboxEvent
 from tests.workflows.helpers import run_to_end
-from workflows import actions, engine
+from workflows import actions, engine, lineage
 from workflows.models import Lineage, RecordError, Run, RunStatus, StreamCursor, Trigger
 
 
@@ -253,12 +253,12 @@ def test_an_event_naming_no_records_starts_an_incremental_sync_labelled_as_an_ev
 def test_lineage_search_finds_the_path_by_any_id(workflow):
     run_now(workflow)
 
-    by_source = list(actions.search_lineage(workflow.organization, "12"))
-    by_destination = list(actions.search_lineage(workflow.organization, "D12"))
+    by_source = list(lineage.search_lineage(workflow.organization, "12"))
+    by_destination = list(lineage.search_lineage(workflow.organization, "D12"))
 
     assert [r.source_key for r in by_source] == ["fakeshop:items:12"]
     assert by_destination == by_source
-    assert list(actions.search_lineage(workflow.organization, "nothing")) == []
+    assert list(lineage.search_lineage(workflow.organization, "nothing")) == []
 
 
 @pytest.mark.django_db

@@ -19,7 +19,7 @@ from connectors.models import InboundWebhook
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from ekyam.http import HttpClient
-from workflows import actions, engine
+from workflows import actions, engine, lineage
 from workflows.models import Lineage, Run, RunStatus, Trigger
 
 from .test_seed_flows import connect
@@ -119,7 +119,7 @@ def test_a_whiplash_order_shipped_webhook_brings_tracking_back_to_the_shipment(r
         assert inbound.status == "processed"
 
         # Searching the NetSuite fulfillment id shows the whole path, tracking included.
-        path = list(actions.search_lineage(org_a, shipment.source_id))
+        path = list(lineage.search_lineage(org_a, shipment.source_id))
         assert {r.workflow_id for r in path} == {forward.pk, back.pk}
         hop = next(r for r in path if r.workflow_id == forward.pk)
         assert hop.source_id == shipment.source_id and hop.details["tracking"]["tracking_numbers"]
