@@ -17,6 +17,7 @@ from ekyam import actions, handover, throttle
 from ekyam.api.errors import json_error_view
 from ekyam.forms import ApiKeyForm, InviteForm, MemberRoleForm, grantable_roles
 from ekyam.models import ApiKey, Invitation, Membership, Role
+from ekyam.page_actions import row_action
 from ekyam.roles import has_role, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped, switch_organization
 
@@ -77,11 +78,9 @@ def api_keys(request):
     )
 
 
-@login_required
-@require_POST
-def revoke_api_key(request, pk):
-    require_role(request, Role.ADMIN)
-    key = actions.revoke_api_key(get_scoped_or_404(ApiKey, request.organization, pk=pk))
+@row_action(ApiKey, Role.ADMIN)
+def revoke_api_key(request, key):
+    key = actions.revoke_api_key(key)
     messages.success(request, f"Revoked key “{key.name}”.")
     return redirect("settings-api-keys")
 
@@ -179,11 +178,9 @@ def member_remove(request, pk):
     return _member_change(request, pk, change)
 
 
-@login_required
-@require_POST
-def invitation_revoke(request, pk):
-    require_role(request, Role.ADMIN)
-    invitation = actions.revoke_invitation(get_scoped_or_404(Invitation, request.organization, pk=pk))
+@row_action(Invitation, Role.ADMIN)
+def invitation_revoke(request, invitation):
+    invitation = actions.revoke_invitation(invitation)
     messages.success(request, f"The invitation to {invitation.email} is {invitation.get_status_display().lower()}.")
     return redirect("settings-members")
 

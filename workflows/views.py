@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from connectors.models import Connection
 from ekyam.models import Role
+from ekyam.page_actions import row_action
 from ekyam.roles import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows import actions
@@ -86,11 +87,8 @@ def workflow_detail(request, pk):
     )
 
 
-@login_required
-@require_POST
-def workflow_command(request, pk, command):
-    require_role(request, Role.DEVELOPER)
-    workflow = get_scoped_or_404(Workflow, request.organization, pk=pk)
+@row_action(Workflow, Role.DEVELOPER)
+def workflow_command(request, workflow, command):
     if command == "run":
         run = actions.run_now(workflow)
         messages.success(request, f"Run {run.pk} queued.")
@@ -122,11 +120,8 @@ def record_error_list(request):
     )
 
 
-@login_required
-@require_POST
-def record_error_command(request, pk, command):
-    require_role(request, Role.DEVELOPER)
-    error = get_scoped_or_404(RecordError, request.organization, pk=pk)
+@row_action(RecordError, Role.DEVELOPER)
+def record_error_command(request, error, command):
     if command == "retry":
         edited = None
         if request.POST.get("edited_payload", "").strip():

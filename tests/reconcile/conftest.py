@@ -11,6 +11,7 @@ from connectors.sandbox import SandboxServer
 from connectors.shopify.client import CostModel
 from tests.workflows.test_seed_flows import WHIPLASH_ORDER_RULES, connect, execute
 from workflows import actions, conf
+from workflows.reconcile.models import JobStatus
 
 MAIN = "gid://shopify/Location/1001"
 POPUP = "gid://shopify/Location/1002"
@@ -24,6 +25,14 @@ def _clean(monkeypatch):
     monkeypatch.setattr(conf, "RETRY_BACKOFF_MAX_SECONDS", 0.05)
     yield
     cache.clear()
+
+
+def finished(job, task):
+    """Run a reconciliation job's task here and now; the job as it finished (which must be a success)."""
+    task(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    return job
 
 
 def knobs(server, **values):

@@ -11,17 +11,13 @@ from workflows.reconcile import actions as reconcile
 from workflows.reconcile.models import ApplyStatus, ItemStatus, JobStatus, Reconciliation
 from workflows.reconcile.reconciliation import do_reconcile
 
-from .conftest import MAIN, POPUP, knobs
+from .conftest import MAIN, POPUP, finished, knobs
 
 pytestmark = pytest.mark.django_db
 
 
 def reconcile_now(workflow, **options) -> Reconciliation:
-    report = reconcile.request_reconciliation(workflow, **options)
-    do_reconcile(report.pk)
-    report.refresh_from_db()
-    assert report.status == JobStatus.SUCCEEDED, report.error
-    return report
+    return finished(reconcile.request_reconciliation(workflow, **options), do_reconcile)
 
 
 def test_injected_drift_is_reported_with_the_right_values_and_corrected_by_apply(inventory_flow):

@@ -13,17 +13,13 @@ from workflows.reconcile.dryrun import do_dry_run
 from workflows.reconcile.models import ApplyStatus, ItemStatus, JobStatus, PlanAction
 from workflows.reconcile.reconciliation import do_reconcile
 
-from .conftest import execute
+from .conftest import execute, finished
 
 pytestmark = pytest.mark.django_db
 
 
 def dry_run(workflow, **options):
-    plan = reconcile.request_dry_run(workflow, **options)
-    do_dry_run(plan.pk)
-    plan.refresh_from_db()
-    assert plan.status == JobStatus.SUCCEEDED, plan.error
-    return plan
+    return finished(reconcile.request_dry_run(workflow, **options), do_dry_run)
 
 
 def test_a_dry_run_writes_nothing_moves_no_cursor_and_matches_the_next_real_run(shipment_flow):
