@@ -94,6 +94,11 @@ class Command(BaseCommand):
                 f"Ekyam is running at http://{options['host']}:{options['port']}/  (Ctrl-C stops everything)"
             )
         )
+        if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+            # Nothing is sent: invitation and password-reset mails (with their links) appear below.
+            self.stdout.write(
+                "E-mails are printed here (EKYAM_EMAIL_BACKEND is the console); open their links from here."
+            )
 
     def _spawn(self, spec) -> subprocess.Popen:
         return subprocess.Popen(spec.argv, env={**self.env, **spec.env}, cwd=settings.BASE_DIR, start_new_session=True)
