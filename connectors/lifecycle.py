@@ -180,13 +180,11 @@ def subscribe_sandbox_webhooks(connection: Connection) -> None:
     from django.conf import settings
 
     from connectors.processes import WEBHOOK_SENDERS
-    from connectors.sandboxes import sandbox_url
+    from connectors.sandboxes import is_sandbox_connection, sandbox_url
 
-    if settings.PRODUCTION or connection.connector_type not in WEBHOOK_SENDERS:
+    if connection.connector_type not in WEBHOOK_SENDERS or not is_sandbox_connection(connection):
         return
     base = sandbox_url(connection.connector_type)
-    if base not in connection.get_credentials().values():
-        return
     hooks = f"{settings.BASE_URL.rstrip('/')}/hooks/{connection.connector_type}/{connection.webhook_token}/"
     try:
         HttpClient(max_retries=0, read_timeout=3).post(f"{base}/_sandbox/subscriptions", json={"url": hooks})

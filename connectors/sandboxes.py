@@ -54,3 +54,12 @@ def offered_sandbox_credentials(connector_class) -> dict[str, str] | None:
     if settings.PRODUCTION or connector_class.slug not in SANDBOX_ORDER or not _has_sandbox(connector_class):
         return None
     return connector_class.sandbox_credentials(sandbox_url(connector_class.slug))
+
+
+def is_sandbox_connection(connection) -> bool:
+    """Whether the connection talks to the sandbox `make run` starts (on embedded defaults only)."""
+    from django.conf import settings
+
+    if settings.PRODUCTION or connection.connector_type not in SANDBOX_ORDER:
+        return False
+    return sandbox_url(connection.connector_type) in connection.get_credentials().values()

@@ -108,5 +108,7 @@ def connection_check(request, pk):
     if not can_edit(request):
         raise PermissionDenied
     result = actions.check_connection(connection)
+    if result.ok:
+        lifecycle.subscribe_sandbox_webhooks(connection)  # again, should the sandbox have started afresh
     (messages.success if result.ok else messages.error)(request, result.message)
     return redirect("connection-detail", pk=connection.pk)

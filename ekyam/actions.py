@@ -3,7 +3,9 @@ invitations, API keys."""
 
 from __future__ import annotations
 
+import logging
 import secrets
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,6 +28,8 @@ from ekyam.models import (
     hash_invitation_token,
     role_at_least,
 )
+
+log = logging.getLogger(__name__)
 
 # The seeded demo's slug; nobody else's organization gets it, so `seed_demo` never adopts theirs.
 DEMO_SLUG = "demo"
@@ -84,10 +88,16 @@ def check_role_grant(actor_role: str | None, role: str) -> None:
         raise MemberChangeRefused("Only an owner can make someone an owner.", "forbidden")
 
 
+def may_manage(actor_role: str | None, member_role: str) -> bool:
+    """Whether the caller may change or remove a member with `member_role` at all (the page shows the
+    controls from this; the last-owner check comes on top, in `_check_member_change`)."""
+    return role_at_least(actor_role, Role.ADMIN) and (member_role != Role.OWNER or actor_role == Role.OWNER)
+
+
 def _check_member_change(actor_role: str | None, membership: Membership, new_role: str | None) -> None:
     """The one rule the members page, the API and the admin apply (`new_role` None = removal)."""
     check_role_grant(actor_role, new_role or Role.VIEWER)
-    if membership.role == Role.OWNER and actor_role != Role.OWNER:
+    if not may_manage(actor_role, membership.role):
         raise MemberChangeRefused("Only an owner can change or remove an owner.", "forbidden")
     if membership.role == Role.OWNER and new_role != Role.OWNER:
         # Locking every owner row of the organization serializes two owners demoting each other.
@@ -130,15 +140,29 @@ class InvitationUnusable(Exception):
         self.status = status
 
 
-@transaction.atomic
+class InvitationMailFailed(Exception):
+    """The invitation is saved but its e-mail could not be handed to the mail server."""
+
+
 def invite(
     organization: Organization, email: str, role: str, *, invited_by, actor_role: str | None, accept_url
 ) -> Invitation:
-    """Create an invitation and e-mail its link (after commit). `accept_url(token)` builds the link.
+    """Create an invitation and e-mail its link once it is committed. `accept_url(token)` builds the link.
 
     The answer is the same whether or not anyone with that address has an account: adding a person
     is always an invitation they accept. A new invitation to the same address replaces a pending one.
+    Raises InvitationMailFailed when the mail server refuses (outside a caller's transaction, where
+    the mail goes out at once).
     """
+    invitation, link = _create_invitation(organization, email, role, invited_by=invited_by, actor_role=actor_role,
+                                          accept_url=accept_url)  # fmt: skip
+    # The raw token exists only in the link, which goes into the mail and nowhere else.
+    transaction.on_commit(lambda: _send_invitation(invitation, link))
+    return invitation
+
+
+@transaction.atomic
+def _create_invitation(organization, email, role, *, invited_by, actor_role, accept_url) -> tuple[Invitation, str]:
     check_role_grant(actor_role, role)
     now = timezone.now()
     email = email.strip()
@@ -155,20 +179,21 @@ def invite(
         created_at=now,
         expires_at=now + timedelta(days=settings.INVITATION_DAYS),
     )
-    link = accept_url(raw_token)
-    # The raw token exists only here and in the mail: it is never stored.
-    transaction.on_commit(lambda: _send_invitation(invitation, link))
-    return invitation
+    return invitation, accept_url(raw_token)
 
 
 def _send_invitation(invitation: Invitation, link: str) -> None:
     context = {"invitation": invitation, "link": link, "days": settings.INVITATION_DAYS}
-    send_mail(
-        subject=f"You're invited to {invitation.organization.name} on Ekyam",
-        message=render_to_string("emails/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+    try:
+        send_mail(
+            subject=f"You're invited to {invitation.organization.name} on Ekyam",
+            message=render_to_string("emails/invitation.txt", context),
+            from_email=None,
+            recipient_list=[invitation.email],
+        )
+    except (smtplib.SMTPException, OSError) as error:
+        log.warning("Invitation %s: the mail server refused the e-mail: %s", invitation.pk, error)
+        raise InvitationMailFailed(f"{type(error).__name__}: {error}") from error
 
 
 def find_invitation(raw_token: str) -> Invitation | None:

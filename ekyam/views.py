@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from ekyam import actions, handover, throttle
 from ekyam.api.errors import json_error_view
 from ekyam.forms import ApiKeyForm, InviteForm, MemberRoleForm, grantable_roles
-from ekyam.models import ApiKey, Invitation, Membership, Role, role_at_least
+from ekyam.models import ApiKey, Invitation, Membership, Role
 from ekyam.roles import has_role, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped, switch_organization
 
@@ -112,13 +112,20 @@ def members(request):
                 )
             except actions.MemberChangeRefused as refused:
                 raise PermissionDenied(str(refused)) from None
+            except actions.InvitationMailFailed as failed:
+                messages.error(
+                    request,
+                    f"The invitation to {email} is saved, but its e-mail could not be sent ({failed}). "
+                    "Check the e-mail settings (EKYAM_EMAIL_*), then invite again: a new invitation replaces it.",
+                )
+                return redirect("settings-members")
             # The same answer whether or not the address has an account (no enumeration).
             messages.success(
                 request, f"Invitation sent to {email}. The link works once, for {settings.INVITATION_DAYS} days."
             )
             return redirect("settings-members")
     memberships = scoped(Membership, request.organization).select_related("user")
-    rows = [{"membership": m, "can_change": _may_change(request.role, m)} for m in memberships]
+    rows = [{"membership": m, "can_change": actions.may_manage(request.role, m.role)} for m in memberships]
     return render(
         request,
         "settings/members.html",
@@ -130,11 +137,6 @@ def members(request):
             "role_choices": grantable_roles(request.role),
         },
     )
-
-
-def _may_change(actor_role, membership) -> bool:
-    # What the page offers; `actions` decides (the last-owner check needs the database).
-    return role_at_least(actor_role, Role.ADMIN) and (membership.role != Role.OWNER or actor_role == Role.OWNER)
 
 
 def _member_change(request, pk, change):

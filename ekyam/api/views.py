@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ekyam import actions, throttle
 from ekyam.api.serializers import (
@@ -47,6 +48,11 @@ class ApiKeyViewSet(
 class MemberConflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "last_owner"
+
+
+class MailFailed(exceptions.APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "mail_failed"
 
 
 def _refusal(refused: actions.MemberChangeRefused) -> exceptions.APIException:
@@ -115,6 +121,8 @@ class InvitationViewSet(
             )
         except actions.MemberChangeRefused as refused:
             raise _refusal(refused) from None
+        except actions.InvitationMailFailed as failed:
+            raise MailFailed(f"The invitation is saved, but its e-mail could not be sent ({failed}).") from None
 
     @extend_schema(request=None, responses=InvitationSerializer)
     @action(detail=True, methods=["post"])
@@ -123,9 +131,9 @@ class InvitationViewSet(
         return Response(self.get_serializer(invitation).data)
 
 
-class OrganizationView(viewsets.ViewSet):
-    """The caller's organization."""
+class OrganizationView(APIView):
+    """The caller's organization (one object, not a list)."""
 
-    @extend_schema(responses=OrganizationSerializer)
-    def list(self, request):
+    @extend_schema(responses=OrganizationSerializer, operation_id="organization_retrieve")
+    def get(self, request):
         return Response(OrganizationSerializer(request.organization).data)

@@ -439,3 +439,34 @@ def test_people_pages_are_under_the_content_security_policy_without_inline_scrip
         assert response.status_code == 200, path
         assert "script-src 'self'" in response["Content-Security-Policy"], path
         assert not re.search(r"<script(?![^>]*\bsrc=)", response.content.decode()), path
+
+
+def test_the_admin_applies_the_same_owner_rule(client, owner_a, admin_a, org_a):
+    from ekyam.models import Membership as M
+
+    # An operator (superuser) acts as an owner in the admin, and the last-owner rule holds for them too.
+    owner_a.is_staff = owner_a.is_superuser = True
+    owner_a.save(update_fields=["is_staff", "is_superuser"])
+    own = M.objects.get(user=owner_a, organization=org_a)
+    client.force_login(owner_a)
+    form = {"role": "admin", "created_at_0": "2026-01-01", "created_at_1": "10:00:00"}
+    response = client.post(f"/admin/ekyam/membership/{own.pk}/change/", form)
+    assert response.status_code == 403 and "last owner" in response.content.decode()
+    deleted = client.post(f"/admin/ekyam/membership/{own.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 403
+    assert _role(owner_a, org_a) == Role.OWNER
+    # People join by invitation, not by a membership typed into the admin.
+    assert client.get("/admin/ekyam/membership/add/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_refusal_is_reported_not_hidden(client, settings, owner_a):
+    from ekyam.embedded import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens there
+    client.force_login(owner_a)
+    page = client.post("/settings/members/", {"email": "lost@example.com", "role": "viewer"}, follow=True)
+    text = page.content.decode()
+    assert "could not be sent" in text and "Invitation sent" not in text
+    assert Invitation.objects.get().email == "lost@example.com"

@@ -117,3 +117,20 @@ def test_delete_names_the_workflows_that_use_it_and_refuses_then_deletes_with_it
     assert not Connection.objects.filter(pk=netsuite.pk).exists()
     assert not Mapping.objects.filter(name__in=mappings, organization=org_a, connection_id=netsuite.pk).exists()
     assert Workflow.objects.count() == 0 and Connection.objects.filter(pk=whiplash.pk).exists()
+
+
+def test_a_flow_from_a_sandbox_source_is_proposed_every_minute(web_for, owner_a, org_a, monkeypatch):
+    from connectors import actions as connector_actions
+
+    netsuite = get_connector("netsuite")
+    connector_actions.create_connection(
+        org_a,
+        connector_type="netsuite",
+        name="NetSuite sandbox",
+        credentials=netsuite.sandbox_credentials(sandboxes.sandbox_url("netsuite")),
+    )
+    page = web_for(owner_a).get(reverse("wizard-flow-new") + "?template=shipment-sync").content.decode()
+    assert 'name="interval_minutes" value="1"' in page
+    monkeypatch.setattr(sandboxes, "SANDBOX_BASE_PORT", sandboxes.SANDBOX_BASE_PORT + 10)  # not the sandbox now
+    page = web_for(owner_a).get(reverse("wizard-flow-new") + "?template=shipment-sync").content.decode()
+    assert 'name="interval_minutes" value="15"' in page

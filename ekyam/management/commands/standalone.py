@@ -58,6 +58,9 @@ class Command(BaseCommand):
 
     def _start(self, options):
         env = dict(os.environ)
+        # Addresses the portal hands out (webhook subscriptions, e-mailed links) must point at the port it
+        # really listens on: without an explicit EKYAM_BASE_URL, the children learn it from --host/--port.
+        env.setdefault("EKYAM_BASE_URL", f"http://{options['host']}:{options['port']}")
         var_dir = settings.VAR_DIR
         var_dir.mkdir(parents=True, exist_ok=True)
         log = open(var_dir / "embedded.log", "ab")  # noqa: SIM115 - kept open for the children's lifetime
