@@ -7,7 +7,16 @@ from connectors.mapping.models import Mapping
 from connectors.models import Connection
 from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from workflows.blueprints import BLUEPRINTS
-from workflows.models import Lineage, RecordError, Run, ScheduleKind, Workflow, WorkflowEdge, WorkflowNode
+from workflows.models import (
+    Lineage,
+    RecordError,
+    RecordOutcome,
+    Run,
+    ScheduleKind,
+    Workflow,
+    WorkflowEdge,
+    WorkflowNode,
+)
 
 
 class NodeSerializer(ScopedModelSerializer):
@@ -48,7 +57,9 @@ class LastRunSerializer(ScopedModelSerializer):
             "read": run.read_count,
             "mapped": run.mapped_count,
             "written": run.written_count,
-            "skipped": run.skipped_count,
+            "updated": run.updated_count,
+            "unchanged": run.skipped_count,
+            "skipped": run.skipped_count,  # the old name of "unchanged"
             "failed": run.failed_count,
         }
 
@@ -122,8 +133,17 @@ class RunSerializer(ScopedModelSerializer):
         model = Run
         fields = ["id", "workflow", "trigger", "params", "status", "read_mapping_version_id",
                   "write_mapping_version_id", "queued_at", "started_at", "finished_at", "attempts", "batches",
-                  "cancel_requested", "read_count", "mapped_count", "written_count", "skipped_count", "failed_count",
-                  "requests_count", "throughput", "error_summary"]  # fmt: skip
+                  "cancel_requested", "read_count", "mapped_count", "written_count", "updated_count", "skipped_count",
+                  "failed_count", "requests_count", "throughput", "error_summary"]  # fmt: skip
+        read_only_fields = fields
+
+
+class RecordOutcomeSerializer(serializers.ModelSerializer):
+    outcome = serializers.CharField(read_only=True, help_text="written, updated, unchanged or failed")
+
+    class Meta:
+        model = RecordOutcome
+        fields = ["id", "run", "source_key", "outcome", "reason", "destination_system", "destination_id", "created_at"]
         read_only_fields = fields
 
 
