@@ -17,7 +17,16 @@ from ekyam.alerts.models import Alert, AlertNotification, AlertSettings
 from ekyam.events.models import OutboxEvent
 from ekyam.models import ApiKey, Membership, Organization
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
-from workflows.models import Lineage, RecordError, Run, StreamCursor, Workflow, WorkflowEdge, WorkflowNode
+from workflows.models import (
+    Lineage,
+    RecordError,
+    RecordOutcome,
+    Run,
+    StreamCursor,
+    Workflow,
+    WorkflowEdge,
+    WorkflowNode,
+)
 
 
 def populate(org: Organization) -> dict:
@@ -56,6 +65,9 @@ def populate(org: Organization) -> dict:
         organization=org, workflow=workflow, run=run, source_key=f"{tag}:1", source_system="whiplash",
         source_id="1", destination_system="shopify", content_hash="0" * 64,
     )  # fmt: skip
+    rows[RecordOutcome] = RecordOutcome.objects.create(
+        organization=org, run=run, source_key=f"{tag}:1", outcome="unchanged", reason="already there"
+    )
     rows[StreamCursor] = StreamCursor.objects.create(organization=org, workflow=workflow, stream="orders", cursor="1")
     endpoint = Endpoint.objects.create(organization=org, url="https://hooks.example.com/ekyam")
     rows[Endpoint] = endpoint
