@@ -20,6 +20,7 @@ from workflows import actions, outcomes
 from workflows.blueprints import BLUEPRINTS
 from workflows.models import Lineage, OutcomeKind, RecordError, RecordErrorStatus, RecordOutcome, Run, Workflow
 from workflows.status import snapshot
+from workflows.wizard import diagram
 
 
 @login_required
@@ -65,20 +66,13 @@ def workflow_create_from_blueprint(request):
 def workflow_detail(request, pk):
     require_role(request)
     workflow = get_scoped_or_404(Workflow, request.organization, pk=pk)
-    nodes = list(workflow.nodes.select_related("connection"))
-    by_key = {n.key: n for n in nodes}
-    edges = [
-        {"id": e.pk, "source": by_key[e.source.key], "target": by_key[e.target.key], "label": e.label}
-        for e in workflow.edges.select_related("source", "target")
-    ]
     data = snapshot(workflow)
     return render(
         request,
         "workflows/detail.html",
         {
             "workflow": workflow,
-            "nodes": nodes,
-            "edges": edges,
+            "diagram": diagram.for_workflow(workflow, data),
             "status": data,
             "status_json": json.dumps(data),
             "can_edit": can_edit(request),

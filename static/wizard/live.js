@@ -41,14 +41,7 @@
       var tp = document.querySelector('[data-count="throughput"]');
       if (tp) { tp.textContent = run.throughput === null ? "–" : run.throughput; }
     }
-    Object.keys(data.nodes || {}).forEach(function (key) {
-      var node = document.querySelector('[data-node="' + key + '"]');
-      if (node) { node.setAttribute("class", "node " + data.nodes[key].state); }
-    });
-    (data.edges || []).forEach(function (edge) {
-      var line = document.querySelector('[data-source="' + edge.source + '"][data-target="' + edge.target + '"] line');
-      if (line) { line.setAttribute("class", "edge " + edge.state); }
-    });
+    if (window.EkyamDiagram) { window.EkyamDiagram.render(data); }
     document.querySelectorAll("[data-when-enabled]").forEach(function (el) { el.hidden = !data.enabled; });
     document.querySelectorAll("[data-when-disabled]").forEach(function (el) { el.hidden = data.enabled; });
     text("open-errors", data.open_errors);

@@ -13,19 +13,7 @@
     sign.className = "sign " + data.state;
     sign.dataset.state = data.state;
     sign.textContent = data.on ? "On" : data.reason;
-    Object.keys(data.nodes).forEach(function (key) {
-      var node = document.getElementById("node-" + key);
-      if (!node) return;
-      node.dataset.state = data.nodes[key].state;
-      node.querySelector("title").textContent = data.nodes[key].reason;
-    });
-    var running = data.current_run && data.current_run.status === "running";
-    data.edges.forEach(function (edge) {
-      var line = document.getElementById("edge-" + edge.id);
-      if (!line) return;
-      line.dataset.state = edge.state;
-      line.classList.toggle("flowing", !!running);
-    });
+    if (window.EkyamDiagram) { window.EkyamDiagram.render(data); }
     var checks = document.getElementById("checks");
     checks.replaceChildren.apply(checks, data.checks.map(function (c) {
       var li = text("li", c.kind + ": " + c.reason); li.className = "sign " + (c.ok ? "on" : c.state); return li;
