@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0003_reconciliation_drift_alert'),
+        ('alerts', '0004_slack_webhook_url_encrypted'),
     ]
 
     operations = [
