@@ -9,9 +9,12 @@ batch's own transaction. Nothing is ever just "skipped": a record the destinatio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Count
+from django.utils import timezone
 
+from workflows import conf
 from workflows.models import Lineage, OutcomeKind, RecordOutcome, Run
 
 REASON_LIMIT = 500
@@ -139,3 +142,18 @@ def latest(run: Run, limit: int = 10) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def prune(now=None) -> int:
+    """Delete outcomes older than OUTCOME_RETENTION_DAYS, a batch per statement; returns how many went."""
+    cutoff = (now or timezone.now()) - timedelta(days=conf.OUTCOME_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        ids = list(
+            RecordOutcome.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[
+                : conf.OUTCOME_RETENTION_BATCH
+            ]
+        )
+        if not ids:
+            return deleted
+        deleted += RecordOutcome.objects.filter(pk__in=ids).delete()[0]

@@ -178,3 +178,23 @@ def test_outcomes_are_pushed_live_after_each_batch(owner_a, workflow):
     with_records = [p for p in pushed if p["records"]]
     assert with_records and all(p["run_id"] == run_id for p in with_records)
     assert with_records[-1]["records"][0]["source_key"] == "fakeshop:items:25"
+
+
+@pytest.mark.django_db
+def test_old_outcomes_are_pruned_and_lineage_stays(workflow, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workflows import conf, outcomes, tasks
+
+    run = execute(workflow)
+    monkeypatch.setattr(conf, "OUTCOME_RETENTION_BATCH", 7)  # several statements
+    RecordOutcome.objects.filter(run=run, source_key__in=["fakeshop:items:1", "fakeshop:items:2"]).update(
+        created_at=timezone.now() - timedelta(days=conf.OUTCOME_RETENTION_DAYS, minutes=1)
+    )
+    assert outcomes.prune() == 2
+    assert RecordOutcome.objects.filter(run=run).count() == 23
+    assert tasks.prune_outcomes() == 0  # safe to run twice
+    assert outcomes.prune(now=timezone.now() + timedelta(days=conf.OUTCOME_RETENTION_DAYS + 1)) == 23
+    assert Lineage.objects.filter(workflow=workflow).count() == 25
