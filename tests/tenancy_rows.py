@@ -27,6 +27,7 @@ from workflows.models import (
     WorkflowEdge,
     WorkflowNode,
 )
+from workflows.reconcile.models import Plan, PlanItem, ReconcileSettings, Reconciliation, ReconciliationItem
 
 
 def populate(org: Organization) -> dict:
@@ -69,6 +70,13 @@ def populate(org: Organization) -> dict:
         organization=org, run=run, source_key=f"{tag}:1", outcome="unchanged", reason="already there"
     )
     rows[StreamCursor] = StreamCursor.objects.create(organization=org, workflow=workflow, stream="orders", cursor="1")
+    rows[Reconciliation] = report = Reconciliation.objects.create(
+        organization=org, workflow=workflow, status="succeeded"
+    )
+    ReconciliationItem.objects.create(report=report, status="drifted", key=f"{tag}:1", payload={"available": 1})
+    rows[Plan] = plan = Plan.objects.create(organization=org, workflow=workflow, status="succeeded")
+    PlanItem.objects.create(plan=plan, action="create", key=f"{tag}:1", payload={"id": 1})
+    rows[ReconcileSettings] = ReconcileSettings.objects.create(organization=org, workflow=workflow)
     endpoint = Endpoint.objects.create(organization=org, url="https://hooks.example.com/ekyam")
     rows[Endpoint] = endpoint
     message = Message.objects.create(
