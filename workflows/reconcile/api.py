@@ -10,6 +10,7 @@ POST /api/v1/plans/{id}/apply/
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action, api_view
@@ -128,7 +129,10 @@ class PlanViewSet(_JobViewSet):
     serializer_class = PlanSerializer
     item_serializer, item_filter, apply_job = PlanItemSerializer, "action", staticmethod(actions.apply_plan)
 
-    @extend_schema(parameters=[OpenApiParameter("as", str, enum=["json", "csv"])], responses={200: bytes})
+    @extend_schema(
+        parameters=[OpenApiParameter("as", str, enum=["json", "csv"])],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
+    )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         return exports.plan_download(self.get_object(), request.query_params.get("as") or "json")

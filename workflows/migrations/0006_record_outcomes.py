@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('ekyam', '0001_initial'),
-        ('workflows', '0004_plan_and_reconcile_triggers'),
+        ('workflows', '0005_run_batch_hand_back'),
     ]
 
     operations = [
