@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -35,6 +35,14 @@ from webhooks.serializers import (
     ReplaySinceSerializer,
     SecretSerializer,
 )
+
+
+def _unfiltered_object(view):
+    """The object a POST action acts on, found by id in the organization alone: list filters given as query
+    parameters (`since`, `cursor`, …) are not for it."""
+    obj = generics.get_object_or_404(view.get_queryset(), pk=view.kwargs["pk"])
+    view.check_object_permissions(view.request, obj)
+    return obj
 
 
 class EndpointViewSet(OrgScopedMixin, viewsets.ModelViewSet):
@@ -123,7 +131,7 @@ class MessageViewSet(OrgScopedReadOnlyViewSet):
     def resend(self, request, pk=None):
         """Deliver the message again now to every active endpoint it was for, each on a fresh retry schedule."""
         try:
-            queued = actions.resend_message(self.get_object())
+            queued = actions.resend_message(_unfiltered_object(self))
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"detail": exc.messages}) from None
         return Response(DeliverySerializer(queued, many=True).data, status=status.HTTP_202_ACCEPTED)
@@ -143,7 +151,7 @@ class DeliveryViewSet(OrgScopedReadOnlyViewSet):
     def retry(self, request, pk=None):
         """The next attempt now, instead of at its scheduled time (a dead-lettered delivery is replayed)."""
         try:
-            delivery = actions.retry_delivery_now(self.get_object())
+            delivery = actions.retry_delivery_now(_unfiltered_object(self))
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"detail": exc.messages}) from None
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

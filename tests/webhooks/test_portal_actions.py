@@ -214,3 +214,13 @@ def test_the_message_list_hears_when_messages_change(org_a, org_b, owner_a, owne
     rows.force_login(owner_a)
     fragment = rows.get("/developers/webhooks/messages/?rows=1").content.decode()
     assert "webhook.test" in fragment and "succeeded" in fragment and "<html" not in fragment
+
+
+def test_list_filters_in_the_query_do_not_reach_the_actions(org_a, developer_a, client_for, receiver):
+    """Found by the API fuzz run: a `since` the database cannot hold made resend answer 500."""
+    endpoint, _ = actions.create_endpoint(org_a, url=receiver.url)
+    message, delivery = delivery_for(org_a, endpoint)
+    deliver_due()
+    odd = "?since=4833-05-04T10%3A23%3A03.45201%2B23%3A09&page_size=-7"
+    response = client_for(developer_a).post(f"/api/v1/webhook-messages/{message.pk}/resend/{odd}")
+    assert response.status_code == 202, response.content
