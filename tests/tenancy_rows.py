@@ -7,6 +7,7 @@ so a new tenant model gets a row (and is swept) as soon as it exists.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.apps import apps
 from django.utils import timezone
@@ -15,7 +16,7 @@ from connectors.mapping.models import LookupTable, Mapping, MappingVersion, Sugg
 from connectors.models import Connection, InboundWebhook
 from ekyam.alerts.models import Alert, AlertNotification, AlertSettings
 from ekyam.events.models import OutboxEvent
-from ekyam.models import ApiKey, Membership, Organization
+from ekyam.models import ApiKey, Invitation, Membership, Organization
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 from workflows.models import (
     Lineage,
@@ -104,6 +105,10 @@ def populate(org: Organization) -> dict:
     )
     rows[Membership] = Membership.objects.filter(organization=org).first()
     rows[ApiKey] = ApiKey.objects.create(organization=org, name=f"{tag} key", prefix=f"eky_{uuid.uuid4().hex[:12]}")
+    rows[Invitation] = Invitation.objects.create(
+        organization=org, email=f"guest@{tag}.example.com", token_hash=uuid.uuid4().hex,
+        expires_at=timezone.now() + timedelta(days=1),
+    )  # fmt: skip
     return rows
 
 
