@@ -165,11 +165,12 @@ def _build_flow(page, shot, portal, template: str, source: str, destination: str
     return live_url
 
 
-def _wait_for_written(page, shot, name: str) -> None:
-    """Records written by this organization's own flow arrive on the page without a reload."""
-    expect(page.locator('[data-count="written"]')).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=LIVE_TIMEOUT)
+def _wait_for_records(page, shot, name: str, outcome: str, reason: str) -> None:
+    """Records this organization's own flow wrote arrive on the page without a reload, each with why."""
+    expect(page.locator(f'[data-count="{outcome}"]')).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=LIVE_TIMEOUT)
+    expect(page.locator(f'#record-outcomes li[data-outcome="{outcome}"]').first).to_contain_text(reason)
     assert page.evaluate("window.__sameDocument") is True  # never reloaded
-    shot(page, f"{name}-written")
+    shot(page, f"{name}-{outcome}")
 
 
 def _invite_and_accept(first, second, shot, portal) -> None:
@@ -225,10 +226,7 @@ def test_a_newcomer_signs_up_connects_maps_goes_live_and_invites(portal, browser
         return context.new_page()
 
     page = open_page()
-    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
-    page.on("pageerror", lambda e: print("PAGEERROR", e))
-    page.on("request", lambda r: print("REQUEST", r.method, r.url) if "static" not in r.url else None)
-    page.on("requestfailed", lambda r: print("REQFAILED", r.method, r.url, r.failure))
+    page.on("pageerror", lambda error: print("page error:", error))  # shown when the test fails
     signed_up_at = time.monotonic()
     _sign_up(page, shot, portal)
 
@@ -240,7 +238,7 @@ def test_a_newcomer_signs_up_connects_maps_goes_live_and_invites(portal, browser
     orders_before = _get_json(f"{portal.sandbox_url('whiplash')}/_sandbox/state")["order_count"]
     shipments_live = _build_flow(page, shot, portal, "shipment-sync", "NetSuite", "Whiplash")
     page.get_by_role("button", name="Run now").click()
-    _wait_for_written(page, shot, "shipments")
+    _wait_for_records(page, shot, "shipments", "written", "created in Whiplash — order #")
     first_written_seconds = time.monotonic() - signed_up_at
     orders_after = _get_json(f"{portal.sandbox_url('whiplash')}/_sandbox/state")["order_count"]
     assert orders_after > orders_before
@@ -248,7 +246,7 @@ def test_a_newcomer_signs_up_connects_maps_goes_live_and_invites(portal, browser
     # Inventory: the living Whiplash sandbox changes stock on its own and sends `item.inventory_changed`;
     # the real-time Inventory Sync writes the new quantities to Shopify.
     inventory_live = _build_flow(page, shot, portal, "inventory-sync", "Whiplash", "Shopify")
-    _wait_for_written(page, shot, "inventory")
+    _wait_for_records(page, shot, "inventory", "updated", "updated in Shopify")
 
     second = open_page()
     _invite_and_accept(page, second, shot, portal)
