@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from connectors.actions import build_connector
 from connectors.base import ConnectorError, Page, ReadFailure, TransientError, WriteResult
+from ekyam.events import tracing
 from workflows import conf, lifecycle, live, mappings, screening, sinks
 from workflows import events as wf_events
 from workflows.leases import Heartbeat, LeaseLost, claim, finish
@@ -517,7 +518,9 @@ def execute_run(run_id: int) -> Run | None:
         return None
     run = Run.objects.get(pk=run_id)
     try:
-        with Heartbeat(run_id, lease):
+        # The events the run emits join its trace (when tracing is on: ekyam/events/tracing.py).
+        attributes = {"ekyam.run.id": run_id, "ekyam.workflow.id": run.workflow_id, "ekyam.run.trigger": run.trigger}
+        with Heartbeat(run_id, lease), tracing.span("workflow.run", attributes):
             status = EXECUTORS.get(run.trigger, RunExecutor)(run, lease).execute()
     except LeaseLost:
         log.warning("Run %s was taken over by another worker; stopping here.", run_id)
