@@ -56,6 +56,7 @@ class Rig:
         self.base = f"http://127.0.0.1:{port}"
         self.children: list[subprocess.Popen] = []
         self.organizations = []
+        self.warm_up = None
 
     # --- receiver --------------------------------------------------------------------------
 
@@ -139,8 +140,25 @@ class Rig:
         return [p for p, _ in started]
 
     def relay(self, env: dict) -> subprocess.Popen:
+        """The relay, once it publishes: a drill's events then flow as they are emitted (a stream
+        emitted while the relay was still starting arrived as one backlog, and its latencies measured
+        the relay's start, not delivery)."""
+        from ekyam.events.models import OutboxEvent
+        from ekyam.events.outbox import emit
+
         process = start_relay(env)
         self.children.append(process)
+        if self.warm_up is None:
+            self.warm_up = self.organization("warm-up")  # no endpoints: its events go nowhere
+        probe = emit(self.warm_up, "drill.relay_started", {}, key="probe")
+        wait(
+            lambda: (
+                OutboxEvent.objects.filter(pk=probe.pk, published_at__isnull=False).exists()
+                or process.poll() is not None
+            ),
+            120,
+            "the relay to publish",
+        )
         return process
 
     def restart_broker(self) -> None:
@@ -337,7 +355,8 @@ def drill_retry_after(rig: Rig, n: int) -> list[tuple[str, dict]]:
     wait(lambda: rig.delivered(name) >= n, 120, "every message")
     attempts = rig.stats(name, attempts=True)["attempts"]
     gaps = [times[1] - times[0] for times in attempts.values() if len(times) > 1]
-    note = f"429 + Retry-After: 2 with a 60 s floor: gap to the 2nd attempt median {statistics.median(gaps):.1f} s"
+    median = f"{statistics.median(gaps):.1f} s" if gaps else "n/a (no message had a 2nd attempt)"
+    note = f"429 + Retry-After: 2 with a 60 s floor: gap to the 2nd attempt median {median}"
     rig.stop_children()
     return [(name, result(rig, name, n, note))]
 

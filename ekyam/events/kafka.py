@@ -155,3 +155,9 @@ def shared_producer():
 
         _producer = Producer(producer_config())
     return _producer
+
+
+def flush_shared_producer(timeout: float = 5.0) -> None:
+    """Send what the shared producer still holds (a stopping process)."""
+    if _producer is not None:
+        _producer.flush(timeout)
