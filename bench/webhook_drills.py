@@ -313,12 +313,15 @@ def drill_disable_recover(rig: Rig, n: int) -> list[tuple[str, dict]]:
     from webhooks import actions
     from webhooks.models import DeadLetter, Delivery, Endpoint
 
+    # 50 dead letters in a row disable the endpoint (a tenth of the events in a smaller drill); a
+    # tenth of the drill's events more are emitted while it is disabled.
+    disable_after, while_disabled = max(3, min(50, n // 10)), max(10, n // 10)
     organization = rig.organization("recover")
     endpoint, name = rig.endpoint(organization, "recover", status=500)
     env = rig.env(
         f"drill{uuid.uuid4().hex[:6]}",
         EKYAM_WEBHOOK_RETRY_SCHEDULE="0,1",
-        EKYAM_WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES="50",
+        EKYAM_WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES=str(disable_after),
     )
     rig.consumers(env)
     rig.relay(env)
@@ -326,21 +329,26 @@ def drill_disable_recover(rig: Rig, n: int) -> list[tuple[str, dict]]:
     rig.emit(organization, n)
     wait(lambda: not Endpoint.objects.get(pk=endpoint.pk).is_active, 120 + n / 20, "the endpoint to be disabled")
     wait(lambda: Delivery.objects.filter(endpoint=endpoint).count() >= n, 120, "every message stored")
-    rig.emit(organization, 100, start=n)  # while disabled
-    wait(lambda: Delivery.objects.filter(endpoint=endpoint).count() >= n + 100, 120, "the held messages stored")
+    rig.emit(organization, while_disabled, start=n)
+    wait(
+        lambda: Delivery.objects.filter(endpoint=endpoint).count() >= n + while_disabled,
+        120,
+        "the held messages stored",
+    )
     dead = DeadLetter.objects.filter(endpoint=endpoint).count()
     held = actions.held(endpoint).count()
     alerts = Alert.objects.filter(organization=organization).count()
     rig.configure(name, status=0)  # the receiver is fixed
     counts = actions.recover_endpoint(endpoint, since)
-    wait(lambda: rig.delivered(name) >= n + 100, 120 + n / 20, "every message after recover")
+    wait(lambda: rig.delivered(name) >= n + while_disabled, 120 + n / 20, "every message after recover")
     time.sleep(3)
     note = (
-        f"disabled after {dead} dead letters with {held} held (100 emitted while disabled); "
+        f"disabled after {dead} dead letters (limit {disable_after}) with {held} held "
+        f"({while_disabled} emitted while disabled); "
         f"recover: {counts['held']} held + {counts['replayed']} replayed; {alerts} alert rows"
     )
     rig.stop_children()
-    return [(name, result(rig, name, n + 100, note))]
+    return [(name, result(rig, name, n + while_disabled, note))]
 
 
 def drill_retry_after(rig: Rig, n: int) -> list[tuple[str, dict]]:
