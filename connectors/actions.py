@@ -12,7 +12,6 @@ from django.utils import timezone
 from connectors.base import CheckResult, ConnectorError
 from connectors.limits import credentials_lock_for, limiter_for
 from connectors.models import Connection, ConnectionStatus
-from ekyam import vault
 from ekyam.alerts.actions import raise_alert
 from ekyam.events.outbox import emit
 from ekyam.http import HttpClient
@@ -24,6 +23,12 @@ log = logging.getLogger(__name__)
 UNAVAILABLE_REASONS = frozenset({"unreachable", "vendor_unavailable", "rate_limited"})
 # Credential keys a connector stores by itself (rotated tokens), not entered by users.
 INTERNAL_CREDENTIALS = frozenset({"access_token", "access_token_expires_at", "refresh_token"})
+
+
+def internal_credentials(connector_class) -> frozenset[str]:
+    """The stored-by-the-connector names that are not also a field the user enters (Shopify's Admin API
+    access token is typed in; Whiplash's access token is obtained)."""
+    return INTERNAL_CREDENTIALS - {f.name for f in connector_class.credential_fields}
 
 
 def persist_credential_updates(connection_id: int, updates: dict[str, str]) -> None:
@@ -60,7 +65,7 @@ def build_connector(connection: Connection, *, http: HttpClient | None = None):
 # --- create / update -----------------------------------------------------------------------------------
 def validate_credentials(connector_class, credentials: dict, *, supplied: dict) -> None:
     errors = connector_class.validate_credentials(
-        {k: v for k, v in credentials.items() if k not in INTERNAL_CREDENTIALS}
+        {k: v for k, v in credentials.items() if k not in internal_credentials(connector_class)}
     )
     # Unknown names matter only when the caller sent them (stored internal tokens are fine).
     errors = {k: v for k, v in errors.items() if k in supplied or "no credential field" not in v}
@@ -112,7 +117,8 @@ def update_connection(
         changes = {k: v for k, v in credentials.items() if not (k in secret_names and not v)}
         merged = {**connection.get_credentials(), **_clean(connection.connector_class, changes)}
         # New credentials invalidate tokens the connector obtained with the old ones.
-        merged = {k: v for k, v in merged.items() if k not in INTERNAL_CREDENTIALS}
+        internal = internal_credentials(connection.connector_class)
+        merged = {k: v for k, v in merged.items() if k not in internal}
         validate_credentials(connection.connector_class, merged, supplied=changes)
         if merged != connection.get_credentials():
             connection.set_credentials(merged)
@@ -206,20 +212,6 @@ def connections_to_recheck():
         Q(status__in=[ConnectionStatus.VERIFIED, ConnectionStatus.OFFLINE])
         | Q(status=ConnectionStatus.UNVERIFIED, last_checked_at__isnull=True)
     )
-
-
-def rotate_all_credentials() -> int:
-    """Re-encrypt every connection's secrets with the newest key (`manage.py rotate_credentials`)."""
-    count = 0
-    for pk in Connection.objects.values_list("pk", flat=True).iterator():
-        with transaction.atomic():
-            connection = Connection.objects.select_for_update().get(pk=pk)
-            rotated = vault.rotate(connection.secrets_encrypted)
-            if rotated != connection.secrets_encrypted:
-                connection.secrets_encrypted = rotated
-                connection.save(update_fields=["secrets_encrypted"])
-                count += 1
-    return count
 
 
 def sample_records(connection: Connection, stream: str, limit: int = 5) -> list[dict]:

@@ -29,6 +29,7 @@ class Connection(OrgOwned):
     # `secrets_encrypted`. Use `get_credentials()` / `set_credentials()`.
     config = models.JSONField(default=dict, blank=True)
     secrets_encrypted = models.TextField(blank=True, default="", editable=False)
+    ENCRYPTED_FIELDS = ("secrets_encrypted",)  # re-encrypted by `manage.py rotate_credentials`
     status = models.CharField(max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.UNVERIFIED)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")

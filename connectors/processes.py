@@ -3,9 +3,17 @@
 A sandbox that sends webhooks (Whiplash, Shopify) is pointed at the portal's `/hooks/<vendor>/<token>/`
 address of the demo connection to it (created by `seed_demo`, see connectors/seed.py), so its
 `POST /_sandbox/fire` events travel the real path: receiver → outbox → Kafka → trigger consumer → sync.
+Each sandbox lives (business activity every `EKYAM_SANDBOX_ACTIVITY_SECONDS`, unless
+`EKYAM_SANDBOX_ACTIVITY=off`) and keeps its data in `var/sandbox/<vendor>.json` across restarts.
 """
 
-from connectors.sandboxes import sandbox_port, sandboxed_connectors
+from connectors.sandboxes import (
+    SANDBOX_SEED,
+    sandbox_activity_seconds,
+    sandbox_port,
+    sandbox_state_file,
+    sandboxed_connectors,
+)
 from ekyam.processes import ProcessSpec, manage
 
 WEBHOOK_SENDERS = ("whiplash", "shopify")
@@ -38,7 +46,13 @@ def standalone_processes(context: dict) -> list[ProcessSpec]:
     specs = []
     for connector in sandboxed_connectors():
         port = sandbox_port(connector.slug)
-        argv = manage("sandbox", connector.slug, "--port", str(port))
+        argv = manage("sandbox", connector.slug, "--port", str(port), "--seed", str(SANDBOX_SEED))
+        argv += [
+            "--activity-seconds",
+            f"{sandbox_activity_seconds():g}",
+            "--state-file",
+            sandbox_state_file(connector.slug),
+        ]
         url = demo_webhook_url(connector, context) if connector.slug in WEBHOOK_SENDERS and "port" in context else ""
         if url:
             argv += ["--webhook-url", url]

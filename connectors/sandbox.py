@@ -7,7 +7,15 @@ connector class (`Connector.sandbox_app()`); `manage.py sandbox <vendor> --port 
 
 - `GET  /_sandbox/state`   — what arrived (vendor-specific snapshot), for tests and the demo;
 - `POST /_sandbox/knobs`   — `{"latency_ms": 50, "error_rate": 0.1, "fail_next": [503, 429]}`;
-- `POST /_sandbox/reset`   — back to the seeded data.
+- `POST /_sandbox/reset`   — back to the seeded data;
+- `GET|POST /_sandbox/activity` — the living demo world: `{"seconds": 30}` sets the cadence of business
+  activity (0 turns it off), `{"ticks": 3}` makes three rounds of activity happen now;
+- `POST /_sandbox/subscriptions` — `{"url": "…"}` adds an address the sandbox's webhooks go to (besides
+  the `webhook_url` knob), as a vendor's webhook subscription API does.
+
+Activity is deterministic: round k draws from `Random(f"{seed}:activity:{k}")`, so one seed and one
+history give the same records. `connectors/sandbox_life.py` runs the rounds on their cadence and keeps
+the data in a state file across restarts (`snapshot()` / `restore()`).
 
 The sandboxes are deliberately dependency-free (standard library only) so they start in a blink.
 """
@@ -97,9 +105,16 @@ class SandboxApp:
         self.lock = threading.RLock()
         self.rng = random.Random(seed)
         self.request_count = 0
+        self.ticks = 0  # rounds of activity so far (persisted: round k always draws the same numbers)
+        self.activity_seconds = 0.0  # the cadence of activity; 0 = off (the default: tests stay still)
+        self.subscriptions: list[str] = []  # webhook addresses registered through /_sandbox/subscriptions
+        self.dirty = False  # changed since the state file was last written
         self.route("GET", "/_sandbox/state", lambda r: Response.json(self.state()))
         self.route("POST", "/_sandbox/knobs", self._set_knobs)
         self.route("POST", "/_sandbox/reset", self._reset)
+        self.route("GET", "/_sandbox/activity", lambda r: Response.json(self.activity_status()))
+        self.route("POST", "/_sandbox/activity", self._set_activity)
+        self.route("POST", "/_sandbox/subscriptions", self._subscribe)
 
     # --- to override -----------------------------------------------------------------------
     def state(self) -> dict:
@@ -107,6 +122,18 @@ class SandboxApp:
 
     def reset(self) -> None:
         """Restore the seeded data."""
+
+    def activity(self, rng: random.Random) -> tuple[dict, list[Callable[[], dict]]]:
+        """One round of business activity (called under the lock): change the data and return a summary
+        plus the webhook sends to make once the lock is released."""
+        return {}, []
+
+    def snapshot(self) -> dict:
+        """The vendor's data as JSON-ready values (called under the lock), for the state file."""
+        return {}
+
+    def restore(self, data: dict) -> None:
+        """Load what `snapshot` returned (called under the lock)."""
 
     def error_response(self, status: int) -> Response:
         """The vendor's own error body for an injected failure."""
@@ -125,6 +152,8 @@ class SandboxApp:
     def dispatch(self, request: Request) -> Response:
         with self.lock:
             self.request_count += 1
+            if request.method not in ("GET", "HEAD"):
+                self.dirty = True  # tokens, orders, quantities: whatever a write changed is saved soon
         is_control = request.path.startswith("/_sandbox/")
         if not is_control:
             injected = self._injected_failure()
@@ -176,8 +205,69 @@ class SandboxApp:
     def _reset(self, request: Request) -> Response:
         with self.lock:
             self.knobs = Knobs()
+            self.ticks = 0
+            self.subscriptions = []
             self.reset()
         return Response.json({"ok": True})
+
+    # --- the living world ------------------------------------------------------------------
+    def webhook_targets(self) -> list[str]:
+        """Where activity's webhooks go: the `webhook_url` knob and every subscription, once each."""
+        targets = [getattr(self, "webhook_url", ""), *self.subscriptions]
+        return list(dict.fromkeys(t for t in targets if t))
+
+    def run_activity(self) -> dict:
+        """One round of activity now; its webhooks are sent after the data changed (as a vendor does)."""
+        with self.lock:
+            rng = random.Random(f"{self.seed}:activity:{self.ticks}")
+            summary, sends = self.activity(rng)
+            self.ticks += 1
+            self.dirty = True
+        deliveries = [send() for send in sends]
+        return {"tick": self.ticks, **summary, "webhooks": deliveries}
+
+    def activity_status(self) -> dict:
+        return {"seconds": self.activity_seconds, "ticks": self.ticks, "subscriptions": self.subscriptions}
+
+    def _set_activity(self, request: Request) -> Response:
+        data = request.json() or {}
+        if "seconds" in data:
+            try:
+                seconds = float(data["seconds"] or 0)
+            except (TypeError, ValueError):
+                return Response.json({"error": "seconds must be a number (0 turns activity off)"}, 400)
+            if seconds < 0:
+                return Response.json({"error": "seconds must be 0 (off) or more"}, 400)
+            self.activity_seconds = seconds
+        rounds = [self.run_activity() for _ in range(max(0, int(data.get("ticks") or 0)))]
+        return Response.json({**self.activity_status(), "rounds": rounds})
+
+    def _subscribe(self, request: Request) -> Response:
+        url = str((request.json() or {}).get("url") or "")
+        if not url.startswith(("http://", "https://")):
+            return Response.json({"error": "url must be an http(s) address"}, 400)
+        with self.lock:
+            if url not in self.subscriptions:
+                self.subscriptions.append(url)
+        return Response.json({"subscriptions": self.subscriptions}, 201)
+
+    def persisted(self) -> dict:
+        """Everything the state file keeps."""
+        with self.lock:
+            return {
+                "vendor": self.name,
+                "seed": self.seed,
+                "ticks": self.ticks,
+                "subscriptions": list(self.subscriptions),
+                "data": self.snapshot(),
+            }
+
+    def load_persisted(self, saved: dict) -> None:
+        with self.lock:
+            self.ticks = int(saved.get("ticks") or 0)
+            self.subscriptions = list(saved.get("subscriptions") or [])
+            self.restore(saved.get("data") or {})
+            self.dirty = False
 
 
 def _make_handler(app: SandboxApp):

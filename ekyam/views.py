@@ -3,15 +3,12 @@ members). Thin: forms validate, actions change state."""
 
 from __future__ import annotations
 
-import secrets
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ekyam import actions
+from ekyam import actions, handover
 from ekyam.forms import AddMemberForm, ApiKeyForm
 from ekyam.models import ApiKey, Membership, Role
 from ekyam.roles import has_role, require_role
@@ -30,30 +27,22 @@ def switch_org(request):
     return redirect(request.POST.get("next") or "home")
 
 
-NEW_KEY_SESSION = "new_api_key_handle"
-NEW_KEY_SECONDS = 60
+NEW_KEY_SLOT = "new-api-key"
 
 
 def _hand_over_new_key(request, raw: str) -> None:
-    handle = secrets.token_urlsafe(18)
-    cache.set(f"new-api-key:{handle}", raw, NEW_KEY_SECONDS)
-    request.session[NEW_KEY_SESSION] = handle
+    handover.hand_over(request, NEW_KEY_SLOT, raw)
 
 
 def _take_new_key(request) -> str | None:
-    handle = request.session.pop(NEW_KEY_SESSION, None)
-    if not handle:
-        return None
-    raw = cache.get(f"new-api-key:{handle}")
-    cache.delete(f"new-api-key:{handle}")
-    return raw
+    return handover.take(request, NEW_KEY_SLOT)
 
 
 @login_required
 def api_keys(request):
     require_role(request, Role.VIEWER)
     form = ApiKeyForm(request.POST or None, caller_role=request.role)
-    # The new secret reaches the page after the redirect through the cache (for a minute at most, under
+    # The new secret reaches the page after the redirect through `ekyam.handover` (for a minute at most, under
     # a one-time name the session carries) and is deleted as it is shown: a reload neither re-creates a
     # key nor shows it again, and no session row ever holds it.
     new_key = _take_new_key(request)

@@ -83,11 +83,30 @@ class EndpointForm(forms.Form):
 
 
 class AlertSettingsForm(forms.ModelForm):
+    # The stored URL is a credential and never goes back into the page: an empty field keeps it.
     slack_webhook_url = forms.URLField(
         max_length=500, required=False, assume_scheme="https", label="Slack-compatible incoming-webhook URL"
     )
+    remove_slack_webhook = forms.BooleanField(required=False, label="Stop posting alerts to Slack")
 
     class Meta:
         model = AlertSettings
-        fields = ["email_enabled", "slack_webhook_url"]
-        labels = {"slack_webhook_url": "Slack-compatible incoming-webhook URL"}
+        fields = ["email_enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        masked = self.instance.masked_slack_webhook_url() if self.instance.pk else ""
+        if masked:
+            self.fields["slack_webhook_url"].help_text = f"Set ({masked}). Leave empty to keep it."
+        else:
+            del self.fields["remove_slack_webhook"]
+
+    def save(self, commit=True):
+        settings = super().save(commit=False)
+        if self.cleaned_data.get("slack_webhook_url"):
+            settings.slack_webhook_url = self.cleaned_data["slack_webhook_url"]
+        elif self.cleaned_data.get("remove_slack_webhook"):
+            settings.slack_webhook_url = ""
+        if commit:
+            settings.save()
+        return settings

@@ -26,6 +26,7 @@ class Endpoint(OrgOwned):
     # {"current": "whsec_…", "previous": "whsec_…" | None, "previous_until": ISO time | None}, via the vault.
     secrets_encrypted = models.TextField(editable=False, default="")
     secret_revealed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ENCRYPTED_FIELDS = ("headers_encrypted", "secrets_encrypted")  # re-encrypted by `manage.py rotate_credentials`
     rate_limit_per_second = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no limit.")
     # Delivery settings of this endpoint; empty means the portal's defaults (webhooks/conf.py).
     retry_schedule = models.JSONField(

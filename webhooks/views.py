@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from ekyam import handover
 from ekyam.alerts.models import Alert, AlertSettings
 from ekyam.events import catalog
 from ekyam.models import Role
@@ -44,7 +45,7 @@ def endpoint_list(request):
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                request.session[f"webhook_secret_{endpoint.pk}"] = secret
+                handover.hand_over(request, f"webhook-secret-{endpoint.pk}", secret)
                 return redirect("webhooks:endpoint-detail", endpoint.pk)
     endpoints = scoped(Endpoint, request.organization)
     return render(request, "webhooks/endpoint_list.html", {"endpoints": endpoints, "form": form})
@@ -67,7 +68,7 @@ def endpoint_detail(request, pk):
             else:
                 messages.success(request, "Endpoint saved.")
                 return redirect("webhooks:endpoint-detail", endpoint.pk)
-    new_secret = request.session.pop(f"webhook_secret_{endpoint.pk}", None)
+    new_secret = handover.take(request, f"webhook-secret-{endpoint.pk}")
     deliveries = (
         scoped(Delivery, request.organization).filter(endpoint=endpoint).select_related("message", "endpoint")[:50]
     )
@@ -114,9 +115,9 @@ def endpoint_action(request, pk, name):
             actions.disable_endpoint(endpoint, f"Disabled by {request.user}.")
             messages.success(request, "Endpoint disabled.")
         elif name == "reveal":
-            request.session[f"webhook_secret_{endpoint.pk}"] = actions.reveal_secret(endpoint)
+            handover.hand_over(request, f"webhook-secret-{endpoint.pk}", actions.reveal_secret(endpoint))
         elif name == "rotate":
-            request.session[f"webhook_secret_{endpoint.pk}"] = actions.rotate_secret(endpoint)
+            handover.hand_over(request, f"webhook-secret-{endpoint.pk}", actions.rotate_secret(endpoint))
             messages.success(request, "Secret rotated. The previous secret keeps signing during the overlap window.")
         elif name == "test":
             actions.send_test_event(endpoint)

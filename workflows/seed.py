@@ -1,6 +1,6 @@
 """Demo data for `make run`: the seed's flows over the sandbox connections `connectors/seed.py` created.
 
-The flows are enabled with a 5-minute schedule and real-time triggers, and their schedules are made due
+The flows are enabled with a 1-minute schedule and real-time triggers, and their schedules are made due
 at once, so a newcomer sees them run within seconds of the portal starting (Beat fires them as soon as it
 starts; a run that begins before the sandboxes answer retries its transient failures within the run).
 Idempotent: a flow that exists (by name) is left as it is.
@@ -18,7 +18,9 @@ from workflows import actions
 from workflows.blueprints import get_blueprint
 from workflows.models import ScheduleKind, Workflow
 
-DEMO_INTERVAL_SECONDS = 300
+# The sandboxes produce business activity every 30 s (connectors/sandbox_life.py): a one-minute schedule
+# lets someone watching the live page see new records arrive within two minutes.
+DEMO_INTERVAL_SECONDS = 60
 # (template, source vendor, destination vendor or None for Ekyam's shipment ledger)
 DEMO_FLOWS = [
     ("shipment-sync", "netsuite", "whiplash"),

@@ -605,28 +605,61 @@ class ShopifySandbox(SandboxApp):
                 level["available"] += int(change.get("delta", -1))
         change["times"] = change.get("times", 1) - 1
 
+    # --- persistence and activity ---------------------------------------------------------
+    def snapshot(self) -> dict:
+        return {"items": list(self.items.values()), "products": self.products, "counters": self.counters}
+
+    def restore(self, data: dict) -> None:
+        if "items" not in data:
+            return
+        self.items = {item["id"]: item for item in data["items"]}
+        self.products = data["products"]
+        self.counters.update(data.get("counters") or {})
+
+    def activity(self, rng) -> tuple[dict, list]:
+        """Now and then (one round in three) a merchant edits stock in the Shopify admin: a count at the
+        main warehouse changes, and `inventory_levels/update` goes out."""
+        if rng.random() >= 1 / 3 or not self.items:
+            return {"edited": []}, []
+        item = self.items[rng.choice(sorted(self.items))]
+        location = "gid://shopify/Location/1001"
+        available = max(0, item["levels"][location]["available"] + rng.choice([-4, -2, -1, 3, 6]))
+        body = self._level_changed(item, location, available)
+        raw = json.dumps(body).encode()
+        secret, topic, event_id = (
+            str(self.webhook_secret),
+            "inventory_levels/update",
+            str(uuid.UUID(int=rng.getrandbits(128))),
+        )
+        sends = [lambda url=url: self._deliver(url, raw, secret, topic, event_id) for url in self.webhook_targets()]
+        return {"edited": [{"sku": item["sku"], "location": location, "available": available}]}, sends
+
+    def _level_changed(self, item: dict, location: str, available) -> dict:
+        level = item["levels"][location]
+        if available is not None:
+            level["available"] = int(available)
+            level["updatedAt"] = item["updatedAt"] = _iso(datetime.now(UTC))
+        return {
+            "inventory_item_id": _numeric(item["id"]),
+            "location_id": _numeric(location),
+            "available": level["available"],
+            "updated_at": level["updatedAt"],
+            "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{_numeric(location) * 7}"
+            f"?inventory_item_id={_numeric(item['id'])}",
+        }
+
     # --- webhook sender --------------------------------------------------------------------
     def fire(self, request: Request) -> Response:
         data = request.json() or {}
         topic = data.get("topic")
         with self.lock:
+            self.dirty = True
             if topic == "inventory_levels/update":
                 item = self.item_by_sku(str(data.get("sku")))
                 if item is None:
                     return Response.json({"errors": f"unknown sku {data.get('sku')!r}"}, 404)
                 location = data.get("location", "gid://shopify/Location/1001")
-                level = item["levels"][location]
-                if "available" in data:
-                    level["available"] = int(data["available"])
-                    level["updatedAt"] = item["updatedAt"] = _iso(datetime.now(UTC))
-                body = {
-                    "inventory_item_id": _numeric(item["id"]),
-                    "location_id": _numeric(location),
-                    "available": level["available"],
-                    "updated_at": level["updatedAt"],
-                    "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{_numeric(location) * 7}"
-                    f"?inventory_item_id={_numeric(item['id'])}",
-                }
+                body = self._level_changed(item, location, data.get("available"))
             elif topic == "products/update":
                 product = next((p for p in self.products if p["variants"][0]["sku"] == data.get("sku")), None)
                 if product is None:

@@ -599,6 +599,80 @@ class WhiplashSandbox(SandboxApp):
             self.counters["order_updates"] += 1
             return Response.json(order)
 
+    # --- persistence and activity ---------------------------------------------------------
+    def snapshot(self) -> dict:
+        return {
+            "items": list(self.items.values()),
+            "orders": list(self.orders.values()),
+            "next_order_id": self.next_order_id,
+            "counters": self.counters,
+            # Tokens the portal holds stay valid across a restart (a refresh token works once).
+            "access_tokens": self.access_tokens,
+            "refresh_tokens": sorted(self.refresh_tokens),
+        }
+
+    def restore(self, data: dict) -> None:
+        if "items" not in data:
+            return
+        self.items, self.items_by_sku = {}, {}
+        for item in data["items"]:
+            item["warehouse_quantities"] = {int(k): v for k, v in item["warehouse_quantities"].items()}
+            self._add_item(item)
+        self.orders = {int(o["id"]): o for o in data["orders"]}
+        self.orders_by_originator = {
+            str(o["originator"]["original_id"]): o["id"] for o in self.orders.values() if o["originator"]["original_id"]
+        }
+        self.next_order_id = int(data["next_order_id"])
+        self.counters.update(data.get("counters") or {})
+        self.access_tokens = {str(k): float(v) for k, v in (data.get("access_tokens") or {}).items()}
+        self.refresh_tokens = set(data.get("refresh_tokens") or [])
+
+    def activity(self, rng) -> tuple[dict, list]:
+        """A warehouse's day: one or two items' stock moves (received or picked), and the oldest order
+        still being processed ships with tracking. Each change sends its webhook."""
+        sends, summary = [], {"inventory": [], "shipped": []}
+        skus = sorted(self.items_by_sku)
+        for sku in rng.sample(skus, k=min(len(skus), rng.choice([1, 1, 2]))):
+            item = self.items[self.items_by_sku[sku]]
+            warehouse = rng.choice([w["id"] for w in WAREHOUSES])
+            current = item["warehouse_quantities"].get(warehouse, 0)
+            quantity = max(0, current + rng.choice([-3, -2, -1, 5, 12, 24]))
+            body = self._change_inventory(item, warehouse, quantity)
+            summary["inventory"].append({"sku": sku, "warehouse_id": warehouse, "quantity": quantity})
+            sends += self._sends(body)
+        processing = [o for o in self.orders.values() if o["status"] < 300 and o["status"] not in (35, 40, 90)]
+        if processing:
+            order = min(processing, key=lambda o: o["id"])
+            tracking = "1Z" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(16))
+            body = self._ship(order, tracking, rng.choice(["UPS Ground", "UPS 2nd Day Air", "USPS Priority Mail"]))
+            summary["shipped"].append({"order_id": order["id"], "tracking": tracking})
+            sends += self._sends(body)
+        return summary, sends
+
+    def _sends(self, body: dict) -> list:
+        raw, secret = json.dumps(body).encode(), str(self.webhook_secret)
+        return [lambda url=url: self._deliver(url, raw, secret) for url in self.webhook_targets()]
+
+    def _change_inventory(self, item: dict, warehouse: int, quantity: int) -> dict:
+        item["warehouse_quantities"][warehouse] = int(quantity)
+        self._add_item(item)
+        item["available"] = item["quantity"] > 0
+        item["updated_at"] = _now()
+        return {"event_name": "item.inventory_changed", "item": self._item_entity(item)}
+
+    def _ship(self, order: dict, tracking: str, ship_method: str) -> dict:
+        order.update(
+            status=300,
+            status_name=STATUS_NAMES[300],
+            shipped_on=_now(),
+            updated_at=_now(),
+            ship_method=ship_method,
+            tracking=[tracking],
+            tracking_links=[f"https://www.ups.com/track?tracknum={tracking}"],
+            packages=[{"id": order["id"] * 10, "tracking": tracking, "shipped_on": _now()}],
+        )
+        return {"event_name": "order.shipped", "order": order}
+
     # --- webhook sender --------------------------------------------------------------------
     def fire(self, request: Request) -> Response:
         """`{"event": "item.inventory_changed", "sku": "…", "quantity": 5, "warehouse_id": 1}` or
@@ -607,17 +681,12 @@ class WhiplashSandbox(SandboxApp):
         data = request.json() or {}
         event = data.get("event")
         with self.lock:
+            self.dirty = True
             if event == "item.inventory_changed":
                 item_id = self.items_by_sku.get(str(data.get("sku")))
                 if item_id is None:
                     return Response.json({"message": f"unknown sku {data.get('sku')!r}"}, 404)
-                item = self.items[item_id]
-                warehouse = int(data.get("warehouse_id", 1))
-                item["warehouse_quantities"][warehouse] = int(data["quantity"])
-                self._add_item(item)
-                item["available"] = item["quantity"] > 0
-                item["updated_at"] = _now()
-                body = {"event_name": event, "item": self._item_entity(item)}
+                body = self._change_inventory(self.items[item_id], int(data.get("warehouse_id", 1)), data["quantity"])
             elif event == "order.shipped":
                 order = self._order(data.get("order_id"))
                 if order is None and data.get("original_id"):
@@ -625,17 +694,7 @@ class WhiplashSandbox(SandboxApp):
                 if order is None:
                     return Response.json({"message": "unknown order"}, 404)
                 tracking = str(data.get("tracking") or f"1Z{order['id']:010d}")
-                order.update(
-                    status=300,
-                    status_name=STATUS_NAMES[300],
-                    shipped_on=_now(),
-                    updated_at=_now(),
-                    ship_method=data.get("ship_method", "UPS Ground"),
-                    tracking=[tracking],
-                    tracking_links=[f"https://www.ups.com/track?tracknum={tracking}"],
-                    packages=[{"id": order["id"] * 10, "tracking": tracking, "shipped_on": _now()}],
-                )
-                body = {"event_name": event, "order": order}
+                body = self._ship(order, tracking, data.get("ship_method", "UPS Ground"))
             else:
                 return Response.json({"message": f"unknown event {event!r}"}, 422)
             raw = json.dumps(body).encode()

@@ -13,7 +13,11 @@ class AlertAdmin(OrgScopedAdmin):
 
 @admin.register(AlertSettings)
 class AlertSettingsAdmin(OrgScopedAdmin):
-    list_display = ["organization", "email_enabled", "slack_webhook_url", "last_notified_at"]
+    list_display = ["organization", "email_enabled", "slack_webhook", "last_notified_at"]
+
+    @admin.display(description="Slack webhook")
+    def slack_webhook(self, obj: AlertSettings) -> str:
+        return obj.masked_slack_webhook_url() or "—"  # never the URL: its path is the credential
 
 
 @admin.register(AlertNotification)

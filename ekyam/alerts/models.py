@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from ekyam import vault
 from ekyam.tenancy import OrgOwned
 
 
@@ -50,7 +51,10 @@ class Alert(OrgOwned):
 class AlertSettings(OrgOwned):
     """Where an organization's alerts go, and when the last notification left (the digest window)."""
 
-    slack_webhook_url = models.URLField(max_length=500, blank=True, default="")
+    # A Slack incoming-webhook URL is a credential (its path is the secret): encrypted by the vault like
+    # other secrets; read `slack_webhook_url`, show `masked_slack_webhook_url()`.
+    slack_webhook_url_encrypted = models.TextField(editable=False, default="")
+    ENCRYPTED_FIELDS = ("slack_webhook_url_encrypted",)  # re-encrypted by `manage.py rotate_credentials`
     email_enabled = models.BooleanField(default=True)
     last_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -60,6 +64,17 @@ class AlertSettings(OrgOwned):
 
     def __str__(self) -> str:
         return f"alert settings of {self.organization_id}"
+
+    @property
+    def slack_webhook_url(self) -> str:
+        return vault.decrypt_json(self.slack_webhook_url_encrypted).get("url", "")
+
+    @slack_webhook_url.setter
+    def slack_webhook_url(self, value: str) -> None:
+        self.slack_webhook_url_encrypted = vault.encrypt_json({"url": value}) if value else ""
+
+    def masked_slack_webhook_url(self) -> str:
+        return vault.mask(self.slack_webhook_url)
 
 
 class AlertNotification(OrgOwned):

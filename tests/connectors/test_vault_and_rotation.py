@@ -45,3 +45,27 @@ def test_rotate_credentials_re_encrypts_with_the_newest_key(ns_connection, capsy
     # … and the old key alone can no longer read them.
     with override_settings(CREDENTIAL_KEYS=old_keys), pytest.raises(ImproperlyConfigured):
         Connection.objects.get(pk=ns_connection.pk).get_credentials()
+
+
+def test_rotate_credentials_also_re_encrypts_webhook_headers_and_signing_secrets(org_a, capsys):
+    from django.conf import settings
+
+    from webhooks import actions as webhook_actions
+    from webhooks.models import Endpoint
+
+    endpoint, secret = webhook_actions.create_endpoint(
+        org_a, url="http://127.0.0.1:9/rotated", headers={"Authorization": "Bearer sk_live_rotate_me"}
+    )
+    before = Endpoint.objects.filter(pk=endpoint.pk).values("headers_encrypted", "secrets_encrypted").get()
+    old_keys = list(settings.CREDENTIAL_KEYS)
+    new_key = Fernet.generate_key().decode()
+    with override_settings(CREDENTIAL_KEYS=[new_key, *old_keys]):
+        call_command("rotate_credentials")
+        assert f"Re-encrypted 1 {Endpoint._meta.verbose_name_plural} " in capsys.readouterr().out
+    after = Endpoint.objects.filter(pk=endpoint.pk).values("headers_encrypted", "secrets_encrypted").get()
+    assert after["headers_encrypted"] != before["headers_encrypted"]
+    assert after["secrets_encrypted"] != before["secrets_encrypted"]
+    with override_settings(CREDENTIAL_KEYS=[new_key]):
+        rotated = Endpoint.objects.get(pk=endpoint.pk)
+        assert rotated.headers == {"Authorization": "Bearer sk_live_rotate_me"}
+        assert webhook_actions.reveal_secret(rotated) == secret

@@ -44,6 +44,7 @@ def bare_machine_env(var_dir) -> dict[str, str]:
         if not k.startswith(("EKYAM_", "DATABASE_URL", "REDIS_URL", "CELERY_", "KAFKA_"))
     }
     env["EKYAM_VAR_DIR"] = str(var_dir)
+    env["EKYAM_SANDBOX_ACTIVITY"] = "off"  # the suite keeps the sandboxes still
     env["EKYAM_SANDBOX_BASE_PORT"] = str(_free_port_run(3))
     return env
 

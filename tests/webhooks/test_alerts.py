@@ -92,3 +92,46 @@ def test_repeats_of_one_endpoint_and_cause_make_one_alert_with_a_count_in_one_di
     assert digest.send_alert_notifications(org_a.pk) == 3  # one digest carrying the counts
     assert len(mail.outbox) == 2 and "3 alerts" in mail.outbox[1].subject
     assert "29 times" in mail.outbox[1].body and "4 times" in mail.outbox[1].body
+
+
+def test_slack_webhook_url_is_a_secret_encrypted_masked_and_kept(org_a, owner_a, viewer_a):
+    from django.db import connection
+    from django.test import Client
+
+    url = "http://127.0.0.1:9/services/T0001/B0001/s3cr3tPathToken"  # loopback: allowed in tests
+    client = Client()
+    client.force_login(owner_a)
+    response = client.post("/developers/alerts/", {"email_enabled": "on", "slack_webhook_url": url})
+    assert response.status_code == 302
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT slack_webhook_url_encrypted FROM webhooks_alertsettings WHERE organization_id = %s", [org_a.pk]
+        )
+        (column,) = cursor.fetchone()
+    assert column and "s3cr3t" not in column
+    assert AlertSettings.objects.get(organization=org_a).slack_webhook_url == url
+
+    viewer = Client()
+    viewer.force_login(viewer_a)
+    page = viewer.get("/developers/alerts/").content.decode()
+    assert "s3cr3tPathToken" not in page and "/services/T0001" not in page and "••••oken" in page
+
+    # Saving with the field left empty keeps the URL; the remove box clears it.
+    assert client.post("/developers/alerts/", {"email_enabled": "on", "slack_webhook_url": ""}).status_code == 302
+    assert AlertSettings.objects.get(organization=org_a).slack_webhook_url == url
+    client.post("/developers/alerts/", {"email_enabled": "on", "remove_slack_webhook": "on"})
+    assert AlertSettings.objects.get(organization=org_a).slack_webhook_url == ""
+
+
+def test_admin_lists_alert_settings_without_the_slack_url(org_a):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    AlertSettings.objects.create(
+        organization=org_a, slack_webhook_url="https://hooks.slack.com/services/T/B/zzzzSECRET"
+    )
+    root = get_user_model().objects.create_superuser("root_alerts", "root@example.com", "pw-root-alerts-1")
+    client = Client()
+    client.force_login(root)
+    page = client.get("/admin/alerts/alertsettings/").content.decode()
+    assert "zzzzSECRET" not in page and "••••CRET" in page

@@ -168,3 +168,23 @@ def test_portal_pages_render_and_create_an_endpoint(org_a, owner_a, client_for):
     response = client.post("/developers/webhooks/dlq/", {"operation": "replay_selected", "ids": [dead.pk]})
     assert response.status_code == 302
     assert DeadLetter.objects.get(pk=dead.pk).status == "replaying"
+
+
+def test_signing_secret_is_shown_once_and_never_written_to_a_session_row(org_a, owner_a):
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    def sessions_holding_a_secret() -> list:
+        return [s.pk for s in Session.objects.all() if "whsec_" in str(s.get_decoded())]
+
+    client = Client()
+    client.force_login(owner_a)
+    created = client.post("/developers/webhooks/", {"url": "http://127.0.0.1:9/once", "filter": "", "headers": ""})
+    assert created.status_code == 302
+    assert not sessions_holding_a_secret()  # not even between the redirect and the page
+    assert "whsec_" in client.get(created["Location"]).content.decode()
+    endpoint = Endpoint.objects.get(url="http://127.0.0.1:9/once")
+    assert client.post(f"/developers/webhooks/endpoints/{endpoint.pk}/rotate/").status_code == 302
+    assert not sessions_holding_a_secret()
+    assert "whsec_" in client.get(f"/developers/webhooks/endpoints/{endpoint.pk}/").content.decode()
+    assert "whsec_" not in client.get(f"/developers/webhooks/endpoints/{endpoint.pk}/").content.decode()

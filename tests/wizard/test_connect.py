@@ -26,30 +26,70 @@ def test_credential_form_is_generated_from_the_connector(web_for, owner_a):
     assert 'aria-describedby="id_account_id_helptext"' in page
 
 
-def test_wrong_key_fails_with_the_reason_and_keeps_what_was_typed(web_for, owner_a, netsuite_sandbox):
+def test_wrong_key_fails_with_the_reason_beside_the_field_and_creates_nothing(web_for, owner_a, netsuite_sandbox):
     client = web_for(owner_a)
     credentials = dict(netsuite_sandbox.credentials, consumer_secret="wrong-secret-123")
     response = client.post(reverse("wizard-connect", args=["netsuite"]), form_data(credentials, "Main NetSuite"))
-    connection = Connection.objects.get(name="Main NetSuite")
-    assert response.status_code == 302 and response["Location"] == reverse("wizard-auth", args=[connection.pk])
-    assert connection.status == ConnectionStatus.FAILED
-
-    page = client.get(response["Location"]).content.decode()
-    assert "The check failed" in page
+    assert response.status_code == 200
+    assert not Connection.objects.exists()  # checked before saving: a failed check stores nothing
+    page = response.content.decode()
+    assert "The check failed" in page and "Nothing was saved" in page
     assert "consumer secret or the token secret is wrong" in page
+    assert 'id="id_consumer_secret_errors"' in page  # the reason sits beside the field it is about
+    assert "type the secrets again" in page.lower() or "Copy the keys again" in page
     for name in ("consumer_key", "token_id", "account_id", "base_url"):  # non-secret fields kept
         assert f'value="{netsuite_sandbox.credentials[name]}"' in page, name
     assert "wrong-secret-123" not in page and netsuite_sandbox.credentials["token_secret"] not in page
-    assert 'placeholder="•••• saved"' in page
 
-    # Fix only the wrong secret; the other stored secret is kept.
-    fixed = {k: v for k, v in credentials.items() if k not in ("consumer_secret", "token_secret")}
-    fixed["consumer_secret"] = netsuite_sandbox.credentials["consumer_secret"]
-    response = client.post(reverse("wizard-auth", args=[connection.pk]), form_data(fixed, "Main NetSuite"))
-    connection.refresh_from_db()
-    assert connection.status == ConnectionStatus.VERIFIED, connection.last_error
+    response = client.post(
+        reverse("wizard-connect", args=["netsuite"]), form_data(netsuite_sandbox.credentials, "Main NetSuite")
+    )
+    connection = Connection.objects.get(name="Main NetSuite")
+    assert response.status_code == 302 and response["Location"] == reverse("wizard-auth", args=[connection.pk])
+    assert connection.status == ConnectionStatus.VERIFIED and connection.last_checked_at
     page = client.get(response["Location"]).content.decode()
     assert "Authenticated" in page and "Next: map your data" in page
+
+
+def test_an_unreachable_address_is_explained_on_the_address_field(web_for, owner_a, netsuite_sandbox):
+    from ekyam.embedded import free_port
+
+    credentials = dict(netsuite_sandbox.credentials, base_url=f"http://127.0.0.1:{free_port()}")
+    response = web_for(owner_a).post(reverse("wizard-connect", args=["netsuite"]), form_data(credentials, "NS"))
+    assert response.status_code == 200 and not Connection.objects.exists()
+    page = response.content.decode()
+    assert 'id="id_base_url_errors"' in page and "Check the address" in page
+
+
+def test_a_reused_name_is_a_field_error(web_for, owner_a, org_a, netsuite_sandbox):
+    client = web_for(owner_a)
+    data = form_data(netsuite_sandbox.credentials, "Main NetSuite")
+    assert client.post(reverse("wizard-connect", args=["netsuite"]), data).status_code == 302
+    response = client.post(reverse("wizard-connect", args=["netsuite"]), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="id_name_errors"' in page and "already called" in page
+    assert Connection.objects.filter(organization=org_a).count() == 1
+
+
+def test_editing_credentials_is_checked_before_they_replace_the_stored_ones(web_for, owner_a, netsuite_sandbox):
+    client = web_for(owner_a)
+    client.post(reverse("wizard-connect", args=["netsuite"]), form_data(netsuite_sandbox.credentials, "NS"))
+    connection = Connection.objects.get(name="NS")
+    stored = connection.get_credentials()
+    wrong = {k: v for k, v in netsuite_sandbox.credentials.items() if k not in ("consumer_secret", "token_secret")}
+    wrong["token_id"] = "someone-elses-token"
+    response = client.post(reverse("wizard-auth", args=[connection.pk]), form_data(wrong, "NS"))
+    assert response.status_code == 200 and "The stored credentials are unchanged" in response.content.decode()
+    connection.refresh_from_db()
+    assert connection.get_credentials() == stored and connection.status == ConnectionStatus.VERIFIED
+
+    response = client.post(
+        reverse("wizard-auth", args=[connection.pk]), form_data(wrong | {"token_id": stored["token_id"]}, "NS prod")
+    )
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.name == "NS prod" and connection.status == ConnectionStatus.VERIFIED
 
 
 def test_missing_field_is_shown_on_the_field(web_for, owner_a):
@@ -102,3 +142,19 @@ def test_field_errors_are_announced_and_tied_to_their_input(web_for, owner_a):
     assert 'id="id_consumer_key_errors" class="error" role="alert"' in page
     assert 'aria-describedby="id_consumer_key_helptext id_consumer_key_errors"' in page
     assert 'aria-invalid="true"' in page
+
+
+def test_shopify_connects_with_its_typed_admin_api_access_token(web_for, owner_a):
+    """Shopify's access token is a field the user types (not a token the connector obtains): it must
+    not be dropped as internal before validation ("This field is required" on a filled field)."""
+    from connectors.registry import get_connector
+    from connectors.sandbox import SandboxServer
+
+    shopify = get_connector("shopify")
+    with SandboxServer(shopify.sandbox_app()) as server:
+        credentials = shopify.sandbox_credentials(server.url)
+        response = web_for(owner_a).post(reverse("wizard-connect", args=["shopify"]), form_data(credentials, "Shop"))
+        assert response.status_code == 302, response.content.decode()[-2000:]
+    connection = Connection.objects.get(name="Shop")
+    assert connection.status == ConnectionStatus.VERIFIED
+    assert connection.get_credentials()["access_token"] == credentials["access_token"]

@@ -136,3 +136,25 @@ def test_other_organization_sees_no_flow(web_for, owner_a, owner_b, connections)
         assert other.get(reverse(name, args=[workflow.pk])).status_code == 404
     assert other.post(reverse("wizard-enable", args=[workflow.pk])).status_code == 404
     assert "Shipments to Whiplash" not in other.get(reverse("wizard-start")).content.decode()
+
+
+def test_destinations_are_only_connections_that_write(web_for, owner_a, org_a, connections):
+    from connectors.models import ConnectionStatus
+
+    netsuite, whiplash = connections
+    whiplash.status = ConnectionStatus.FAILED
+    whiplash.save(update_fields=["status"])
+    page = web_for(owner_a).get(reverse("wizard-flow-new")).content.decode()
+    destination = page.split('name="destination_connection"', 1)[1].split("</select>", 1)[0]
+    assert f'value="{netsuite.pk}"' not in destination  # NetSuite has no writer
+    assert f'value="{whiplash.pk}"' in destination and "failed check — fix its keys" in destination
+
+
+def test_a_destination_without_the_writer_is_a_field_error(web_for, owner_a, connections):
+    netsuite, whiplash = connections
+    response = _create(web_for(owner_a), netsuite, whiplash, destination_connection=netsuite.pk)
+    assert response.status_code == 200 and not Workflow.objects.exists()
+    page = response.content.decode()
+    assert 'id="id_destination_connection_errors"' in page
+    response = _create(web_for(owner_a), whiplash, whiplash, blueprint="shipment-sync")
+    assert 'id="id_source_connection_errors"' in response.content.decode()

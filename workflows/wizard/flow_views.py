@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from connectors.mapping import actions as mapping_actions
 from connectors.mapping.models import Mapping
 from connectors.models import Connection
+from connectors.sandboxes import is_sandbox_connection
 from ekyam.roles import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows import actions, status
@@ -61,13 +62,17 @@ def _initial(request, workflow, connections) -> dict:
     source = request.GET.get("source")
     source_id = int(source) if source and source.isdigit() else _first(connections, blueprint.source_connector)
     existing = set(scoped(Workflow, request.organization).values_list("name", flat=True))
+    source_connection = next((c for c in connections if c.pk == source_id), None)
     return {
         "blueprint": blueprint.slug,
         "name": blueprint.name if blueprint.name not in existing else f"{blueprint.name} {len(existing) + 1}",
         "source_connection": source_id,
         "destination_connection": _first(connections, blueprint.destination_connector),
         "schedule_kind": ScheduleKind.INTERVAL,
-        "interval_minutes": (blueprint.schedule_interval_seconds or 900) // 60,
+        # A sandbox source changes every 30 s: a one-minute schedule shows its new records within two minutes.
+        "interval_minutes": 1
+        if source_connection is not None and is_sandbox_connection(source_connection)
+        else (blueprint.schedule_interval_seconds or 900) // 60,
     }
 
 

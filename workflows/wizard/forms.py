@@ -25,10 +25,12 @@ class CredentialForm(forms.Form):
         label="Connection name", max_length=120, help_text="How this account is called in Ekyam, e.g. “NetSuite”."
     )
 
-    def __init__(self, connector_class, *args, stored_secrets=(), **kwargs):
+    def __init__(self, connector_class, *args, stored_secrets=(), show_initial_secrets=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.connector_class = connector_class
         self.stored_secrets = set(stored_secrets)
+        # Only the sandbox's published keys are ever written into a page (README lists them too).
+        self.show_initial_secrets = show_initial_secrets
         for spec in connector_class.credential_fields:
             self.fields[spec.name] = self._field(spec)
 
@@ -46,7 +48,7 @@ class CredentialForm(forms.Form):
                 attrs["placeholder"] = SECRET_SAVED
                 help_text = f"{help_text} Leave empty to keep the saved value.".strip()
             attrs["autocomplete"] = "new-password"
-            widget: forms.Widget = forms.PasswordInput(attrs=attrs, render_value=False)
+            widget: forms.Widget = forms.PasswordInput(attrs=attrs, render_value=self.show_initial_secrets)
             if spec.name == "private_key":
                 widget = forms.Textarea(attrs={**attrs, "rows": 4})
         else:
@@ -79,6 +81,10 @@ class CredentialForm(forms.Form):
             values[spec.name] = value
         return values
 
+    def add_check_failure(self, failure) -> None:
+        """A failed vendor check (`connectors.lifecycle.CheckFailed`) beside the field it points at."""
+        self.add_error(failure.field if failure.field in self.fields else None, failure.advice)
+
     def add_credential_errors(self, errors: dict) -> None:
         """Errors from `connectors.actions` (keys like `credentials.token_id`) shown on their fields."""
         for key, messages in errors.items():
@@ -92,6 +98,39 @@ SCHEDULE_CHOICES = (
     ("cron", "Cron expression"),
     ("none", "No schedule (manual and real-time only)"),
 )
+
+
+STATUS_NOTES = {
+    "verified": "verified",
+    "offline": "offline — re-checked on its own",
+    "unverified": "not checked yet",
+    "failed": "failed check — fix its keys",
+}
+
+
+def _streams(connection, direction: str) -> set[str]:
+    try:
+        specs = connection.connector_class.writer_streams() if direction == "write" else None
+        specs = specs if specs is not None else connection.connector_class.reader_streams()
+    except LookupError:
+        return set()
+    return {s.name for s in specs}
+
+
+def _vendor(slug: str) -> str:
+    from connectors.registry import get_connector
+
+    try:
+        return get_connector(slug).name
+    except LookupError:
+        return slug
+
+
+def connection_label(connection) -> str:
+    """The name, the connector and the last check, so a failed connection stands out in the list."""
+    note = STATUS_NOTES.get(connection.status, connection.status)
+    mark = "⚠ " if connection.status == "failed" else ""
+    return f"{mark}{connection.name} ({connection.connector_class.name}, {note})"
 
 
 class FlowForm(forms.Form):
@@ -122,14 +161,37 @@ class FlowForm(forms.Form):
     def __init__(self, *args, blueprints, connections, read_mappings, write_mappings, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["blueprint"].choices = [(b.slug, b.name) for b in blueprints]
-        connection_choices = [(c.pk, f"{c.name} ({c.connector_class.name}, {c.status})") for c in connections]
-        self.fields["source_connection"].choices = connection_choices
-        self.fields["destination_connection"].choices = [("", "—"), *connection_choices]
+        self.blueprints = {b.slug: b for b in blueprints}
+        self.connections = {c.pk: c for c in connections}
+        self.fields["source_connection"].choices = [
+            (c.pk, connection_label(c)) for c in connections if _streams(c, "read")
+        ]
+        # Destinations: only connections whose connector writes (NetSuite never does).
+        self.fields["destination_connection"].choices = [
+            ("", "—"),
+            *[(c.pk, connection_label(c)) for c in connections if _streams(c, "write")],
+        ]
         self.fields["read_mapping"].choices = [("", "The connection's mapping of the stream"), *read_mappings]
         self.fields["write_mapping"].choices = [("", "The vendor's default writer mapping"), *write_mappings]
 
     def clean(self):
         data = super().clean()
+        blueprint = self.blueprints.get(data.get("blueprint") or self.initial.get("blueprint") or "")
+        destination = self.connections.get(data.get("destination_connection"))
+        needs_writer = blueprint is not None and blueprint.destination_connector and destination is not None
+        if needs_writer and blueprint.destination_stream not in _streams(destination, "write"):
+            self.add_error(
+                "destination_connection",
+                f"{destination.name} ({destination.connector_class.name}) has no writer for "
+                f"{blueprint.destination_stream}: choose a {_vendor(blueprint.destination_connector)} connection.",
+            )
+        source = self.connections.get(data.get("source_connection"))
+        if blueprint is not None and source is not None and blueprint.source_stream not in _streams(source, "read"):
+            self.add_error(
+                "source_connection",
+                f"{source.name} ({source.connector_class.name}) does not read {blueprint.source_stream}: "
+                f"choose a {_vendor(blueprint.source_connector)} connection.",
+            )
         kind = data.get("schedule_kind")
         if kind == "interval" and not data.get("interval_minutes"):
             self.add_error("interval_minutes", "Enter how often the flow runs, in minutes.")

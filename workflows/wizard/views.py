@@ -12,11 +12,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from connectors import actions as connector_actions
+from connectors import lifecycle
 from connectors.cards import connector_card
 from connectors.mapping.completeness import mapping_state
 from connectors.models import Connection, ConnectionStatus
 from connectors.registry import all_connectors, get_connector
+from connectors.sandboxes import offered_sandbox_credentials, sandbox_url
 from ekyam.roles import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from workflows.wizard import progress
@@ -69,20 +70,23 @@ def _unique_name(organization, base: str) -> str:
 
 @login_required
 def connect(request, slug):
-    """Step 2 for a new connection: the form; on submit the connection is stored and checked at once."""
+    """Step 2 for a new connection: the form; on submit the keys are checked against the vendor first,
+    and only credentials that pass are stored. A failed check keeps what was typed (secrets are asked
+    again) and shows the reason beside the field it points at."""
     require_role(request, WRITE_ROLE)
     try:
         connector_class = get_connector(slug)
     except LookupError:
         raise Http404("Unknown connector.") from None
-    form = CredentialForm(
-        connector_class,
-        request.POST or None,
-        initial={"name": _unique_name(request.organization, connector_class.name)},
-    )
+    offer = offered_sandbox_credentials(connector_class)
+    use_sandbox = bool(offer) and request.GET.get("credentials") == "sandbox" and request.method != "POST"
+    base_name = f"{connector_class.name} sandbox" if use_sandbox else connector_class.name
+    initial = {"name": _unique_name(request.organization, base_name), **(offer if use_sandbox else {})}
+    form = CredentialForm(connector_class, request.POST or None, initial=initial, show_initial_secrets=use_sandbox)
+    failure = None
     if request.method == "POST" and form.is_valid():
         try:
-            connection = connector_actions.create_connection(
+            connection = lifecycle.create_checked_connection(
                 request.organization,
                 connector_type=slug,
                 name=form.cleaned_data["name"],
@@ -90,16 +94,20 @@ def connect(request, slug):
             )
         except DjangoValidationError as exc:
             form.add_credential_errors(exc.message_dict)
+        except lifecycle.CheckFailed as exc:
+            failure = exc
+            form.add_check_failure(exc)
         else:
-            _check_and_report(request, connection)
+            messages.success(request, f"Check passed: {connection.name} is connected.")
             return redirect("wizard-auth", connection.pk)
-    return _auth_page(request, connector_class, form, None)
+    return _auth_page(request, connector_class, form, None, failure=failure, offer=offer, use_sandbox=use_sandbox)
 
 
 @login_required
 def auth(request, pk):
-    """Step 2 for a stored connection: the form with what was typed (secrets as "•••• saved"),
-    the last check's result, and "Check" (saving changes first)."""
+    """Step 2 for a stored connection: the form with what was typed (secrets as "•••• saved"), the last
+    check's result, and "Check": changed credentials are checked first and replace the stored ones only
+    when they pass; a rename alone needs no check."""
     require_role(request)
     connection = get_scoped_or_404(Connection, request.organization, pk=pk)
     connector_class = connection.connector_class
@@ -110,29 +118,31 @@ def auth(request, pk):
     shown = {f.name for f in connector_class.credential_fields if not f.secret}
     initial = {"name": connection.name, **{k: v for k, v in stored.items() if k in shown}}
     form = CredentialForm(connector_class, request.POST or None, initial=initial, stored_secrets=stored_secrets)
+    failure = None
     if request.method == "POST":
         require_role(request, WRITE_ROLE)
         if form.is_valid():
             try:
-                connector_actions.update_connection(
-                    connection, name=form.cleaned_data["name"], credentials=form.credentials()
-                )
+                if form.cleaned_data["name"] != connection.name:
+                    lifecycle.rename_connection(connection, form.cleaned_data["name"])
+                result = lifecycle.change_credentials(connection, form.credentials())
             except DjangoValidationError as exc:
                 form.add_credential_errors(exc.message_dict)
+            except lifecycle.CheckFailed as exc:
+                failure = exc
+                form.add_check_failure(exc)
             else:
-                _check_and_report(request, connection)
+                messages.success(request, f"Check passed: {result.message}")
                 return redirect("wizard-auth", connection.pk)
-    return _auth_page(request, connector_class, form, connection)
+    return _auth_page(request, connector_class, form, connection, failure=failure)
 
 
-def _check_and_report(request, connection) -> None:
-    result = connector_actions.check_connection(connection)
-    if result.ok:
-        messages.success(request, f"Check passed: {result.message}")
-
-
-def _auth_page(request, connector_class, form, connection):
-    verified = connection is not None and connection.status in (ConnectionStatus.VERIFIED, ConnectionStatus.OFFLINE)
+def _auth_page(request, connector_class, form, connection, *, failure=None, offer=None, use_sandbox=False):
+    verified = (
+        failure is None
+        and connection is not None
+        and connection.status in (ConnectionStatus.VERIFIED, ConnectionStatus.OFFLINE)
+    )
     return render(
         request,
         "wizard/auth.html",
@@ -144,5 +154,10 @@ def _auth_page(request, connector_class, form, connection):
             "verified": verified,
             "has_readers": bool(connector_class.reader_streams()),
             "can_edit": can_edit(request),
+            "failure": failure,
+            "sandbox_offer": offer,
+            "using_sandbox": use_sandbox,
+            "sandbox_url": sandbox_url(connector_class.slug) if offer else "",
         },
+        status=200,
     )

@@ -1,9 +1,14 @@
-"""`manage.py sandbox <vendor> --port N [--webhook-url URL]`: serve a vendor's sandbox API in the foreground."""
+"""`manage.py sandbox <vendor> --port N [--webhook-url URL] [--activity-seconds S] [--state-file PATH]`: serve a
+vendor's sandbox API in the foreground, optionally living (business activity every S seconds) and kept in
+a state file across restarts (connectors/sandbox_life.py)."""
+
+import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
+from connectors.sandbox_life import SandboxLife
 
 
 class Command(BaseCommand):
@@ -22,8 +27,22 @@ class Command(BaseCommand):
             help="Where the sandbox's webhook sender (POST /_sandbox/fire) delivers events, e.g. Ekyam's "
             "/hooks/<vendor>/<token>/ address of the connection to this sandbox.",
         )
+        parser.add_argument(
+            "--activity-seconds",
+            type=float,
+            default=0.0,
+            help="Generate business activity (new records, stock changes, shipments, with their webhooks) "
+            "every S seconds; 0 (the default) keeps the data still. Changeable at run time: POST /_sandbox/activity.",
+        )
+        parser.add_argument(
+            "--state-file",
+            default="",
+            help="Keep the sandbox's data in this JSON file (loaded on start, rewritten atomically on change).",
+        )
 
-    def handle(self, *args, vendor, host, port, seed, records, webhook_url, **options):
+    def handle(self, *args, vendor, host, port, seed, records, webhook_url, activity_seconds, state_file, **options):
+        if activity_seconds < 0:
+            raise CommandError("--activity-seconds must be 0 (off) or more.")
         try:
             connector = get_connector(vendor)
         except LookupError as exc:
@@ -36,13 +55,25 @@ class Command(BaseCommand):
             if not hasattr(app, "webhook_url"):
                 raise CommandError(f"The {connector.name} sandbox sends no webhooks; drop --webhook-url.")
             app.set_extra_knobs({"webhook_url": webhook_url})
+        life = SandboxLife(app, activity_seconds=activity_seconds, state_file=state_file or None).start()
         server = SandboxServer(app, host=host, port=port)
         self.stdout.write(f"{connector.name} sandbox listening on http://{host}:{port}")
         if webhook_url:
             self.stdout.write(f"{connector.name} sandbox sends its webhooks to {webhook_url}")
+        if state_file:
+            loaded = "loaded from" if life.restored else "kept in"
+            self.stdout.write(f"{connector.name} sandbox data {loaded} {state_file}")
+        if activity_seconds:
+            self.stdout.write(f"{connector.name} sandbox: business activity every {activity_seconds:g} s")
+        signal.signal(signal.SIGTERM, _raise_interrupt)  # stopped by `standalone`: save the state first
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             server.httpd.server_close()
+            life.stop()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt

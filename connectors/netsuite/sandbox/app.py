@@ -76,6 +76,21 @@ def ns_error(status: int, code: str, detail: str, headers: dict | None = None, *
     return Response.json(body, status, headers, content_type="application/vnd.oracle.resource+json; type=error")
 
 
+def _shipped(record: dict, rng) -> dict:
+    """The changes that mark a picked or packed fulfillment as shipped, with one tracked package."""
+    tracking = "1Z" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(16))
+    return {
+        "shipStatus": {"id": "C", "refName": "Shipped"},
+        "status": {"id": "C", "refName": "Shipped"},
+        "packedDate": record["tranDate"],
+        "shippedDate": record["tranDate"],
+        "package": {
+            "items": [{"links": [], "packageTrackingNumber": tracking, "packageWeight": 1.2, "packageDescr": "Box"}],
+            "totalResults": 1,
+        },
+    }
+
+
 def parse_q_date(text: str) -> datetime:
     """The N/query date format: `M/D/YYYY` with an optional `HH:mm` (the sandbox user's preference)."""
     for fmt in ("%m/%d/%Y %H:%M", "%m/%d/%Y"):
@@ -189,6 +204,23 @@ class NetSuiteSandbox(SandboxApp):
             self.unreadable = {str(i) for i in data["unreadable"] or []}
         if "redirect_to" in data:
             self.redirect_to = str(data["redirect_to"] or "")
+
+    def snapshot(self) -> dict:
+        return self.data.snapshot()
+
+    def restore(self, data: dict) -> None:
+        self.data.restore(data)
+
+    def activity(self, rng) -> tuple[dict, list]:
+        """Orders keep shipping: one new item fulfillment a round (now and then two), each a new
+        customer at a new address with its own lines, marked shipped with its packages' tracking."""
+        created = []
+        for _ in range(rng.choice([1, 1, 1, 2])):
+            record = self.data.upsert("itemFulfillment", None, {}, datetime.now(UTC))
+            if record["shipStatus"]["id"] != "C":
+                record = self.data.upsert("itemFulfillment", record["id"], _shipped(record, rng), datetime.now(UTC))
+            created.append({"id": record["id"], "tranId": record["tranId"], "customer": record["entity"]["refName"]})
+        return {"fulfillments": created}, []
 
     def error_response(self, status: int) -> Response:
         if status == 429:

@@ -152,6 +152,30 @@ class NetSuiteData:
             self._sorted.pop(record_type, None)
             return record
 
+    # --- the state file ----------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """What cannot be generated again from the seed: the modification times, changed and created
+        records, and the next ids."""
+        with self.lock:
+            return {
+                "records": self.records,
+                "modified": {t: {i: iso(m) for i, m in times.items()} for t, times in self.modified.items()},
+                "changed": [[t, i, record] for (t, i), record in self.changed.items()],
+                "next_id": self.next_id,
+            }
+
+    def restore(self, data: dict) -> None:
+        if data.get("records") != self.records:
+            return  # another seeded size: the saved times belong to other records
+        with self.lock:
+            self.modified = {
+                t: {i: datetime.fromisoformat(m.replace("Z", "+00:00")) for i, m in times.items()}
+                for t, times in data["modified"].items()
+            }
+            self.changed = {(t, i): record for t, i, record in data["changed"]}
+            self.next_id = {t: int(n) for t, n in data["next_id"].items()}
+            self._sorted = {}
+
     # --- generators ------------------------------------------------------------------------------
     def _item(self, record_id: str, modified: datetime) -> dict:
         rng = random.Random(f"{self.seed}:item:{record_id}")
