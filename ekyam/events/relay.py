@@ -39,10 +39,9 @@ RETURNING id, event_id, organization_id, type, version, key, payload::text, occu
 def mark_outbox_batch(limit: int, *, now) -> list[tuple]:
     """Mark up to `limit` unpublished outbox rows published and return them in id order, as
     (id, event_id, organization_id, type, version, key, payload JSON text, occurred_at,
-    trace_context). One
-    statement instead of a locking SELECT and an UPDATE, and the payload as JSON text (the relay
-    sends it as it is, without decoding and encoding it). Call inside the transaction that
-    publishes them: rolled back, the rows are unpublished again."""
+    trace_context). One statement instead of a locking SELECT and an UPDATE, and the payload as
+    JSON text (the relay sends it as it is, without decoding and encoding it). Call inside the
+    transaction that publishes them: rolled back, the rows are unpublished again."""
     with binding_cursor() as cursor:
         cursor.execute(_CLAIM_OUTBOX_SQL, {"now": now, "limit": limit})
         return sorted(cursor.fetchall())  # RETURNING has no order; the relay keeps id order

@@ -7,10 +7,12 @@ import gzip
 import json
 import threading
 import uuid
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from bench.common import wait_for
 from ekyam.embedded import ServerThread
@@ -20,9 +22,11 @@ from ekyam.events.outbox import emit
 from ekyam.events.relay import relay_once
 from tests.servers import ScriptedServer
 from tests.webhooks.conftest import ConsumerProcess, child_env
+from tests.webhooks.deliveries import delivery_for, job_for
 from webhooks import actions
 from webhooks import consumer as webhook_consumer
 from webhooks.delivery import Job, _signed_headers
+from webhooks.dispatcher import Dispatcher
 from webhooks.models import Delivery, Message
 from webhooks.secrets import new_secrets_token
 
@@ -92,7 +96,6 @@ def test_one_trace_from_the_run_through_outbox_kafka_and_consumer_to_every_attem
     topic = kafka.events_topic()
     kafka.ensure_topics()
     with ScriptedServer() as receiver:
-        receiver.script = [(500, {}, b"boom", 0)]  # the first attempt fails: the retry stays in the trace
         actions.create_endpoint(org_a, url=receiver.url + "/hook", event_types=["shipment.synced"])
         with tracing.span("workflow.run", {"ekyam.run.id": 1}) as run_span, transaction.atomic():
             emit(org_a, "shipment.synced", {"key": "s:1", "record": {"n": 1}}, key="shipment:1")
@@ -112,23 +115,21 @@ def test_one_trace_from_the_run_through_outbox_kafka_and_consumer_to_every_attem
         assert dict(message.headers()) == {"traceparent": publish_context.encode()}
         assert json.loads(message.value())["traceparent"] == publish_context
 
-        # Hops 3 and 4: the consumer stores the message under its process span; each attempt is a
+        # Hops 3 and 4: the consumer stores the message under its process span; the attempt is a
         # client span whose context the endpoint receives.
         _run_consumer_until(
             lambda: Delivery.objects.filter(status="succeeded").exists(), f"{settings.KAFKA_TOPIC_PREFIX}-webhooks"
         )
-        assert len(receiver.requests) == 2
+        assert len(receiver.requests) == 1
 
     finished = spans.get_finished_spans()
     processed = next(s for s in finished if s.name == f"process {topic}")
     assert processed.parent.span_id == published.context.span_id
     assert Message.objects.get().trace_context == _header(processed.context)
-    posts = sorted((s for s in finished if s.name == "POST"), key=lambda s: s.attributes["ekyam.attempt.number"])
-    assert [s.attributes["http.response.status_code"] for s in posts] == [500, 200]
-    assert [s.status.is_ok for s in posts] == [False, True]
-    assert {s.parent.span_id for s in posts} == {processed.context.span_id}
-    sent = [request["headers"]["traceparent"] for request in receiver.requests]
-    assert sent == [_header(s.context) for s in posts]
+    (post,) = (s for s in finished if s.name == "POST")
+    assert post.attributes["http.response.status_code"] == 200 and post.status.is_ok
+    assert post.parent.span_id == processed.context.span_id
+    assert receiver.requests[0]["headers"]["traceparent"] == _header(post.context)
     # One trace id from the run to the last attempt.
     assert {_hex(s.context)[0] for s in finished} == {trace_id}
     assert {s.name for s in finished} == {
@@ -139,6 +140,30 @@ def test_one_trace_from_the_run_through_outbox_kafka_and_consumer_to_every_attem
         "POST",
     }
     assert run_span_id == _hex(next(s for s in finished if s.name == "workflow.run").context)[1]
+
+
+def test_a_scheduled_retry_continues_the_messages_trace(org_a, spans):
+    # A retry is claimed from the database (not handed over by the consumer that stored the message):
+    # its context comes from the stored message, and a failed attempt's span says so.
+    message_context = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with ScriptedServer() as receiver:
+        receiver.script = [(500, {}, b"boom", 0)]
+        endpoint, _ = actions.create_endpoint(org_a, url=receiver.url + "/hook")
+        # Due far ahead: only this test's dispatcher attempts it.
+        message, delivery = delivery_for(org_a, endpoint, next_attempt_at=timezone.now() + timedelta(hours=1))
+        Message.objects.filter(pk=message.pk).update(trace_context=message_context)
+        Delivery.objects.filter(pk=delivery.pk).update(attempt_count=1, status="retrying")
+        dispatcher = Dispatcher(concurrency=2).start(scheduler=False)
+        try:
+            dispatcher.submit([job_for(endpoint, message, delivery, claim_token="retry")])
+        finally:
+            dispatcher.stop()
+    (post,) = spans.get_finished_spans()
+    trace_id, span_id = _hex(post.context)
+    assert (trace_id, f"{post.parent.span_id:016x}") == ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+    assert post.attributes["ekyam.attempt.number"] == 2 and post.attributes["http.response.status_code"] == 500
+    assert not post.status.is_ok
+    assert receiver.requests[0]["headers"]["traceparent"] == _header(post.context)
 
 
 class _Collector(ServerThread):
