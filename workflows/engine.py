@@ -517,10 +517,16 @@ def execute_run(run_id: int) -> Run | None:
     if lease is None:
         return None
     run = Run.objects.get(pk=run_id)
+    # The events the run emits, to its last, join its trace (when tracing is on: ekyam/events/tracing.py).
+    attributes = {"ekyam.run.id": run_id, "ekyam.workflow.id": run.workflow_id, "ekyam.run.trigger": run.trigger}
+    with tracing.span("workflow.run", attributes):
+        return _execute(run, lease)
+
+
+def _execute(run: Run, lease) -> Run | None:
+    run_id = run.pk
     try:
-        # The events the run emits join its trace (when tracing is on: ekyam/events/tracing.py).
-        attributes = {"ekyam.run.id": run_id, "ekyam.workflow.id": run.workflow_id, "ekyam.run.trigger": run.trigger}
-        with Heartbeat(run_id, lease), tracing.span("workflow.run", attributes):
+        with Heartbeat(run_id, lease):
             status = EXECUTORS.get(run.trigger, RunExecutor)(run, lease).execute()
     except LeaseLost:
         log.warning("Run %s was taken over by another worker; stopping here.", run_id)
