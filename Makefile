@@ -14,7 +14,7 @@ TEST_ENV := EKYAM_TESTING=true \
 	$(if $(DATABASE_URL),DATABASE_URL=$(DATABASE_URL),$(if $(PG_UP),DATABASE_URL=$(PG_URL))) \
 	$(if $(REDIS_URL),REDIS_URL=$(REDIS_URL),$(if $(REDIS_UP),REDIS_URL=$(TEST_REDIS_URL)))
 
-.PHONY: setup run test lint format browser bench clean
+.PHONY: setup run test fuzz lint format browser bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ test: setup browser lint
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The longer API fuzz run (README "API input limits and the fuzz run"): every phase, 30 examples per
+# operation, fuzzing until FUZZ_SECONDS are spent; the report stays in var/fuzz/events.ndjson.
+FUZZ_SECONDS ?= 900
+fuzz: setup
+	@$(if $(PG_UP),createdb -h 127.0.0.1 -U postgres ekyam 2>/dev/null || true)
+	$(TEST_ENV) EKYAM_FUZZ_EXAMPLES=30 EKYAM_FUZZ_PHASES=examples,coverage,fuzzing EKYAM_FUZZ_MAX_TIME=$(FUZZ_SECONDS) \
+		EKYAM_FUZZ_WORKERS=2 EKYAM_FUZZ_REPORT_DIR=var/fuzz $(BIN)/python -m pytest tests/api/test_fuzz.py -s -q
 
 clean:
 	rm -rf var

@@ -45,7 +45,7 @@ def _summary(label: str, latencies: list[float], lost: int) -> dict:
 
 
 def bench_inventory_latency(argv: list[str]) -> None:
-    from bench.realtime import RealtimeRig, WebReceiver
+    from bench.realtime import RealtimeRig, WebReceiver, forget_earlier_topics
     from connectors.models import Connection, ConnectionStatus
     from connectors.registry import get_connector
     from connectors.sandbox import SandboxServer
@@ -62,6 +62,7 @@ def bench_inventory_latency(argv: list[str]) -> None:
     whiplash, shopify = get_connector("whiplash"), get_connector("shopify")
     organization = create_organization(f"Latency bench {uuid.uuid4().hex[:8]}")
     http = HttpClient(max_retries=0)
+    forget_earlier_topics()
     with (
         SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl,
         SandboxServer(shopify.sandbox_app()) as sh,

@@ -130,3 +130,17 @@ class RealtimeRig:
         if self.kafka is not None:
             self.kafka.stop()
             self.kafka = None
+
+
+def forget_earlier_topics() -> None:
+    """Call before starting a rig on a database earlier rigs used (the benchmarks'). No webhook consumer runs
+    in a rig, so nothing confirms the events it publishes (`stored_at`), and a relay that creates a topic
+    publishes every unconfirmed event again. Each rig has a topic of its own: without this, every rig
+    replayed all the events of the rigs before it (thousands, after a drill) into its trigger consumer,
+    whose real events then waited behind them, and old workflows ran again against sandboxes long gone.
+    What earlier rigs published is theirs; what was never published stays to send."""
+    from django.utils import timezone
+
+    from ekyam.events.models import OutboxEvent
+
+    OutboxEvent.objects.filter(published_at__isnull=False, stored_at__isnull=True).update(stored_at=timezone.now())

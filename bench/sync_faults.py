@@ -35,9 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from bench.common import database_url
-from bench.realtime import Child, RealtimeRig, WebReceiver
+from bench.realtime import Child, RealtimeRig, WebReceiver, forget_earlier_topics
 
 WHIPLASH_FAULTS = (
     {"fail_next": [503]},
@@ -217,8 +218,9 @@ def _burst_rounds(bursts: int) -> dict:
 
     whiplash, shopify = get_connector("whiplash"), get_connector("shopify")
     http = HttpClient(max_retries=0, read_timeout=30)
+    forget_earlier_topics()
     with (
-        RealtimeRig(worker=True) as _rig,
+        RealtimeRig(worker=True) as rig,
         WebReceiver() as web,
         SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl,
         SandboxServer(shopify.sandbox_app()) as sh,
@@ -237,6 +239,7 @@ def _burst_rounds(bursts: int) -> dict:
 
         def converge(changes, timeout=120.0) -> float:
             started = time.monotonic()
+            timelines.append({"since": timezone.now(), "mono": started})
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(fire, changes))
             expected = {}
@@ -246,10 +249,12 @@ def _burst_rounds(bursts: int) -> dict:
             while time.monotonic() - started < timeout:
                 levels = sh.app.state()["levels"]
                 if all(q in levels[sku].values() for sku, q in expected.items()):
-                    return time.monotonic() - started
+                    timelines[-1]["converged"] = time.monotonic() - started
+                    return timelines[-1]["converged"]
                 time.sleep(0.05)
             return float("inf")
 
+        timelines: list[dict] = []
         converge([(items[1]["sku"], 899)])  # warm-up: the consumer's and the worker's first event
         try:
             single = [converge([(items[0]["sku"], 900 + n)]) for n in range(3)]
@@ -258,9 +263,49 @@ def _burst_rounds(bursts: int) -> dict:
                 base = 1000 + 100 * burst
                 changes = [(item["sku"], base + 2 * n + r) for r in (0, 1) for n, item in enumerate(items)]
                 times.append(converge(changes))
+            ends = [line["since"] for line in timelines[1:]] + [None]
+            stages = [_burst_timeline(source, line, end) for line, end in zip(timelines, ends, strict=True)]
+            stages = stages[-bursts:] if bursts else []
         finally:
             _retire(organization)
-        return {"single": statistics.median(single), "times": times}
+        # What the relay and the trigger consumer warned of (a republished backlog, a lost race) explains a tail.
+        warnings = [
+            f"{c.name}: {line.strip()}"
+            for c in rig.children
+            if c.name != "celery worker"
+            for line in c.lines
+            if "WARNING" in line
+        ]
+        return {"single": statistics.median(single), "times": times, "stages": stages, "warnings": warnings}
+
+
+def _burst_timeline(source, line: dict, end) -> dict:
+    """Where one burst's time went, from the rows it left: the last webhook stored, the runs it started
+    (how long each waited in the queue and ran), seconds from the burst's first webhook fired."""
+    from connectors.models import InboundWebhook
+    from workflows.models import Run
+
+    since = line["since"]
+
+    def offset(moment) -> float:
+        return (moment - since).total_seconds() if moment else float("nan")
+
+    hooks = InboundWebhook.objects.filter(connection=source, received_at__gte=since)
+    runs = Run.objects.filter(workflow__nodes__connection=source, queued_at__gte=since)
+    if end is not None:  # up to the next burst's first webhook
+        hooks, runs = hooks.filter(received_at__lt=end), runs.filter(queued_at__lt=end)
+    hooks, runs = hooks.order_by("received_at"), list(runs.order_by("pk"))
+    last_hook = hooks.last()
+    return {
+        "hooks": hooks.count(),
+        "last_hook": offset(last_hook.received_at if last_hook else None),
+        "runs": len(runs),
+        "attempts": sum(r.attempts for r in runs),
+        "max_wait": max((offset(r.started_at) - offset(r.queued_at) for r in runs if r.started_at), default=0.0),
+        "ran": sum((r.finished_at - r.started_at).total_seconds() for r in runs if r.finished_at and r.started_at),
+        "last_finish": max((offset(r.finished_at) for r in runs if r.finished_at), default=float("nan")),
+        "converged": line.get("converged", float("inf")),
+    }
 
 
 def bench_sync_faults(argv: list[str]) -> None:
@@ -324,6 +369,14 @@ def _print_bursts(options) -> None:
         f"{len(times)} bursts (target < 10 s); one change alone {bursts['single']:.2f}s; "
         f"ratio {statistics.median(times) / bursts['single']:.2f}x"
     )
+    for line in bursts["warnings"][-10:]:
+        print(f"  logged: {line[:200]}")
+    for n, stage in enumerate(bursts["stages"], 1):
+        print(
+            f"  burst {n}: converged {stage['converged']:.2f}s; {stage['hooks']} webhooks stored by "
+            f"{stage['last_hook']:.2f}s; {stage['runs']} runs ({stage['attempts']} claims), longest queue wait "
+            f"{stage['max_wait']:.2f}s, {stage['ran']:.2f}s running in all, last finished at {stage['last_finish']:.2f}s"
+        )
 
 
 BENCHMARKS = {

@@ -93,8 +93,8 @@ class ConnectionViewSet(OrgScopedModelViewSet):
             }
         )
 
-    @extend_schema(responses=StreamSpecSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=StreamSpecSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def streams(self, request, pk=None):
         connection = self.get_object()
         connector = actions.build_connector(connection)

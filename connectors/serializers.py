@@ -9,7 +9,8 @@ from rest_framework import serializers
 
 from connectors.base import Connector, StreamSpec
 from connectors.models import Connection
-from ekyam.api.fields import ScopedModelSerializer
+from ekyam.api.fields import ScopedModelSerializer, request_organization
+from ekyam.api.validation import check_unique_in_organization
 
 
 def stream_data(spec: StreamSpec) -> dict:
@@ -67,6 +68,11 @@ class ConnectionSerializer(ScopedModelSerializer):
             return not obj.connector_class.writer_streams()
         except LookupError:
             return True
+
+    def validate_name(self, name):
+        organization = request_organization(self.context)
+        check_unique_in_organization(organization, Connection, "name", name, instance=self.instance)
+        return name
 
     def validate(self, attrs):
         if self.instance is None and "credentials" not in attrs:

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ekyam.metrics.RequestMetricsMiddleware",
+    "ekyam.api.input.QueryValueMiddleware",  # /api/ only: NUL or over-long query values answer 400
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -168,6 +169,9 @@ CELERY_TASK_IGNORE_RESULT = True
 #   swept every EKYAM_WORKFLOW_SWEEP_SECONDS), and a redelivery that meets a live run does nothing (the claim
 #   sees a fresh heartbeat). It must be longer than the stale threshold (checked below), and long enough that
 #   a long run is not redelivered while it works (harmless, but a wasted claim).
+# - countdown tasks (a batch handed back to its checkpoint after a transient failure) wait unacknowledged in
+#   a worker until due; should that worker die, the sweeper resumes the run STALE_AFTER past its `retry_at`,
+#   long before the redelivery, which then finds the run taken and does nothing.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -258,7 +262,13 @@ if not PRODUCTION:
 # --- API ------------------------------------------------------------------------------------
 API_RATE_PER_KEY = env_str("EKYAM_API_RATE_PER_KEY", "1200/min")
 API_RATE_PER_USER = env_str("EKYAM_API_RATE_PER_USER", "2400/min")
+# API input limits (ekyam/api/input.py; README "API input limits"): larger bodies answer 413, deeper
+# JSON and longer query values 400.
+API_MAX_BODY_BYTES = env_int("EKYAM_API_MAX_BODY_BYTES", 2_621_440, minimum=1024)  # 2.5 MiB
+API_MAX_JSON_DEPTH = env_int("EKYAM_API_MAX_JSON_DEPTH", 32, minimum=2)
+API_MAX_QUERY_VALUE_LENGTH = env_int("EKYAM_API_MAX_QUERY_VALUE_LENGTH", 1000, minimum=16)
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": ["ekyam.api.input.JsonBodyParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "ekyam.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -283,6 +293,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ekyam.api.schema.document_errors_and_areas",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ReconcileJobStatusEnum": "workflows.reconcile.models.JobStatus",
         "ReconciliationItemStatusEnum": "workflows.reconcile.models.ItemStatus",

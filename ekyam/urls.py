@@ -11,7 +11,6 @@ from ekyam.api.errors import json_error_view
 router = DefaultRouter()
 router.register("api-keys", api_views.ApiKeyViewSet, basename="api-key")
 router.register("members", api_views.MembershipViewSet, basename="member")
-router.register("organization", api_views.OrganizationView, basename="organization")
 
 admin.site.site_header = "Ekyam operator console"
 admin.site.site_title = "Ekyam"
@@ -31,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/organization/", api_views.OrganizationView.as_view(), name="organization"),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("connectors.api_urls")),
     path("api/v1/", include("connectors.mapping.api_urls")),

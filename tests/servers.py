@@ -7,6 +7,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ekyam.embedded import ServerThread
 
+# Destinations both hardened clients (ekyam/http.py, ekyam/http_async.py) refuse without an allow-list:
+# private, link-local (cloud metadata), loopback in IPv6 and IPv4-mapped form, the unspecified address, odd
+# schemes.
+UNSAFE_URLS = [
+    "http://10.1.2.3/",
+    "http://169.254.169.254/latest/meta-data",
+    "http://[::1]:9/",
+    "http://192.168.0.1/",
+    "http://0.0.0.0/",
+    "ftp://example.com/",
+    "http://[::ffff:127.0.0.1]/",
+]
+
 
 class ScriptedServer(ServerThread):
     """Answers each request with the next scripted (status, headers, body, delay) tuple."""

@@ -18,6 +18,7 @@ from ekyam.events.models import OutboxEvent
 from ekyam.models import ApiKey, Membership, Organization
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
 from workflows.models import Lineage, RecordError, Run, StreamCursor, Workflow, WorkflowEdge, WorkflowNode
+from workflows.reconcile.models import Plan, PlanItem, ReconcileSettings, Reconciliation, ReconciliationItem
 
 
 def populate(org: Organization) -> dict:
@@ -57,6 +58,13 @@ def populate(org: Organization) -> dict:
         source_id="1", destination_system="shopify", content_hash="0" * 64,
     )  # fmt: skip
     rows[StreamCursor] = StreamCursor.objects.create(organization=org, workflow=workflow, stream="orders", cursor="1")
+    rows[Reconciliation] = report = Reconciliation.objects.create(
+        organization=org, workflow=workflow, status="succeeded"
+    )
+    ReconciliationItem.objects.create(report=report, status="drifted", key=f"{tag}:1", payload={"available": 1})
+    rows[Plan] = plan = Plan.objects.create(organization=org, workflow=workflow, status="succeeded")
+    PlanItem.objects.create(plan=plan, action="create", key=f"{tag}:1", payload={"id": 1})
+    rows[ReconcileSettings] = ReconcileSettings.objects.create(organization=org, workflow=workflow)
     endpoint = Endpoint.objects.create(organization=org, url="https://hooks.example.com/ekyam")
     rows[Endpoint] = endpoint
     message = Message.objects.create(

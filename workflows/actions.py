@@ -343,7 +343,11 @@ def requeue_stale_runs() -> list[int]:
     """Runs whose worker died (no checkpoint for STALE_AFTER) resume elsewhere; lost dispatches are resent."""
     cutoff = timezone.now() - timedelta(seconds=conf.STALE_AFTER_SECONDS)
     requeued = []
-    candidates = Run.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).order_by("pk")
+    # A handed-back batch waits without a heartbeat until `retry_at`; it is stale only when its task has not
+    # come for STALE_AFTER past that moment.
+    candidates = Run.objects.filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lt=cutoff), status=RunStatus.RUNNING, heartbeat_at__lt=cutoff
+    ).order_by("pk")
     for run_id in candidates.values_list("pk", flat=True):
         with transaction.atomic():
             # The engine's lock order (workflow, then run), skipping rows a claim or a finish holds right now.
@@ -353,6 +357,8 @@ def requeue_stale_runs() -> list[int]:
             _workflow, run = locked
             if run.status != RunStatus.RUNNING or run.heartbeat_at is None or run.heartbeat_at >= cutoff:
                 continue  # it checkpointed (or finished) since the candidates were listed
+            if run.retry_at is not None and run.retry_at >= cutoff:
+                continue  # handed back since: its task is on its way
             run.status, run.lease = RunStatus.QUEUED, ""
             run.save(update_fields=["status", "lease"])
             requeued.append(run.pk)

@@ -166,9 +166,10 @@ class RecordErrorViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(request=RetrySerializer, responses={202: RunSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        incoming = RetrySerializer(data=request.data)
+        record_error = self.get_object()
+        incoming = RetrySerializer(data=request.data, context={"record_error": record_error})
         incoming.is_valid(raise_exception=True)
-        return self._retry([self.get_object()], incoming.validated_data.get("edited_payload"))
+        return self._retry([record_error], incoming.validated_data.get("edited_payload"))
 
     @extend_schema(request=None, responses=RecordErrorSerializer)
     @action(detail=True, methods=["post"])

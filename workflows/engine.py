@@ -10,7 +10,12 @@ Safety properties:
 - a batch's results and the cursor after it commit together, so a killed worker resumes from the last
   durable batch; records written to the vendor but not yet committed here are re-sent under the same
   keys, and the connectors' writers are idempotent on those keys;
-- a run resumed elsewhere gets a new lease, so the old holder's next checkpoint fails and it stops.
+- a run resumed elsewhere gets a new lease, so the old holder's next checkpoint fails and it stops;
+- a batch that fails transiently (timeouts, 429, 5xx that outlast the hardened client's retries) is handed
+  back to the last checkpoint (`leases.hand_back`): the worker does not sleep through the backoff, the task
+  is queued again with a countdown and the next claim re-reads the batch. Worst case per batch:
+  1 + RETRY_ATTEMPTS claims (5 by default) × 5 HTTP attempts per call (`ekyam/http.py`) = 25 attempts of one
+  call, after which the run fails (or, for a targeted run, the unread records become record errors).
 
 Claiming, the heartbeat and finishing are `workflows.leases`; this module is the run loop between them.
 """
@@ -31,7 +36,7 @@ from connectors.base import ConnectorError, Page, ReadFailure, TransientError, W
 from ekyam.events import tracing
 from workflows import conf, lifecycle, live, mappings, screening, sinks
 from workflows import events as wf_events
-from workflows.leases import Heartbeat, LeaseLost, claim, finish
+from workflows.leases import Heartbeat, LeaseLost, claim, finish, hand_back
 from workflows.models import (
     INCREMENTAL_TRIGGERS,
     Builtin,
@@ -52,6 +57,15 @@ log = logging.getLogger(__name__)
 
 class RunFailed(Exception):
     """The run cannot go on (authentication, destination down after retries, bad configuration)."""
+
+
+class HandBack(Exception):
+    """A batch failed transiently and has retries left: the run goes back to its checkpoint and its task is
+    queued again in `delay` seconds (`leases.hand_back`)."""
+
+    def __init__(self, delay: float, reason: str):
+        super().__init__(reason)
+        self.delay, self.reason = delay, reason
 
 
 @dataclass
@@ -87,7 +101,9 @@ class RunExecutor:
     def __init__(self, run: Run, lease: str):
         self.run = run
         self.lease = lease
-        self.troubled = False  # a retry reason is shown on the run and the workflow's sign
+        # A retry reason is shown on the run and the workflow's sign (a handed-back run resumes with it).
+        self.troubled = bool(run.error_summary)
+        self.page_progressed = True  # the page being processed read something new (see `_pages`)
         self.workflow = Workflow.objects.select_related("organization").get(pk=run.workflow_id)
         nodes = {n.kind: n for n in self.workflow.nodes.select_related("connection")}
         self.source, self.sync, self.destination = (
@@ -131,40 +147,42 @@ class RunExecutor:
             yield from self._retry_pages()
             return
         ids = self.run.params.get("record_ids") if self.run.trigger == Trigger.EVENT else None
-        attempt = 0
-        while True:
-            cursor = self.run.checkpoint if self.run.batches else self._start_cursor()
-            reader = self.source_connector.read(
-                self.source.stream, cursor=cursor, page_size=self.workflow.page_size, ids=ids or None
-            )
-            try:
-                for page in reader:
-                    # Only progress resets the failure count: a page that re-reads the overlap window and
-                    # finds nothing new leaves the cursor where it was, and must not buy another round of
-                    # retries (an unreadable stretch would otherwise stall the run forever).
-                    if page.records or page.failures or page.cursor != cursor:
-                        attempt = 0
-                    cursor = page.cursor
-                    yield page
-                    if page.done:
-                        return
-                return
-            except TransientError as exc:
-                if attempt >= conf.RETRY_ATTEMPTS and ids:
-                    # A targeted run never drops its events: the records it could not read become record
-                    # errors (retryable by id) instead of vanishing with a failed run.
-                    yield self._unread_page(ids, exc, attempt + 1)
+        cursor = self.run.checkpoint if self.run.batches else self._start_cursor()
+        reader = self.source_connector.read(
+            self.source.stream, cursor=cursor, page_size=self.workflow.page_size, ids=ids or None
+        )
+        try:
+            for page in reader:
+                # Only progress resets the run's retry count (at the batch's commit): a page that re-reads the
+                # overlap window and finds nothing new leaves the cursor where it was, and must not buy another
+                # round of retries (an unreadable stretch would otherwise stall the run forever).
+                self.page_progressed = bool(page.records or page.failures or page.cursor != cursor)
+                cursor = page.cursor
+                yield page
+                if page.done:
                     return
-                if attempt >= conf.RETRY_ATTEMPTS:
-                    raise RunFailed(f"Reading {self.source.stream} failed after {attempt + 1} attempts: {exc.message}")
-                self.note_trouble(
-                    f"Reading {self.source.stream} failed (attempt {attempt + 1} of {conf.RETRY_ATTEMPTS + 1}), "
-                    f"retrying: {exc.message}"
-                )
-                time.sleep(_backoff(attempt, exc.retry_after))
-                attempt += 1
-            except ConnectorError as exc:
-                raise RunFailed(f"Reading {self.source.connection.name} {self.source.stream} failed: {exc.message}")
+        except TransientError as exc:
+            if self.run.retries >= conf.RETRY_ATTEMPTS and ids:
+                # A targeted run never drops its events: the records it could not read become record errors
+                # (retryable by id) instead of vanishing with a failed run.
+                self.page_progressed = True
+                yield self._unread_page(ids, exc, self.run.retries + 1)
+                return
+            self._retry_later(exc, f"Reading {self.source.stream}")
+        except ConnectorError as exc:
+            raise RunFailed(f"Reading {self.source.connection.name} {self.source.stream} failed: {exc.message}")
+
+    def _retry_later(self, exc: TransientError, what: str, retry_after: float | None = None) -> None:
+        """Hand the batch back to the checkpoint while retries are left (raises HandBack), else fail the run."""
+        attempt = self.run.retries
+        if attempt >= conf.RETRY_ATTEMPTS:
+            raise RunFailed(f"{what} failed after {attempt + 1} attempts: {exc.message}")
+        delay = _backoff(attempt, retry_after if retry_after is not None else exc.retry_after)
+        raise HandBack(
+            delay,
+            f"{what} failed (attempt {attempt + 1} of {conf.RETRY_ATTEMPTS + 1}), retrying in {delay:.1f} s: "
+            f"{exc.message}",
+        )
 
     def _unread_page(self, ids: list, exc: TransientError, attempts: int) -> Page:
         connector_cls = type(self.source_connector)
@@ -177,17 +195,6 @@ class RunExecutor:
         error = TransientError(f"{exc.message} (after {attempts} attempts)", code=exc.code, status=exc.status)
         failures = [ReadFailure(source_id, error) for key, source_id in keys.items() if key not in done]
         return Page([], self.run.checkpoint, done=True, requests=0, failures=failures)
-
-    def note_trouble(self, reason: str) -> None:
-        """Say on the run, and on the workflow's sign (amber), why it is not moving; the next committed
-        batch clears it."""
-        with transaction.atomic():
-            noted = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
-                error_summary=reason[:2000]
-            )
-            if noted:
-                self.troubled = True
-                lifecycle.refresh_status(self.workflow)
 
     def _retry_pages(self):
         ids = self.run.params.get("record_error_ids") or []
@@ -298,53 +305,52 @@ class RunExecutor:
         }
 
     def _write(self, pending: list, out: Outcome) -> None:
-        attempt = 0
-        while pending:
-            context = {
-                "run_id": self.run.pk,
-                "keys": [p[0] for p in pending],
-                "source_ids": [p[1] for p in pending],
-            }
-            try:
-                results = self.sink.write([p[4] for p in pending], context=context)
-            except TransientError as exc:
-                if attempt >= conf.RETRY_ATTEMPTS:
-                    raise RunFailed(
-                        f"Writing to {self.destination.label} failed after {attempt + 1} attempts: {exc.message}"
-                    )
-                self.note_trouble(
-                    f"Writing to {self.destination.label} failed (attempt {attempt + 1} of "
-                    f"{conf.RETRY_ATTEMPTS + 1}), retrying: {exc.message}"
-                )
-                time.sleep(_backoff(attempt, exc.retry_after))
-                attempt += 1
+        """Write the batch. A transient failure, of the call or of some records, hands the batch back to the
+        checkpoint while retries are left (what some records' failure did not stop is kept first, see
+        `keep_written`); after the last retry, failed records become record errors."""
+        if not pending:
+            return
+        what = f"Writing to {self.destination.label}"
+        context = {"run_id": self.run.pk, "keys": [p[0] for p in pending], "source_ids": [p[1] for p in pending]}
+        try:
+            results = self.sink.write([p[4] for p in pending], context=context)
+        except TransientError as exc:
+            self._retry_later(exc, what)
+        except ConnectorError as exc:
+            raise RunFailed(f"{what} failed: {exc.message}")
+        retries_left = self.run.retries < conf.RETRY_ATTEMPTS
+        transient = [r.error for r in results if not r.ok and r.error is not None and not r.error.permanent]
+        if transient and retries_left:
+            if self.run.trigger != Trigger.RETRY:  # a retry's batches are counted by index: it re-sends them whole
+                kept = Outcome()
+                for item, result in zip(pending, results, strict=True):
+                    if result.ok:
+                        self._stage_success(item, result, kept)
+                if kept.lineage:
+                    self.keep_written(kept)
+            worst = max((e.retry_after or 0 for e in transient), default=0)
+            first = transient[0]
+            self._retry_later(
+                TransientError(f"{len(transient)} of {len(results)} records: {first.message}", code=first.code),
+                what,
+                retry_after=worst,
+            )
+        for item, result in zip(pending, results, strict=True):
+            if result.ok:
+                self._stage_success(item, result, out)
                 continue
-            except ConnectorError as exc:
-                raise RunFailed(f"Writing to {self.destination.label} failed: {exc.message}")
-            retry = []
-            for item, result in zip(pending, results, strict=True):
-                if result.ok:
-                    self._stage_success(item, result, out)
-                elif result.error is not None and not result.error.permanent and attempt < conf.RETRY_ATTEMPTS:
-                    retry.append(item)
-                else:
-                    key, _source_id, raw = item[0], item[1], item[2]
-                    error = result.error
-                    out.errors.append(
-                        {
-                            "key": key,
-                            "raw": raw,
-                            "stage": "write",
-                            "class": classify(error),
-                            "message": error.message if error else "The destination rejected the record.",
-                            "details": error.as_dict() if error else {},
-                        }
-                    )
-            if retry:
-                worst = max((r.error.retry_after or 0 for r in results if r.error is not None), default=0)
-                time.sleep(_backoff(attempt, worst))
-                attempt += 1
-            pending = retry
+            key, _source_id, raw = item[0], item[1], item[2]
+            error = result.error
+            out.errors.append(
+                {
+                    "key": key,
+                    "raw": raw,
+                    "stage": "write",
+                    "class": classify(error),
+                    "message": error.message if error else "The destination rejected the record.",
+                    "details": error.as_dict() if error else {},
+                }
+            )
 
     def _stage_success(self, item, result: WriteResult, out: Outcome) -> None:
         key, source_id, _raw, standard, _payload, digest = item
@@ -374,21 +380,35 @@ class RunExecutor:
 
     # --- commit ---------------------------------------------------------------------------------------------
     def commit(self, out: Outcome, cursor: str | None) -> None:
+        """The batch's results and the cursor after it, in one transaction guarded by the lease."""
+        updates = {
+            "checkpoint": cursor,
+            "batches": F("batches") + 1,
+            "read_count": F("read_count") + out.read,
+            "mapped_count": F("mapped_count") + out.mapped,
+            "skipped_count": F("skipped_count") + len(out.skipped_keys),
+            "failed_count": F("failed_count") + len(out.errors),
+            "requests_count": F("requests_count") + out.requests,
+        }
+        if self.page_progressed:  # the batch moved on: the next transient failure starts a fresh count
+            updates["retries"] = 0
+        if self.troubled:
+            updates["error_summary"] = ""
+        incremental = self.run.trigger in INCREMENTAL_TRIGGERS and cursor is not None
+        self._store(out, updates, stream_cursor=cursor if incremental else None)
+
+    def keep_written(self, out: Outcome) -> None:
+        """Before a batch is handed back for some of its records: what it did write is stored (lineage,
+        events) and the cursor stays, so the batch read again skips those records through the ledger and
+        sends only the failed ones again."""
+        self._store(out, {}, stream_cursor=None)
+
+    def _store(self, out: Outcome, updates: dict, stream_cursor: str | None) -> None:
         now = timezone.now()
         with transaction.atomic():
             written = len(out.lineage) - sum(1 for r in out.lineage.values() if r.action == "unchanged")
-            cleared = {"error_summary": ""} if self.troubled else {}
             claimed = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
-                **cleared,
-                heartbeat_at=now,
-                checkpoint=cursor,
-                batches=F("batches") + 1,
-                read_count=F("read_count") + out.read,
-                mapped_count=F("mapped_count") + out.mapped,
-                written_count=F("written_count") + written,
-                skipped_count=F("skipped_count") + len(out.skipped_keys),
-                failed_count=F("failed_count") + len(out.errors),
-                requests_count=F("requests_count") + out.requests,
+                heartbeat_at=now, written_count=F("written_count") + written, **updates
             )
             if not claimed:
                 raise LeaseLost(self.run.pk)
@@ -416,11 +436,15 @@ class RunExecutor:
                 )
             for error in out.errors:
                 self._store_error(error)
-            if self.run.trigger in INCREMENTAL_TRIGGERS and cursor is not None:
+            if stream_cursor is not None:
                 StreamCursor.objects.update_or_create(
                     workflow=self.workflow,
                     stream=self.source.stream,
-                    defaults={"cursor": cursor, "run": self.run, "organization_id": self.workflow.organization_id},
+                    defaults={
+                        "cursor": stream_cursor,
+                        "run": self.run,
+                        "organization_id": self.workflow.organization_id,
+                    },
                 )
             connection_id = self.destination.connection_id or self.source.connection_id
             for key, destination, record in out.synced:
@@ -432,11 +456,12 @@ class RunExecutor:
                     record=record,
                     connection_id=connection_id,
                 )
-            if self.troubled:
+            if "error_summary" in updates:
                 self.troubled = False
                 lifecycle.refresh_status(self.workflow)
             live.push_on_commit(self.workflow.pk)
-        self.run.refresh_from_db(fields=["batches", "checkpoint", "cancel_requested"])
+        self.page_progressed = True
+        self.run.refresh_from_db(fields=["batches", "checkpoint", "cancel_requested", "retries"])
 
     def _store_error(self, error: dict) -> None:
         existing = (
@@ -512,7 +537,34 @@ EXECUTORS: dict[str, type[RunExecutor]] = {}
 
 
 def execute_run(run_id: int) -> Run | None:
-    """Claim and run; the whole of a Celery task. Safe to call twice for the same run."""
+    """Claim and run; the whole of a Celery task. Safe to call twice for the same run.
+
+    A batch handed back after a transient failure ends this call: the run's task is queued again with a
+    countdown. Only when tasks run inline (no broker) is there no worker to hand it to, and the caller
+    waits out the backoff here and resumes the run itself.
+
+    A finished run is followed by the workflow's next queued run in the same call (up to CHAIN_RUNS), so
+    a burst of trigger events does not wait for a broker round trip between its runs; the claim keeps it
+    safe when another worker took that run first. Returns the run this call was given, as it ended."""
+    first, chained = None, 0
+    while True:
+        outcome = _execute_once(run_id)
+        if isinstance(outcome, HandBack):
+            if lifecycle.tasks_inline():
+                time.sleep(outcome.delay)
+                continue
+            return first
+        if first is None:
+            first = outcome
+        if outcome is None or chained >= conf.CHAIN_RUNS:
+            return first
+        run_id = lifecycle.next_queued(outcome.workflow_id)
+        if run_id is None:
+            return first
+        chained += 1
+
+
+def _execute_once(run_id: int) -> Run | HandBack | None:
     lease = claim(run_id)
     if lease is None:
         return None
@@ -531,6 +583,9 @@ def _execute(run: Run, lease) -> Run | None:
     except LeaseLost:
         log.warning("Run %s was taken over by another worker; stopping here.", run_id)
         return None
+    except HandBack as back:
+        log.info("Run %s: batch handed back to its checkpoint, again in %.1f s: %s", run_id, back.delay, back.reason)
+        return back if hand_back(run_id, lease, back.delay, back.reason) is not None else None
     except RunFailed as exc:
         return finish(run_id, lease, RunStatus.FAILED, str(exc))
     except DatabaseError as exc:  # the database's own text quotes SQL and values: it stays in the log

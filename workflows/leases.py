@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from datetime import timedelta
 
 from django.db import DatabaseError, transaction
 from django.db import connections as db_connections
@@ -44,8 +45,10 @@ def claim(run_id: int) -> str | None:
         workflow, run = locked
         if run.is_finished:
             return None
-        if run.status == RunStatus.RUNNING and _fresh(run):
+        if run.status == RunStatus.RUNNING and run.lease and _fresh(run):
             return None  # a duplicate delivery of a task whose run is alive elsewhere
+        if run.retry_at is not None and run.retry_at > timezone.now():
+            return None  # a handed-back batch: its own task is queued to start at `retry_at`
         busy = Run.objects.filter(workflow=workflow, status=RunStatus.RUNNING).exclude(pk=run.pk)
         if busy.exists():
             return None  # stays queued; the running one dispatches it when it finishes
@@ -54,6 +57,7 @@ def claim(run_id: int) -> str | None:
         run.status = RunStatus.RUNNING
         run.lease = lease
         run.heartbeat_at = timezone.now()
+        run.retry_at = None
         run.attempts += 1
         if first_start:
             run.started_at = run.heartbeat_at
@@ -110,6 +114,33 @@ def finish(run_id: int, lease: str, status: str, summary: str = "") -> Run | Non
         lifecycle.refresh_status(workflow)
         live.push_on_commit(workflow.pk)
         transaction.on_commit(lambda: lifecycle.dispatch_next(workflow.pk))
+    return run
+
+
+def hand_back(run_id: int, lease: str, delay: float, reason: str) -> Run | None:
+    """Give a batch that failed transiently back to the run's last durable checkpoint, instead of sleeping
+    through the backoff in the worker: the run keeps its place (still running, so later triggers queue behind
+    it, but without a lease), says why on its sign, and its task is queued again to start in `delay` seconds
+    (Celery's countdown; the task stays `acks_late`). The next claim re-reads the batch from the checkpoint.
+    Should that message be lost, the stale sweeper resumes the run once `retry_at` is STALE_AFTER old."""
+    with transaction.atomic():
+        locked = lock_run(run_id)
+        if locked is None:
+            return None
+        workflow, run = locked
+        if run.lease != lease or run.status != RunStatus.RUNNING:
+            return None
+        now = timezone.now()
+        run.lease = ""
+        run.retries += 1
+        run.heartbeat_at = now
+        run.retry_at = now + timedelta(seconds=delay)
+        run.error_summary = reason[:2000]
+        run.save(update_fields=["lease", "retries", "heartbeat_at", "retry_at", "error_summary"])
+        lifecycle.refresh_status(workflow)
+        live.push_on_commit(workflow.pk)
+        if not lifecycle.tasks_inline():  # inline, the caller runs the retry itself (`engine.execute_run`)
+            lifecycle.queue_run_on_commit(run.pk, countdown=delay)
     return run
 
 

@@ -21,19 +21,39 @@ from workflows.status import derive
 RUN_WORKFLOW = "workflows.run_workflow"
 
 
-def queue_run(run_id: int) -> None:
-    celery_app.tasks[RUN_WORKFLOW].delay(run_id)
+def tasks_inline() -> bool:
+    """No broker: tasks run in the caller's process as they are queued (`CELERY_TASK_ALWAYS_EAGER`)."""
+    return bool(celery_app.conf.task_always_eager)
 
 
-def queue_run_on_commit(run_id: int) -> None:
-    transaction.on_commit(lambda: queue_run(run_id))
+def queue_run(run_id: int, countdown: float | None = None) -> None:
+    """Queue the run's task; with `countdown`, to start that many seconds from now (a handed-back batch)."""
+    task = celery_app.tasks[RUN_WORKFLOW]
+    if countdown is None:
+        task.delay(run_id)
+    else:
+        task.apply_async((run_id,), countdown=countdown)
+
+
+def queue_run_on_commit(run_id: int, countdown: float | None = None) -> None:
+    transaction.on_commit(lambda: queue_run(run_id, countdown))
+
+
+def next_queued(workflow_id: int) -> int | None:
+    """The workflow's oldest queued run, the one to start after the previous one finished."""
+    return (
+        Run.objects.filter(workflow_id=workflow_id, status=RunStatus.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def dispatch_next(workflow_id: int) -> None:
-    """Start the oldest queued run of the workflow (after the previous one finished)."""
-    run = Run.objects.filter(workflow_id=workflow_id, status=RunStatus.QUEUED).order_by("pk").first()
-    if run is not None:
-        queue_run(run.pk)
+    """Queue the task of the workflow's oldest queued run (after the previous one finished)."""
+    run_id = next_queued(workflow_id)
+    if run_id is not None:
+        queue_run(run_id)
 
 
 def refresh_status(workflow: Workflow) -> dict:

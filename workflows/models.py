@@ -165,6 +165,11 @@ class Run(OrgOwned):
     checkpoint = models.TextField(null=True, blank=True, help_text="Source cursor after the last durable batch.")
     batches = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
+    # A batch that failed transiently is handed back to the checkpoint: the run keeps its place (status
+    # running, no lease) and its task is queued again to start at `retry_at`; `retries` counts the hand-backs
+    # since the last batch that made progress (bounded by EKYAM_WORKFLOW_RETRY_ATTEMPTS).
+    retry_at = models.DateTimeField(null=True, blank=True)
+    retries = models.PositiveSmallIntegerField(default=0)
 
     read_count = models.PositiveIntegerField(default=0)
     mapped_count = models.PositiveIntegerField(default=0)

@@ -7,6 +7,7 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+from django_celery_beat.validators import crontab_validator
 
 from workflows.models import ScheduleKind, Workflow
 
@@ -17,15 +18,34 @@ def task_name(workflow: Workflow) -> str:
     return f"workflow:{workflow.pk}"
 
 
+# One year: longer intervals are surely a mistake, and the column (and Beat's) are 32-bit integers.
+MAX_INTERVAL_SECONDS = 366 * 24 * 3600
+CRON_MAX_LENGTH = Workflow._meta.get_field("cron").max_length
+
+
+def validate_cron(cron: str) -> None:
+    """django-celery-beat's own validator (the one its admin uses): every field in range, no step of 0,
+    known names; Beat silently skips a crontab it cannot read, so a bad one must never be saved."""
+    parts = (cron or "").split()
+    if len(parts) != 5:
+        raise ValidationError(
+            {"cron": f"A cron expression has 5 fields (minute hour day month weekday); got {cron!r}."}
+        )
+    if len(cron) > CRON_MAX_LENGTH:
+        raise ValidationError({"cron": f"A cron expression has at most {CRON_MAX_LENGTH} characters."})
+    try:
+        crontab_validator(" ".join(parts))
+    except ValidationError as exc:
+        raise ValidationError({"cron": f"Not a valid cron expression ({'; '.join(exc.messages)})."}) from None
+
+
 def validate_schedule(kind: str, interval_seconds: int | None, cron: str, tz: str) -> None:
     if kind == ScheduleKind.INTERVAL and not (interval_seconds and interval_seconds >= 10):
         raise ValidationError({"interval_seconds": "An interval schedule needs interval_seconds of at least 10."})
+    if interval_seconds is not None and interval_seconds > MAX_INTERVAL_SECONDS:
+        raise ValidationError({"interval_seconds": f"At most {MAX_INTERVAL_SECONDS} seconds (one year)."})
     if kind == ScheduleKind.CRON:
-        parts = (cron or "").split()
-        if len(parts) != 5:
-            raise ValidationError(
-                {"cron": f"A cron expression has 5 fields (minute hour day month weekday); got {cron!r}."}
-            )
+        validate_cron(cron)
     try:
         zoneinfo.ZoneInfo(tz or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

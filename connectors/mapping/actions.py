@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from connectors.actions import build_connector
+from connectors.base import ConnectorError
 from connectors.mapping.compiled import table_names
 from connectors.mapping.defaults import load_default_mapping
 from connectors.mapping.engine import CompiledMapping, MappingInvalid, compile_mapping
@@ -162,8 +164,6 @@ def preview(mapping: Mapping, records: Iterable, *, rules=None, limit: int = PRE
 
 def sample_records(mapping: Mapping, count: int = 5) -> list[dict]:
     """A few live records of the mapping's stream, read through its connection's connector."""
-    from connectors.actions import build_connector
-
     connector = build_connector(mapping.connection)
     for page in connector.read(mapping.stream, page_size=count):
         return list(page.records)[:count]
@@ -265,8 +265,6 @@ def writer_mapping_for_destination(connection: Connection, stream: str, *, user=
     """The destination's writer mapping for `stream`: its existing one, the vendor's default, or a new
     one built from the suggestions (the standard's fields → the writer stream's declared fields) for
     the user to verify. None when the connector has no such writer stream."""
-    from connectors.base import ConnectorError
-
     mapping = ensure_default_mapping(connection, stream, "write")
     if mapping is not None:
         return mapping

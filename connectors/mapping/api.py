@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -23,6 +23,7 @@ from connectors.mapping.serializers import (
 )
 from connectors.mapping.suggest import suggest_mappings
 from connectors.standards import STANDARD_NAMES, get_standard, list_standards
+from ekyam.api.schema import ObjectResponseSchema
 from ekyam.api.viewsets import OrgScopedModelViewSet
 
 
@@ -36,8 +37,12 @@ class StandardViewSet(viewsets.ViewSet):
     lookup_field = "name"
     lookup_value_regex = "[a-z_]+"
     serializer_class = StandardSerializer
+    schema = ObjectResponseSchema()
 
-    @extend_schema(responses=StandardSerializer(many=True), operation_id="v1_standards_list")
+    @extend_schema(
+        responses=inline_serializer("StandardList", {"results": StandardSerializer(many=True)}),
+        operation_id="v1_standards_list",
+    )
     def list(self, request):
         return Response({"results": list_standards()})
 
@@ -89,8 +94,11 @@ class MappingViewSet(OrgScopedModelViewSet):
             except MappingInvalid as exc:
                 raise invalid(exc) from None
 
-    @extend_schema(responses=MappingVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        responses=inline_serializer("MappingVersionList", {"results": MappingVersionSerializer(many=True)}),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def versions(self, request, pk=None):
         mapping = self.get_object()
         return Response({"results": MappingVersionSerializer(mapping.versions.order_by("-number"), many=True).data})

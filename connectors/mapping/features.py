@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from connectors.mapping import shapes as shape_detect
 from connectors.mapping.vocabulary import CONTEXT, GENERIC_LEAVES, VOCABULARY
@@ -172,6 +172,7 @@ class Target:
     description: str
     enum: list | None
     synonyms: list[tuple[str, ...]] = field(default_factory=list)
+    standard: str = ""
 
     @property
     def in_list(self) -> bool:
@@ -239,7 +240,7 @@ def targets_of(standard: str) -> tuple[Target, ...]:
                     synonyms.append(candidate)
         if own not in synonyms:
             synonyms.append(own)
-        out.append(Target(path, kind, spec["required"], spec["description"], spec.get("enum"), synonyms))
+        out.append(Target(path, kind, spec["required"], spec["description"], spec.get("enum"), synonyms, standard))
     return tuple(out)
 
 
@@ -259,7 +260,24 @@ _SHAPE_FOR_LEAF = {
 }
 _EXCLUSIVE = {"email": "email", "url": "image_url", "gtin": "barcode", "tracking": "tracking_numbers"}
 _WEAK_ROLE_WORDS = {"to"}
-_TEXT_LEAVES = {"name", "email", "phone", "description", "company"}
+_TEXT_LEAVES = {"name", "email", "phone", "description", "company", "brand"}
+# Fields a person reads and types: a generated key (UUID, long hex) is the record's technical id instead.
+_HUMAN_IDENTIFIERS = {"sku", "order_number", "shipment_number"}
+# Shapes distinctive enough to propose a field whose name shares no word with the target.
+_SHAPE_ONLY = {"country", "currency", "email", "gtin", "tracking"}
+# Ancestors or words that make a field part of something other than an address or a party: the shipping
+# *method's* name, a discount's or a fee's amount, a product's id inside a stock record.
+_NOT_A_PARTY = {"method", "service", "carrier", "rate", "option", "courier", "provider", "level"}
+_ADJUSTMENTS = {"discount", "adjustment", "promotion", "coupon", "tax", "fee", "refund", "duty", "applied"}
+_ITEM_WORDS = {"product", "item", "variant", "sku", "article", "material"}
+# A person or a secondary reference is no document number: `salesRepCode`, `externalReference`.
+_NOT_THE_NUMBER = {"status", "sale", "rep", "salesperson", "agent", "user", "employee", "external", "secondary"}
+# Line quantities: what was shipped against what was ordered (or is still open).
+_SHIPPED_WORDS = {"ship", "fulfill", "fulfilled", "pick", "picked", "pack", "packed", "dispatch", "deliver"}
+_ORDERED_WORDS = {"order", "open", "backorder", "remain", "remaining", "cancel", "return", "refund", "request"}
+# Words of a deadline or an estimate: `DespatchByDate`, `due_date`, `estimatedArrival` say when something
+# should happen, not when it did.
+_DEADLINE_WORDS = {"by", "due", "deadline", "estimate", "estimated", "expected", "earliest", "latest", "promise"}
 _TIME_WORDS = {"date", "time", "timestamp", "at", "created", "updated", "modified", "on", "when"}
 SHAPE_NAMES = {
     "gtin": "UPC/EAN codes with valid check digits",
@@ -357,11 +375,21 @@ class Pair:
 
 
 def name_match(target: Target, source: Source) -> tuple[float, str, bool]:
+    return _name_match(tuple(target.synonyms), tuple(source.variants))
+
+
+@lru_cache(maxsize=100_000)  # fields spelled alike (every address's `city`) are compared once per target
+def _name_match(synonyms: tuple, variants: tuple) -> tuple[float, str, bool]:
     best, best_reason, exact = 0.0, "", False
-    for rank, synonym in enumerate(target.synonyms):
-        for variant, weight in source.variants:
+    shapes = [(variant, weight, set(variant), "".join(variant)) for variant, weight in variants]
+    for rank, synonym in enumerate(synonyms):
+        penalty = 1 - 0.015 * min(rank, 10)
+        joined = "".join(synonym)
+        for variant, weight, words, run_together in shapes:
+            if words.isdisjoint(synonym) and run_together != joined:
+                continue  # similarity 0
             raw = similarity(variant, synonym)
-            value = raw * weight * (1 - 0.015 * min(rank, 10))
+            value = raw * weight * penalty
             if value > best:
                 best, best_reason, exact = value, " ".join(synonym), raw == 1.0
     return best, best_reason, exact
@@ -379,10 +407,47 @@ def role_of(target: Target, source: Source) -> int:
     return 0
 
 
+def shape_only(target: Target, source: Source) -> bool:
+    """The samples alone say what the field is (ISO country or currency codes, e-mails, valid barcodes,
+    tracking numbers), whatever its name: `recipient.region` holding `SG`, `MY` is a country."""
+    expected = _SHAPE_FOR_LEAF.get(target.leaf)
+    return bool(expected and expected[0] in _SHAPE_ONLY and shape_detect.has(source.shapes, expected[0], 0.9))
+
+
+def _context_adjustment(target: Target, source: Source, notes: list[str]) -> float:
+    """What the ancestors and the other words of the name say against (or for) the pair."""
+    words = set(source.leaf_words) | source.context
+    leaf = target.leaf
+    adjust = 0.0
+    if (target.address_part or target.parent == "customer") and source.context & _NOT_A_PARTY:
+        adjust -= 0.25
+        notes.append("part of a shipping method, not an address")
+    if target.kind == "money" and leaf not in ("discount", "tax", "shipping") and source.context & _ADJUSTMENTS:
+        # Inside a discount, a tax line or a fee (`applied_discounts[*].amount`, `discount_amount`): no price
+        # or total. The last word is left out: `total_inc_tax` is a total.
+        adjust -= 0.3
+    if target.parent == "location" and source.context & _ITEM_WORDS and not source.context & {"location", "warehouse"}:
+        adjust -= 0.25  # the product's id or name inside a stock record
+    if leaf in ("order_number", "shipment_number") and words & _NOT_THE_NUMBER:
+        adjust -= 0.15
+    if target.in_list and leaf == "quantity":
+        # The field's own name only: `order_lines[*].quantity` is any line's quantity.
+        own = set(source.leaf_words)
+        shipped, ordered = own & _SHIPPED_WORDS, own & _ORDERED_WORDS
+        shipment = target.standard == "shipment"
+        if shipped and not ordered:
+            adjust += 0.1 if shipment else -0.1
+        elif ordered and not shipped:
+            adjust += -0.1 if shipment else 0.05
+    return adjust
+
+
 def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pair | None:
-    """The hand-weighted score of a pair; None when the names share nothing."""
+    """The hand-weighted score of a pair; None when neither the names nor a distinctive shape say anything."""
     best, best_reason, exact = name_match(target, source)
     reasons = []
+    if best <= 0 and shape_only(target, source):
+        best = 0.3  # a weak candidate rather than none; the shape adjustment below adds its evidence
     if exact:
         reasons.append(f"name matches “{best_reason}”")
     elif best > 0:
@@ -410,11 +475,25 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
         confidence += 0.05
     elif not target.in_list and target.parent == "" and source.context & {"bill", "billing"}:
         confidence -= 0.1
-    if target.leaf in _TEXT_LEAVES and source.leaf_words[-1:] == ("id",) and not exact:
-        confidence -= 0.25  # a technical id is no name, e-mail or phone
+    elif target.parent == "bill_to":
+        # Billing parts are named as billing; an address that names no role is where the goods go.
+        confidence -= 0.1
+    if target.leaf in _TEXT_LEAVES and source.leaf_words[-1:] in (("id",), ("number",)) and not exact:
+        confidence -= 0.25  # a technical id or a number (`ShipToNum`) is no name, e-mail or phone
     if not (target.address_part or target.parent == "customer") and source.address_block and source.roles:
         confidence -= 0.2  # a field of a shipping/billing address is no order-level field
     adjust, notes = shape_adjustment(target, source)
+    if target.leaf in _HUMAN_IDENTIFIERS and shape_detect.has(source.shapes, "opaque_id"):
+        adjust -= 0.2
+        notes.append("samples are generated keys")
+    adjust += _context_adjustment(target, source, notes)
+    if target.leaf == "sku" and source.leaf_words == ("id",) and not exact:
+        adjust -= 0.15  # a bare `id` is the record's (or line's) technical key, not its SKU
+    if target.kind in ("date", "datetime") and source.leaf_words and set(source.leaf_words) & _DEADLINE_WORDS:
+        adjust -= 0.15
+        notes.append("a deadline or estimate")
+    if target.leaf == "status" and source.leaf_words[-1:] == ("id",) and shape_detect.has(source.shapes, "integer"):
+        adjust -= 0.2  # a status's numeric id; its name or text, when there, reads better
     confidence += adjust
     reasons.extend(notes)
     if verdict is False:

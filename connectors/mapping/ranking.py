@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from connectors.mapping import reranker
 from connectors.mapping.assign import best_assignment
-from connectors.mapping.features import Pair, Source, Target, analyse, heuristic, targets_of, vector
+from connectors.mapping.features import Pair, Source, Target, analyse, heuristic, shape_only, targets_of, vector
 from connectors.mapping.transform_hints import transforms_for
 
-MIN_CONFIDENCE = 0.05
+MIN_CONFIDENCE = 0.02
 REVIEW_CONFIDENCE = 0.5
 ACCEPTED_CONFIDENCE = 0.95
 REJECTED_CONFIDENCE = 0.1  # shown (marked for review) but never first while another candidate exists
@@ -40,6 +40,7 @@ class Candidate:
     reason: str
     transforms: list
     needs_review: bool = False
+    rejected: bool = False  # the organization rejected this pair before: shown, never dropped
 
     def as_dict(self) -> dict:
         return {
@@ -68,7 +69,7 @@ def scored_pairs(standard: str, sources: list[Source], learned: dict) -> dict[st
         found = []
         for source, (s_words, s_joined, key) in zip(sources, source_words, strict=True):
             verdict = learned.get((target.path, key))
-            if verdict is None and not (s_words & words or s_joined & joined):
+            if verdict is None and not (s_words & words or s_joined & joined) and not shape_only(target, source):
                 continue
             pair = heuristic(target, source, verdict)
             if pair is not None and pair.heuristic >= POOL_MIN:
@@ -108,13 +109,19 @@ def rank(standard: str, sources: list[Source], learned: dict, fitted: dict | Non
             elif pair.verdict is False:
                 confidence = min(confidence * 0.2, REJECTED_CONFIDENCE)
             if confidence >= MIN_CONFIDENCE or pair.verdict is False:
-                candidates.append(Candidate(pair.source, confidence, "; ".join(pair.reasons), []))
+                candidates.append(
+                    Candidate(pair.source, confidence, "; ".join(pair.reasons), [], rejected=pair.verdict is False)
+                )
         candidates.sort(key=lambda c: (-c.confidence, c.source.path))
         ranked[path] = candidates
     _assign(ranked)
+    _share_record_times(ranked)
     if fitted is not None and fitted.get("top1"):
         for candidates in ranked.values():
             _calibrate(candidates, fitted["top1"])
+    for candidates in ranked.values():
+        # Calibrated or demoted below the floor: the ranker abstains rather than show a near-certain miss.
+        candidates[:] = [c for c in candidates if c.confidence >= MIN_CONFIDENCE or c.rejected]
     targets = {t.path: t for t in targets_of(standard)}
     for path, candidates in ranked.items():
         del candidates[SHOWN:]
@@ -126,6 +133,19 @@ def rank(standard: str, sources: list[Source], learned: dict, fitted: dict | Non
                 candidate.needs_review = True
                 candidate.reason = "; ".join(filter(None, [candidate.reason, "inside a list: pick the element"]))
     return ranked
+
+
+# When a record says only when it was placed, that is also when it was created, and the other way round.
+_SAME_MOMENT = (("created_at", "placed_at"), ("placed_at", "created_at"))
+
+
+def _share_record_times(ranked: dict[str, list[Candidate]]) -> None:
+    for empty, other in _SAME_MOMENT:
+        if empty in ranked and not ranked[empty] and ranked.get(other):
+            ranked[empty] = [
+                Candidate(c.source, c.confidence * 0.8, "; ".join(filter(None, [c.reason, f"as {other}"])), [])
+                for c in ranked[other]
+            ]
 
 
 def _calibrate(candidates: list[Candidate], top1: dict) -> None:

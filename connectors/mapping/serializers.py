@@ -12,14 +12,21 @@ from connectors.mapping.models import (
 )
 from connectors.models import Connection
 from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
+from ekyam.api.validation import check_stream
 from ekyam.tenancy import scoped
 
 # Plain values (no labels) so the API schema shares one "direction" enum with the connectors API.
 DIRECTIONS = [Direction.READ.value, Direction.WRITE.value]
 
 
+def rule_list(rules):
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        raise serializers.ValidationError("rules must be a list of rule objects.")
+    return rules
+
+
 class MappingVersionSerializer(ScopedModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
 
     class Meta:
         model = MappingVersion
@@ -71,9 +78,7 @@ class MappingSerializer(ScopedModelSerializer):
         return MappingVersionSerializer(version).data if version else None
 
     def validate_rules(self, rules):
-        if not isinstance(rules, list):
-            raise serializers.ValidationError("rules must be a list of rule objects.")
-        return rules
+        return rule_list(rules)
 
     def validate_lookups(self, lookups):
         if not isinstance(lookups, dict) or not all(isinstance(v, dict) for v in lookups.values()):
@@ -85,6 +90,11 @@ class MappingSerializer(ScopedModelSerializer):
             for key in ("connection", "stream", "direction", "standard"):
                 if key in attrs and attrs[key] != getattr(self.instance, key):
                     raise serializers.ValidationError({key: "cannot be changed; create a new mapping instead."})
+        elif attrs.get("connection") is not None and attrs.get("stream"):
+            try:
+                check_stream(attrs["connection"], attrs["stream"], attrs.get("direction", Direction.READ.value))
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"stream": exc.detail}) from None
         return attrs
 
 
@@ -93,6 +103,8 @@ class LookupTableSerializer(ScopedModelSerializer):
         model = LookupTable
         fields = ["id", "name", "description", "values", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+        # A table without values cannot map anything (and reached the action without its argument).
+        extra_kwargs = {"values": {"required": True}}
 
     def validate_values(self, values):
         if not isinstance(values, dict):
@@ -123,6 +135,9 @@ class SuggestRequestSerializer(serializers.Serializer):
     rules = serializers.JSONField(required=False, help_text="Current rules: fields set by hand are never overwritten.")
     rerank = serializers.BooleanField(default=True, help_text="Use the language model when one is configured.")
 
+    def validate_rules(self, rules):
+        return rule_list(rules)
+
 
 class FeedbackSerializer(ScopedModelSerializer):
     mapping = ScopedPrimaryKeyRelatedField(Mapping, required=False, allow_null=True)
@@ -147,6 +162,10 @@ class FeedbackSerializer(ScopedModelSerializer):
 class PreviewRequestSerializer(serializers.Serializer):
     records = serializers.ListField(child=serializers.JSONField(), required=False, max_length=200)
     rules = serializers.JSONField(required=False, help_text="Draft rules to try instead of the current version.")
+
+    def validate_rules(self, rules):
+        return rule_list(rules)
+
     live = serializers.BooleanField(default=False, help_text="Pull sample records from the connection.")
     limit = serializers.IntegerField(default=5, min_value=1, max_value=50, help_text="Live records to pull.")
 

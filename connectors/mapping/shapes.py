@@ -16,8 +16,15 @@ EPOCH_SECONDS = (946_684_800, 4_102_444_800)
 EPOCH_MILLISECONDS = (EPOCH_SECONDS[0] * 1000, EPOCH_SECONDS[1] * 1000)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}/\d{1,2}/\d{4}$")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}$")
+# ISO 8601 with a time; day-first or month-first dates with a time (`05-03-2024 14:22:10`); RFC 2822
+# (`Tue, 05 Mar 2024 14:22:10 +0000`); Microsoft JSON dates (`/Date(1709648530000+0000)/`).
+_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+    r"|^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}[T ]\d{1,2}:\d{2}"
+    r"|^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}"
+    r"|^/Date\(-?\d+([+-]\d{4})?\)/$"
+)
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 _DECIMAL = re.compile(r"^-?\d+\.\d+$")
 _INTEGER = re.compile(r"^-?\d+$")
@@ -33,6 +40,8 @@ _TRACKING = re.compile(
 )
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{1,40}$")
 _STATUS = re.compile(r"^[A-Za-z_]{1,20}$")
+# Generated keys: UUIDs/GUIDs and 24-40-digit hex (Mongo ids, hashes). Nobody types these as a SKU or number.
+_OPAQUE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^[0-9a-f]{24,40}$", re.I)
 
 
 def gtin_valid(text: str) -> bool:
@@ -99,6 +108,8 @@ def _value_shapes(value) -> set[str]:
         shapes.add("zip")
     if _PHONE.match(text) and sum(c.isdigit() for c in text) >= 7 and not _INTEGER.match(text):
         shapes.add("phone")
+    if _OPAQUE.match(text):
+        shapes.add("opaque_id")
     if " " not in text and _CODE.match(text) and not shapes & {"email", "url", "datetime", "date"}:
         shapes.add("code")
     if _STATUS.match(text) and len(text) <= 12:

@@ -4,6 +4,7 @@ to_integer/to_decimal, money with its currency field, to_boolean, a status looku
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from connectors.mapping import shapes as shape_detect
 from connectors.mapping.features import Source, Target
@@ -54,6 +55,40 @@ def _lookup_for_enum(standard: str, target: Target, source: Source) -> list:
     return [{"op": "lookup", "values": values}] if values else []
 
 
+# Date formats other than ISO 8601 that APIs send, tried in this order (month-first before day-first with
+# slashes, as US systems write them; day-first with dashes and dots, as European ones do).
+_WRITTEN_FORMATS = (
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%a, %d %b %Y %H:%M:%S %z",
+)
+
+
+def _written_format(samples: list) -> str | None:
+    """The strptime format every sample is written in, when they are strings that ISO 8601 does not read."""
+    texts = [s.strip() for s in samples if isinstance(s, str)]
+    if not texts or len(texts) != len(samples):
+        return None
+    try:
+        for text in texts:
+            datetime.fromisoformat(text)
+        return None
+    except ValueError:
+        pass
+    for fmt in _WRITTEN_FORMATS:
+        try:
+            for text in texts:
+                datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return fmt
+    return None
+
+
 def _currency_source(sources: list[Source], source: Source) -> Source | None:
     for other in sources:
         if other is not source and "currency" in tokens(other.element_path) and other.in_list == source.in_list:
@@ -71,7 +106,8 @@ def transforms_for(standard: str, target: Target, source: Source, sources: list[
             return [{"op": op, "format": "epoch_ms" if has(shapes, "epoch_ms") else "epoch_s"}]
         if kind == "date" and samples and all(isinstance(s, str) and _US_DATE.match(s) for s in samples):
             return [{"op": "to_date", "format": "%m/%d/%Y"}]
-        return [{"op": op}]
+        written = _written_format(samples)
+        return [{"op": op, "format": written}] if written else [{"op": op}]
     if kind == "integer":
         return [] if samples and all(type(s) is int for s in samples) else [{"op": "to_integer"}]
     if kind == "number":

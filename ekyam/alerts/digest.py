@@ -57,33 +57,21 @@ def _recipients(organization_id: int) -> list[str]:
 def _send_email(organization_id: int, alerts: list[Alert], subject: str, text: str) -> None:
     recipients = _recipients(organization_id)
     if not recipients:
-        AlertNotification.objects.create(
-            organization_id=organization_id,
-            channel="email",
-            status="skipped",
-            alert_count=len(alerts),
-            error="No owner or admin has an e-mail address.",
-        )
-        return
-    try:
-        send_mail(subject, text, None, recipients)
-    except Exception as exc:  # noqa: BLE001 - a mail outage must not lose the Slack copy or the rows
-        log.warning("alert e-mail failed: %s", exc)
-        AlertNotification.objects.create(
-            organization_id=organization_id,
-            channel="email",
-            status="failed",
-            alert_count=len(alerts),
-            recipients=len(recipients),
-            error=str(exc)[:500],
-        )
-        return
+        status, error = "skipped", "No owner or admin has an e-mail address."
+    else:
+        try:
+            send_mail(subject, text, None, recipients)
+            status, error = "sent", ""
+        except Exception as exc:  # noqa: BLE001 - a mail outage must not lose the Slack copy or the rows
+            log.warning("alert e-mail failed: %s", exc)
+            status, error = "failed", str(exc)[:500]
     AlertNotification.objects.create(
         organization_id=organization_id,
         channel="email",
-        status="sent",
+        status=status,
         alert_count=len(alerts),
         recipients=len(recipients),
+        error=error,
     )
 
 

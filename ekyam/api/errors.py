@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -37,7 +38,43 @@ def _flatten(detail) -> dict:
     return out
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "This conflicts with an object that already exists."
+
+
+def unique_fields(constraint_name: str | None) -> list[str]:
+    """The fields (organization left out) of the unique constraint of that name, from the models."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        for constraint in getattr(model._meta, "constraints", ()):
+            if constraint.name == constraint_name and getattr(constraint, "fields", None):
+                return [f for f in constraint.fields if f != "organization"]
+    return []
+
+
+def integrity_conflict(exc: IntegrityError) -> exceptions.APIException | None:
+    """A uniqueness violation the serializers did not catch first (a race) → 409 naming the field;
+    any other integrity error is still a server error."""
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(getattr(cause, "diag", None), "sqlstate", None)
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    if sqlstate != "23505" and "unique" not in str(exc).lower():
+        return None
+    fields = unique_fields(constraint)
+    if not fields:
+        return Conflict()
+    message = f"An object with this {' and '.join(fields)} already exists in your organization."
+    conflict = Conflict(message)
+    conflict.fields = {field: [message] for field in fields}
+    return conflict
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, IntegrityError):
+        exc = integrity_conflict(exc) or exc
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -64,7 +101,7 @@ def api_exception_handler(exc, context):
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         if isinstance(code, (dict, list)):
             code = getattr(exc, "default_code", "error")
-        response.data = error_body(str(code), str(detail))
+        response.data = error_body(str(code), str(detail), getattr(exc, "fields", None))
     return response
 
 

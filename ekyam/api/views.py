@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ekyam import actions
 from ekyam.api.serializers import (
@@ -50,9 +51,9 @@ class MembershipViewSet(
     filterset_fields = ["role"]
 
 
-class OrganizationView(viewsets.ViewSet):
-    """The caller's organization."""
+class OrganizationView(APIView):
+    """The caller's organization (one object, not a list)."""
 
-    @extend_schema(responses=OrganizationSerializer)
-    def list(self, request):
+    @extend_schema(responses=OrganizationSerializer, operation_id="organization_retrieve")
+    def get(self, request):
         return Response(OrganizationSerializer(request.organization).data)

@@ -8,7 +8,10 @@
     const response = await fetch(box.dataset.url, {headers: {Accept: "application/json"}});
     if (response.ok) {
       const data = await response.json();
-      for (const span of box.querySelectorAll("[data-field]")) span.textContent = data[span.dataset.field];
+      for (const span of box.querySelectorAll("[data-field]")) {
+        const value = data[span.dataset.field];
+        span.textContent = value === "" || value == null ? span.dataset.empty || "" : value;
+      }
       if (data.status === "succeeded" || data.status === "failed") { window.location.reload(); return; }
     }
     if (polls < 1800) setTimeout(poll, 1000);

@@ -7,7 +7,7 @@ import pytest
 from ekyam import http
 from ekyam.http import ConnectionError, Timeout, UnsafeDestination
 from ekyam.http_async import AsyncHttpClient
-from tests.servers import ScriptedServer
+from tests.servers import UNSAFE_URLS, ScriptedServer
 
 
 @pytest.fixture
@@ -109,18 +109,7 @@ def test_hostnames_resolving_to_loopback_are_refused(server, settings):
     assert server.requests == []
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://10.1.2.3/",
-        "http://169.254.169.254/latest/meta-data",
-        "http://[::1]:9/",
-        "http://192.168.0.1/",
-        "http://0.0.0.0/",
-        "ftp://example.com/",
-        "http://[::ffff:127.0.0.1]/",
-    ],
-)
+@pytest.mark.parametrize("url", UNSAFE_URLS)
 def test_private_link_local_and_odd_schemes_refused(url, settings):
     settings.HTTP_ALLOWED_NETWORKS = []
     with pytest.raises(UnsafeDestination):

@@ -1,7 +1,7 @@
 import pytest
 
 from ekyam.http import HttpClient, Timeout, UnsafeDestination, parse_retry_after
-from tests.servers import ScriptedServer
+from tests.servers import UNSAFE_URLS, ScriptedServer
 
 
 @pytest.fixture
@@ -67,18 +67,7 @@ def test_loopback_refused_without_allow_list(server, settings):
     assert server.requests == []
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://10.1.2.3/",
-        "http://169.254.169.254/latest/meta-data",
-        "http://[::1]:9/",
-        "http://192.168.0.1/",
-        "http://0.0.0.0/",
-        "ftp://example.com/",
-        "http://[::ffff:127.0.0.1]/",
-    ],
-)
+@pytest.mark.parametrize("url", UNSAFE_URLS)
 def test_private_link_local_and_odd_schemes_refused(url, settings):
     settings.HTTP_ALLOWED_NETWORKS = []
     with pytest.raises(UnsafeDestination):

@@ -13,6 +13,18 @@ ITEMS = "/services/rest/record/v1/inventoryItem"
 FULFILLMENTS = "/services/rest/record/v1/itemFulfillment"
 
 
+def _header(method, url, **overrides) -> str:
+    """A TBA header signed with the sandbox's keys (any of them replaced by `overrides`)."""
+    keys = {
+        "realm": ns.ACCOUNT_ID,
+        "consumer_key": ns.CONSUMER_KEY,
+        "consumer_secret": ns.CONSUMER_SECRET,
+        "token_id": ns.TOKEN_ID,
+        "token_secret": ns.TOKEN_SECRET,
+    }
+    return tba.authorization_header(method, url, **{**keys, **overrides})
+
+
 def signed(
     method,
     url,
@@ -26,7 +38,7 @@ def signed(
     nonce=None,
     **kw,
 ):
-    header = tba.authorization_header(
+    header = _header(
         method,
         url,
         realm=realm,
@@ -67,15 +79,7 @@ def test_authentication_failures_carry_netsuites_error_bodies(netsuite):
 
 def test_hmac_sha1_is_rejected(netsuite):
     url = f"{netsuite.url}{ITEMS}"
-    header = tba.authorization_header(
-        "GET",
-        url,
-        realm=ns.ACCOUNT_ID,
-        consumer_key=ns.CONSUMER_KEY,
-        consumer_secret=ns.CONSUMER_SECRET,
-        token_id=ns.TOKEN_ID,
-        token_secret=ns.TOKEN_SECRET,
-    ).replace("HMAC-SHA256", "HMAC-SHA1")
+    header = _header("GET", url).replace("HMAC-SHA256", "HMAC-SHA1")
     assert_invalid_login(requests.get(url, headers={"Authorization": header}, timeout=5), "signature_method_rejected")
 
 

@@ -81,24 +81,8 @@ def test_agrees_with_oauthlib(method, url):
 
 
 def test_header_values_are_percent_encoded_and_nonces_fresh():
-    first = tba.authorization_header(
-        "GET",
-        "https://a.example/x",
-        realm="1_SB1",
-        consumer_key="c k",
-        consumer_secret="s",
-        token_id="t",
-        token_secret="s",
-    )
-    second = tba.authorization_header(
-        "GET",
-        "https://a.example/x",
-        realm="1_SB1",
-        consumer_key="c k",
-        consumer_secret="s",
-        token_id="t",
-        token_secret="s",
-    )
+    keys = {"realm": "1_SB1", "consumer_key": "c k", "consumer_secret": "s", "token_id": "t", "token_secret": "s"}
+    first, second = (tba.authorization_header("GET", "https://a.example/x", **keys) for _ in range(2))
     signature = first.split('oauth_signature="')[1].rstrip('"')
     assert "+" not in signature and "/" not in signature and "=" not in signature
     assert 'oauth_consumer_key="c%20k"' in first

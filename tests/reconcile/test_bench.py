@@ -31,3 +31,18 @@ def test_dry_run_benchmark_checks_nothing_written_and_the_plan_matches(capsys):
     match = re.search(r"checks\s+orders written by the dry run=0 cursor moved=no planned creates written=(\d+)/(\d+) "
                       r"written unplanned=0 identical to the plan=(\d+)/(\d+)", out)  # fmt: skip
     assert match and match.group(1) == match.group(2) == match.group(3) == match.group(4) != "0", out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+@pytest.mark.django_db
+def test_a_dry_run_of_2000_shipments_writes_nothing_and_matches_the_real_run_record_for_record(capsys):
+    """The issue's own scale: 2,000 shipments planned, 0 orders written, the cursor unmoved, then the real
+    run writes exactly the planned creates with the planned content."""
+    run, _description = BENCHMARKS["dry_run"]
+    run(["--shipments", "2000", "--whiplash-rate", "0"])
+    out = capsys.readouterr().out
+    assert re.search(r"measured\s+dry run: status=succeeded read=2000 ", out), out
+    match = re.search(r"checks\s+orders written by the dry run=0 cursor moved=no planned creates written=(\d+)/(\d+) "
+                      r"written unplanned=0 identical to the plan=(\d+)/(\d+)", out)  # fmt: skip
+    assert match and match.group(1) == match.group(2) == match.group(3) == match.group(4) == "2000", out

@@ -7,7 +7,7 @@ import pytest
 from connectors.models import Connection, ConnectionStatus
 from connectors.sandbox import SandboxServer
 from tests.workflows import fakes
-from workflows import actions, conf
+from workflows import actions, conf, lifecycle
 from workflows.models import ScheduleKind
 
 
@@ -16,6 +16,24 @@ def _fast_engine(monkeypatch):
     fakes.install_fake_mappings(monkeypatch)
     monkeypatch.setattr(conf, "RETRY_BACKOFF_SECONDS", 0.01)
     monkeypatch.setattr(conf, "RETRY_BACKOFF_MAX_SECONDS", 0.05)
+
+
+@pytest.fixture(autouse=True)
+def countdowns(monkeypatch) -> list:
+    """Runs queued again with a countdown (handed-back batches), kept here instead of sent to the broker:
+    the tests play the worker (`tests.workflows.helpers.run_to_end`)."""
+    queued: list = []
+    real = lifecycle.queue_run
+
+    def queue_run(run_id, countdown=None):
+        if countdown is None:
+            return real(run_id)
+        queued.append((run_id, countdown))
+
+    monkeypatch.setattr(lifecycle, "queue_run", queue_run)
+    # With or without a broker (REDIS_URL), the engine hands batches back as it does with one.
+    monkeypatch.setattr(lifecycle, "tasks_inline", lambda: False)
+    return queued
 
 
 @pytest.fixture

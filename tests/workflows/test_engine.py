@@ -9,15 +9,14 @@ import pytest
 from django.utils import timezone
 
 from ekyam.events.models import OutboxEvent
+from tests.workflows.helpers import run_to_end
 from workflows import actions, engine
 from workflows.models import Lineage, RecordError, Run, RunStatus, StreamCursor, Trigger
 
 
 def run_now(workflow, trigger=Trigger.MANUAL, params=None) -> Run:
     run = actions.request_run(workflow, trigger, params)
-    engine.execute_run(run.pk)
-    run.refresh_from_db()
-    return run
+    return run_to_end(run.pk)
 
 
 @pytest.mark.django_db

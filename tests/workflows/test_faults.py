@@ -12,15 +12,14 @@ from django.db import connections
 from django.utils import timezone
 
 from ekyam.events.models import OutboxEvent
+from tests.workflows.helpers import run_to_end
 from workflows import actions, conf, engine, tasks
 from workflows.models import RecordError, Run, RunStatus, Trigger
 
 
 def run_now(workflow, trigger=Trigger.MANUAL, params=None) -> Run:
     run = actions.request_run(workflow, trigger, params)
-    engine.execute_run(run.pk)
-    run.refresh_from_db()
-    return run
+    return run_to_end(run.pk)
 
 
 @pytest.mark.django_db

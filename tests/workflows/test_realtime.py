@@ -9,6 +9,8 @@ seconds on the embedded broker); the processes work on the test database, so the
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from bench.common import wait_for
@@ -43,14 +45,22 @@ def fire(sandbox, **body) -> dict:
     return response.json()
 
 
-def test_a_whiplash_inventory_webhook_reaches_shopify_through_kafka_and_a_worker(rig, web, org_a):
+@contextmanager
+def inventory_sync(organization, web):
+    """Whiplash and Shopify sandboxes, an enabled real-time inventory sync between them, Whiplash's webhooks
+    pointed at the web receiver: yields (whiplash sandbox, shopify sandbox, source connection, workflow)."""
     whiplash, shopify = get_connector("whiplash"), get_connector("shopify")
     with SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl, SandboxServer(shopify.sandbox_app()) as sh:
-        source, destination = connect(org_a, "whiplash", wl), connect(org_a, "shopify", sh)
+        source, destination = connect(organization, "whiplash", wl), connect(organization, "shopify", sh)
         workflow = actions.create_from_blueprint(
-            org_a, "inventory-sync", source_connection=source, destination_connection=destination, enabled=True
+            organization, "inventory-sync", source_connection=source, destination_connection=destination, enabled=True
         )
         wl.app.webhook_url = web.hook_url(source)
+        yield wl, sh, source, workflow
+
+
+def test_a_whiplash_inventory_webhook_reaches_shopify_through_kafka_and_a_worker(rig, web, org_a):
+    with inventory_sync(org_a, web) as (wl, sh, source, workflow):
         item = list(wl.app.items.values())[3]
         assert 4321 not in sh.app.state()["levels"][item["sku"]].values()
 
@@ -117,16 +127,17 @@ def test_a_whiplash_order_shipped_webhook_brings_tracking_back_to_the_shipment(r
 
 def test_a_burst_of_40_inventory_changes_converges_in_shopify_without_a_failed_event(rig, web, org_a):
     """Two changes per SKU for 20 SKUs, fired back to back from several threads: each event merges into the
-    queued targeted run or starts the next one, none is dropped and no run stays `running`."""
+    queued targeted run or starts the next one, none is dropped and no run stays `running`.
+
+    Convergence alone does not prove the lock order: a deadlocked event was retried and a stuck run was
+    swept, so the old code converged too, late. So the processes' own logs must show no deadlock and no
+    lost race, every run was claimed once (none resumed by the sweeper), and every event's record is in
+    exactly the runs' record ids."""
     from concurrent.futures import ThreadPoolExecutor
 
-    whiplash, shopify = get_connector("whiplash"), get_connector("shopify")
-    with SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl, SandboxServer(shopify.sandbox_app()) as sh:
-        source, destination = connect(org_a, "whiplash", wl), connect(org_a, "shopify", sh)
-        workflow = actions.create_from_blueprint(
-            org_a, "inventory-sync", source_connection=source, destination_connection=destination, enabled=True
-        )
-        wl.app.webhook_url = web.hook_url(source)
+    logged_before = {child.name: list(child.lines) for child in rig.children}
+
+    with inventory_sync(org_a, web) as (wl, sh, source, workflow):
         items = list(wl.app.items.values())[:20]
         changes = [(item["sku"], 500 + 10 * n + round_) for round_ in (1, 2) for n, item in enumerate(items)]
 
@@ -155,3 +166,19 @@ def test_a_burst_of_40_inventory_changes_converges_in_shopify_without_a_failed_e
         assert inbound.count() == 40
         assert sorted({row.status for row in inbound}) == ["processed"]
         assert not Run.objects.filter(workflow=workflow, status=RunStatus.FAILED).exists()
+
+        runs = list(Run.objects.filter(workflow=workflow))
+        assert {r.status for r in runs} == {RunStatus.SUCCEEDED} and {r.attempts for r in runs} == {1}
+        synced = {record_id for run in runs for record_id in run.params["record_ids"]}
+        assert synced == {str(item["id"]) for item in items}
+        news = {
+            child.name: [line for line in child.lines if line not in logged_before.get(child.name, [])]
+            for child in rig.children
+        }
+        troubles = [
+            f"{name}: {line.strip()}"
+            for name, lines in news.items()
+            for line in lines
+            if any(word in line for word in ("deadlock", "lost a database race", "could not start its runs"))
+        ]
+        assert troubles == []

@@ -135,19 +135,32 @@ def _alert_on_drift(report: Reconciliation) -> None:
     report.save(update_fields=["alerted"])
 
 
-@transaction.atomic
 def apply_report(report: Reconciliation):
     """Queue a run that corrects the drifted records with compare-and-set against the values read."""
-    report = Reconciliation.objects.select_for_update().get(pk=report.pk)
-    if report.status != JobStatus.SUCCEEDED:
-        raise ValidationError("Only a finished report can be applied.")
-    if report.apply_run_id is not None:
-        return report.apply_run
-    if not report.items.filter(status=ItemStatus.DRIFTED, payload__isnull=False).exists():
-        raise ValidationError("This report has no drifted records to correct.")
-    run = request_run(report.workflow, Trigger.RECONCILE, {"reconciliation_id": report.pk})
-    report.apply_run = run
-    report.save(update_fields=["apply_run"])
+    return _apply(
+        report,
+        Trigger.RECONCILE,
+        {"reconciliation_id": report.pk},
+        {"status": ItemStatus.DRIFTED, "payload__isnull": False},
+        "This report has no drifted records to correct.",
+        "report",
+    )
+
+
+@transaction.atomic
+def _apply(job, trigger: str, params: dict, writes: dict, nothing_to_write: str, noun: str):
+    """Queue the run that writes the job's prepared items matching `writes`, once: applying again returns
+    the same run."""
+    job = type(job).objects.select_for_update().get(pk=job.pk)
+    if job.status != JobStatus.SUCCEEDED:
+        raise ValidationError(f"Only a finished {noun} can be applied.")
+    if job.apply_run_id is not None:
+        return job.apply_run
+    if not job.items.filter(**writes).exists():
+        raise ValidationError(nothing_to_write)
+    run = request_run(job.workflow, trigger, params)
+    job.apply_run = run
+    job.save(update_fields=["apply_run"])
     return run
 
 
@@ -168,6 +181,14 @@ SETTINGS_FIELDS = (
 )
 
 
+MIN_INTERVAL_SECONDS = 300
+
+
+def check_interval(seconds: int) -> None:
+    if seconds < MIN_INTERVAL_SECONDS:
+        raise ValidationError({"interval_seconds": "Reconcile at most every 5 minutes (300 seconds)."})
+
+
 @transaction.atomic
 def update_settings(workflow: Workflow, **changes) -> ReconcileSettings:
     settings = ReconcileSettings.objects.select_for_update().filter(pk=settings_for(workflow).pk).get()
@@ -175,8 +196,7 @@ def update_settings(workflow: Workflow, **changes) -> ReconcileSettings:
         if name not in SETTINGS_FIELDS:
             raise ValidationError({name: "Not a reconciliation setting."})
         setattr(settings, name, value)
-    if settings.interval_seconds < 300:
-        raise ValidationError({"interval_seconds": "Reconcile at most every 5 minutes (300 seconds)."})
+    check_interval(settings.interval_seconds)
     settings.save()
     _sync_schedule(settings)
     return settings
@@ -232,21 +252,17 @@ def finish_plan(plan_id: int, status: str, error: str = "") -> Plan:
     return plan
 
 
-@transaction.atomic
 def apply_plan(plan: Plan):
     """Queue a run that writes exactly the planned creates and updates, refusing any whose destination
     changed since the plan."""
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
-    if plan.status != JobStatus.SUCCEEDED:
-        raise ValidationError("Only a finished plan can be applied.")
-    if plan.apply_run_id is not None:
-        return plan.apply_run
-    if not plan.items.filter(action__in=[PlanAction.CREATE, PlanAction.UPDATE]).exists():
-        raise ValidationError("This plan writes nothing: every record is unchanged or in error.")
-    run = request_run(plan.workflow, Trigger.PLAN, {"plan_id": plan.pk})
-    plan.apply_run = run
-    plan.save(update_fields=["apply_run"])
-    return run
+    return _apply(
+        plan,
+        Trigger.PLAN,
+        {"plan_id": plan.pk},
+        {"action__in": [PlanAction.CREATE, PlanAction.UPDATE]},
+        "This plan writes nothing: every record is unchanged or in error.",
+        "plan",
+    )
 
 
 # --- stale jobs ------------------------------------------------------------------------------------------

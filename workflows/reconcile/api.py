@@ -10,7 +10,8 @@ POST /api/v1/plans/{id}/apply/
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
@@ -36,15 +37,20 @@ def _workflow(request, pk) -> Workflow:
     return get_scoped_or_404(Workflow, request.organization, pk=pk)
 
 
+def _start(request, pk, incoming_serializer, start, job_serializer) -> Response:
+    """Validate the request, queue the report or plan (`start`), answer 202 with it."""
+    workflow = _workflow(request, pk)
+    incoming = incoming_serializer(data=request.data)
+    incoming.is_valid(raise_exception=True)
+    job = start(workflow, **incoming.validated_data)
+    return Response(job_serializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
 @extend_schema(request=ReconcileRequestSerializer, responses={202: ReconciliationSerializer})
 @api_view(["POST"])
 def reconcile(request, pk):
     """Compare the source's and the destination's current state for the workflow's stream."""
-    workflow = _workflow(request, pk)
-    incoming = ReconcileRequestSerializer(data=request.data)
-    incoming.is_valid(raise_exception=True)
-    report = actions.request_reconciliation(workflow, **incoming.validated_data)
-    return Response(ReconciliationSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+    return _start(request, pk, ReconcileRequestSerializer, actions.request_reconciliation, ReconciliationSerializer)
 
 
 @extend_schema(methods=["GET"], responses=ReconcileSettingsSerializer)
@@ -65,74 +71,68 @@ def reconcile_settings(request, pk):
 @api_view(["POST"])
 def dry_run(request, pk):
     """Plan the flow from its cursor (or a date): every write it would make, writing nothing."""
-    workflow = _workflow(request, pk)
-    incoming = DryRunRequestSerializer(data=request.data)
-    incoming.is_valid(raise_exception=True)
-    plan = actions.request_dry_run(workflow, **incoming.validated_data)
-    return Response(PlanSerializer(plan).data, status=status.HTTP_202_ACCEPTED)
+    return _start(request, pk, DryRunRequestSerializer, actions.request_dry_run, PlanSerializer)
 
 
-class _ParentFilters:
-    """The list filters (`?workflow=`, `?status=`) apply to the list, not to one object's item actions."""
+class _JobViewSet(OrgScopedReadOnlyViewSet):
+    """Reports and plans alike: listed per workflow and status, their items filtered by one field, applied
+    through one action. The list filters (`?workflow=`, `?status=`) apply to the list, not to one object's
+    item actions."""
+
+    filterset_fields = ["workflow", "status"]
+    item_serializer: type
+    item_filter: str  # the items' field `?<item_filter>=` filters on
+    apply_job: staticmethod  # the action that queues the run applying one job
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
+    @action(detail=True, methods=["get"])
+    def items(self, request, pk=None):
+        queryset = self.get_object().items.all()
+        if request.query_params.get(self.item_filter):
+            queryset = queryset.filter(**{self.item_filter: request.query_params[self.item_filter]})
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.item_serializer(page, many=True).data)
 
-class ReconciliationViewSet(_ParentFilters, OrgScopedReadOnlyViewSet):
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        run = self.apply_job(self.get_object())
+        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _job_schema(item_serializer, item_filter: str, values: list[str], applies: str):
+    return extend_schema_view(
+        items=extend_schema(
+            parameters=[OpenApiParameter(item_filter, str, enum=values)], responses=item_serializer(many=True)
+        ),
+        apply=extend_schema(request=None, responses={202: RunSerializer}, description=applies),
+    )
+
+
+@_job_schema(ReconciliationItemSerializer, "status", ItemStatus.values,
+             "Correct the drifted records (compare-and-set against the values this report read).")  # fmt: skip
+class ReconciliationViewSet(_JobViewSet):
     """Reconciliation reports: totals and progress; their items per record."""
 
     queryset = Reconciliation.objects.all()
     serializer_class = ReconciliationSerializer
-    filterset_fields = ["workflow", "status"]
-
-    @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=ItemStatus.values)],
-        responses=ReconciliationItemSerializer(many=True),
-    )
-    @action(detail=True, methods=["get"])
-    def items(self, request, pk=None):
-        queryset = self.get_object().items.all()
-        if request.query_params.get("status"):
-            queryset = queryset.filter(status=request.query_params["status"])
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(ReconciliationItemSerializer(page, many=True).data)
-
-    @extend_schema(request=None, responses={202: RunSerializer})
-    @action(detail=True, methods=["post"])
-    def apply(self, request, pk=None):
-        """Correct the drifted records (compare-and-set against the values this report read)."""
-        run = actions.apply_report(self.get_object())
-        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+    item_serializer, item_filter, apply_job = ReconciliationItemSerializer, "status", staticmethod(actions.apply_report)
 
 
-class PlanViewSet(_ParentFilters, OrgScopedReadOnlyViewSet):
+@_job_schema(PlanItemSerializer, "action", PlanAction.values,
+             "Write exactly the planned creates and updates, refusing those whose destination changed.")  # fmt: skip
+class PlanViewSet(_JobViewSet):
     """Dry-run plans: per record the write a run would make; downloadable; applicable as reviewed."""
 
     queryset = Plan.objects.all()
     serializer_class = PlanSerializer
-    filterset_fields = ["workflow", "status"]
+    item_serializer, item_filter, apply_job = PlanItemSerializer, "action", staticmethod(actions.apply_plan)
 
     @extend_schema(
-        parameters=[OpenApiParameter("action", str, enum=PlanAction.values)],
-        responses=PlanItemSerializer(many=True),
+        parameters=[OpenApiParameter("as", str, enum=["json", "csv"])],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
-    @action(detail=True, methods=["get"])
-    def items(self, request, pk=None):
-        queryset = self.get_object().items.all()
-        if request.query_params.get("action"):
-            queryset = queryset.filter(action=request.query_params["action"])
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(PlanItemSerializer(page, many=True).data)
-
-    @extend_schema(parameters=[OpenApiParameter("as", str, enum=["json", "csv"])], responses={200: bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         return exports.plan_download(self.get_object(), request.query_params.get("as") or "json")
-
-    @extend_schema(request=None, responses={202: RunSerializer})
-    @action(detail=True, methods=["post"])
-    def apply(self, request, pk=None):
-        """Write exactly the planned creates and updates, refusing those whose destination changed."""
-        run = actions.apply_plan(self.get_object())
-        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

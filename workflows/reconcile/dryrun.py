@@ -10,59 +10,33 @@ the writer's own lookup and comparison.
 
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from connectors.base import ConnectorError
 from workflows.models import Lineage, StreamCursor
+from workflows.reconcile import jobs
 from workflows.reconcile.actions import finish_plan
-from workflows.reconcile.flow import Flow, FlowError
-from workflows.reconcile.models import JobStatus, Plan, PlanAction, PlanItem
-
-log = logging.getLogger(__name__)
+from workflows.reconcile.flow import Flow
+from workflows.reconcile.models import Plan, PlanAction, PlanItem
 
 
 def claim(plan_id: int) -> Plan | None:
-    with transaction.atomic():
-        plan = Plan.objects.select_for_update(skip_locked=True).filter(pk=plan_id, status=JobStatus.QUEUED).first()
-        if plan is None:
-            return None
-        plan.status, plan.started_at = JobStatus.RUNNING, timezone.now()
-        plan.heartbeat_at = plan.started_at
-        plan.save(update_fields=["status", "started_at", "heartbeat_at"])
-        return plan
+    return jobs.claim(Plan, plan_id)
 
 
 def do_dry_run(plan_id: int) -> Plan | None:
     plan = claim(plan_id)
     if plan is None:
         return None
-    try:
-        Planner(plan, Flow(plan.workflow)).execute()
-    except (FlowError, ConnectorError) as exc:
-        return finish_plan(plan.pk, JobStatus.FAILED, str(getattr(exc, "message", exc)))
-    except Exception as exc:
-        log.exception("Dry run %s crashed", plan_id)
-        return finish_plan(plan.pk, JobStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
-    return finish_plan(plan.pk, JobStatus.SUCCEEDED)
+    return jobs.run(plan, lambda: Planner(plan, Flow(plan.workflow)).execute(), finish_plan)
 
 
 class Planner:
     def __init__(self, plan: Plan, flow: Flow):
         self.plan = plan
         self.flow = flow
-        self.requests_seen = 0
-
-    def _spent(self) -> int:
-        now = sum(
-            int(getattr(getattr(c, "_client", None), "requests_made", 0) or 0)
-            for c in (self.flow.source_connector, self.flow.destination_connector)
-        )
-        spent, self.requests_seen = now - self.requests_seen, now
-        return spent
+        self._spent = jobs.RequestMeter(flow.source_connector, flow.destination_connector).spent
 
     def execute(self) -> None:
         flow, plan = self.flow, self.plan

@@ -2,6 +2,9 @@
 
 - `ReconcileSettings`: per workflow, the optional Beat schedule (off by default) and the drift alert
   thresholds (count of drifted records, absolute units).
+- `Job` / `Item` (abstract): what reports and plans and their items share — the workflow, the worker's
+  progress, the outcome and the applying run; the record as read and mapped, the destination as read, the
+  prepared write and how applying it went.
 - `Reconciliation` / `ReconciliationItem`: one comparison of the source's and the destination's current
   state for the workflow's stream, with per-record outcomes and the corrections it could apply.
 - `Plan` / `PlanItem`: one dry run of the flow: per source record, the write it would make.
@@ -50,9 +53,35 @@ class ReconcileSettings(OrgOwned):
         return f"Reconciliation settings of workflow {self.workflow_id}"
 
 
-class Reconciliation(OrgOwned):
-    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="reconciliations")
+class Job(OrgOwned):
+    """What a reconciliation report and a dry-run plan share: the workflow, the worker's progress (renewed
+    heartbeat, read requests), the outcome and the run that applied it."""
+
+    workflow: models.ForeignKey  # each kind names its own reverse accessor (workflow.reconciliations, .plans)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    requests_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    apply_run = models.ForeignKey("workflows.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Renewed with every page of progress.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["workflow", "-id"], name="%(class)s_latest")]
+
+    @property
+    def running(self) -> bool:
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name.capitalize()} {self.pk} of workflow {self.workflow_id} ({self.status})"
+
+
+class Reconciliation(Job):
+    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="reconciliations")
     trigger = models.CharField(max_length=10, default="manual", help_text="manual or schedule")
     apply = models.BooleanField(default=False, help_text="Apply the corrections when the report is ready.")
     since = models.CharField(max_length=40, blank=True, default="", help_text="Only source records since (ISO).")
@@ -62,25 +91,11 @@ class Reconciliation(OrgOwned):
     phase = models.CharField(max_length=30, blank=True, default="")
     source_read = models.PositiveIntegerField(default=0)
     destination_read = models.PositiveIntegerField(default=0)
-    requests_count = models.PositiveIntegerField(default=0)
     totals = models.JSONField(default=dict, blank=True)
     drifted_count = models.PositiveIntegerField(default=0)
     net_units = models.IntegerField(default=0, help_text="Σ (destination − source) over drifted records.")
     absolute_units = models.PositiveIntegerField(default=0, help_text="Σ |destination − source|.")
     alerted = models.BooleanField(default=False)
-    error = models.TextField(blank=True, default="")
-    apply_run = models.ForeignKey("workflows.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    queued_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Renewed with every page of progress.")
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-pk"]
-        indexes = [models.Index(fields=["workflow", "-id"], name="reconciliation_latest")]
-
-    def __str__(self) -> str:
-        return f"Reconciliation {self.pk} of workflow {self.workflow_id} ({self.status})"
 
 
 class ItemStatus(models.TextChoices):
@@ -92,38 +107,49 @@ class ItemStatus(models.TextChoices):
     ERROR = "error", "Error"
 
 
-class ReconciliationItem(models.Model):
-    report = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="items")
-    status = models.CharField(max_length=20, choices=ItemStatus.choices)
-    key = models.CharField(max_length=200, blank=True, default="", help_text="The source record's Ekyam key.")
+class Item(models.Model):
+    """What a report's and a plan's items share: the source record as read and mapped, the destination
+    as read (compared again on apply), the prepared write and how applying it went."""
+
+    key = models.CharField(max_length=200)
     source_id = models.CharField(max_length=200, blank=True, default="")
-    label = models.CharField(max_length=300, blank=True, default="")
     destination_id = models.CharField(max_length=200, blank=True, default="")
-    source_value = models.JSONField(null=True, blank=True)
-    destination_value = models.JSONField(null=True, blank=True)
-    units = models.IntegerField(null=True, blank=True, help_text="destination − source, for quantities")
     diff = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True, default="")
-    payload = models.JSONField(null=True, blank=True, help_text="The correction: what the writer would send.")
+    payload = models.JSONField(null=True, blank=True)
     source_payload = models.JSONField(null=True, blank=True)
     standard_record = models.JSONField(null=True, blank=True)
-    state = models.JSONField(null=True, blank=True, help_text="The destination as read: compared on apply.")
-    last_written_at = models.DateTimeField(null=True, blank=True)
-    last_run_id = models.BigIntegerField(null=True, blank=True)
+    state = models.JSONField(null=True, blank=True)
     apply_status = models.CharField(max_length=10, choices=ApplyStatus.choices, blank=True, default="")
     apply_message = models.TextField(blank=True, default="")
 
     class Meta:
+        abstract = True
         ordering = ["pk"]
+
+
+class ReconciliationItem(Item):
+    report = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="items")
+    status = models.CharField(max_length=20, choices=ItemStatus.choices)
+    key = models.CharField(max_length=200, blank=True, default="", help_text="The source record's Ekyam key.")
+    label = models.CharField(max_length=300, blank=True, default="")
+    source_value = models.JSONField(null=True, blank=True)
+    destination_value = models.JSONField(null=True, blank=True)
+    units = models.IntegerField(null=True, blank=True, help_text="destination − source, for quantities")
+    payload = models.JSONField(null=True, blank=True, help_text="The correction: what the writer would send.")
+    state = models.JSONField(null=True, blank=True, help_text="The destination as read: compared on apply.")
+    last_written_at = models.DateTimeField(null=True, blank=True)
+    last_run_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta(Item.Meta):
         indexes = [models.Index(fields=["report", "status"], name="reconciliation_item_status")]
 
     def __str__(self) -> str:
         return f"{self.label or self.key}: {self.status}"
 
 
-class Plan(OrgOwned):
+class Plan(Job):
     workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="plans")
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
     since = models.CharField(max_length=40, blank=True, default="", help_text="A backfill date; blank: the cursor.")
     start_cursor = models.TextField(null=True, blank=True)
     end_cursor = models.TextField(null=True, blank=True)
@@ -135,20 +161,6 @@ class Plan(OrgOwned):
     update_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
-    requests_count = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
-    apply_run = models.ForeignKey("workflows.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    queued_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Renewed with every page of progress.")
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-pk"]
-        indexes = [models.Index(fields=["workflow", "-id"], name="plan_latest")]
-
-    def __str__(self) -> str:
-        return f"Plan {self.pk} of workflow {self.workflow_id} ({self.status})"
 
 
 class PlanAction(models.TextChoices):
@@ -158,24 +170,14 @@ class PlanAction(models.TextChoices):
     ERROR = "error", "Error"
 
 
-class PlanItem(models.Model):
+class PlanItem(Item):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="items")
     action = models.CharField(max_length=10, choices=PlanAction.choices)
-    key = models.CharField(max_length=200)
-    source_id = models.CharField(max_length=200, blank=True, default="")
-    destination_id = models.CharField(max_length=200, blank=True, default="")
-    diff = models.JSONField(default=dict, blank=True)
-    message = models.TextField(blank=True, default="")
     stage = models.CharField(max_length=20, blank=True, default="", help_text="read_mapping, write_mapping, write")
     payload = models.JSONField(null=True, blank=True, help_text="Exactly what applying the plan sends.")
-    source_payload = models.JSONField(null=True, blank=True)
-    standard_record = models.JSONField(null=True, blank=True)
     state = models.JSONField(null=True, blank=True, help_text="The destination as planned against.")
-    apply_status = models.CharField(max_length=10, choices=ApplyStatus.choices, blank=True, default="")
-    apply_message = models.TextField(blank=True, default="")
 
-    class Meta:
-        ordering = ["pk"]
+    class Meta(Item.Meta):
         indexes = [models.Index(fields=["plan", "action"], name="plan_item_action")]
 
     def __str__(self) -> str:

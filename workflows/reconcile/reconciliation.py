@@ -15,19 +15,13 @@ compare-and-set against exactly what the report shows.
 
 from __future__ import annotations
 
-import logging
-
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from connectors.base import ConnectorError
 from workflows.models import Lineage
-from workflows.reconcile import actions
-from workflows.reconcile.flow import Flow, FlowError
-from workflows.reconcile.models import ItemStatus, JobStatus, Reconciliation, ReconciliationItem
-
-log = logging.getLogger(__name__)
+from workflows.reconcile import actions, jobs
+from workflows.reconcile.flow import Flow
+from workflows.reconcile.models import ItemStatus, Reconciliation, ReconciliationItem
 
 # The standard's field shown as "the value" of a record on both sides.
 HEADLINE = {"inventory_level": "available", "shipment": "status", "product": "sku"}
@@ -36,18 +30,7 @@ PAGE_SIZE = 250
 
 
 def claim(report_id: int) -> Reconciliation | None:
-    with transaction.atomic():
-        report = (
-            Reconciliation.objects.select_for_update(skip_locked=True)
-            .filter(pk=report_id, status=JobStatus.QUEUED)
-            .first()
-        )
-        if report is None:
-            return None  # running elsewhere, finished, or a duplicate delivery
-        report.status, report.started_at, report.phase = JobStatus.RUNNING, timezone.now(), "starting"
-        report.heartbeat_at = report.started_at
-        report.save(update_fields=["status", "started_at", "heartbeat_at", "phase"])
-        return report
+    return jobs.claim(Reconciliation, report_id, phase="starting")
 
 
 def _progress(report: Reconciliation, **changes) -> None:
@@ -58,25 +41,12 @@ def _progress(report: Reconciliation, **changes) -> None:
     Reconciliation.objects.filter(pk=report.pk).update(**updates)
 
 
-def _requests(connector) -> int:
-    client = getattr(connector, "_client", None)
-    return int(getattr(client, "requests_made", 0) or 0)
-
-
 def do_reconcile(report_id: int) -> Reconciliation | None:
     """The whole of the Celery task: claim the queued report, compare, total, alert, apply if asked."""
     report = claim(report_id)
     if report is None:
         return None
-    try:
-        flow = Flow(report.workflow)
-        Reconciler(report, flow).execute()
-    except (FlowError, ConnectorError) as exc:
-        return actions.finish_report(report.pk, JobStatus.FAILED, str(getattr(exc, "message", exc)))
-    except Exception as exc:  # a bug must fail the report visibly, not leave it running
-        log.exception("Reconciliation %s crashed", report_id)
-        return actions.finish_report(report.pk, JobStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
-    return actions.finish_report(report.pk, JobStatus.SUCCEEDED)
+    return jobs.run(report, lambda: Reconciler(report, Flow(report.workflow)).execute(), actions.finish_report)
 
 
 class Reconciler:
@@ -88,12 +58,7 @@ class Reconciler:
         self.covered: set[str] = set()
         self.source_keys: set[str] = set()
         self.scopes: set[str] = set()
-        self.requests_seen = 0
-
-    def _spent(self) -> int:
-        now = _requests(self.flow.source_connector) + _requests(self.flow.destination_connector)
-        spent, self.requests_seen = now - self.requests_seen, now
-        return spent
+        self._spent = jobs.RequestMeter(flow.source_connector, flow.destination_connector).spent
 
     def execute(self) -> None:
         flow, report = self.flow, self.report

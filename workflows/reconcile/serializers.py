@@ -18,25 +18,32 @@ class DryRunRequestSerializer(serializers.Serializer):
     )
 
 
+def _job_fields(*own: str) -> list[str]:
+    """A report's or a plan's fields: what every job has around the kind's own."""
+    return ["id", "workflow", "status", *own, "requests_count", "error", "apply_run", "queued_at", "started_at",
+            "finished_at"]  # fmt: skip
+
+
+def _item_fields(*own: str) -> list[str]:
+    return ["id", "key", "source_id", "destination_id", "diff", "message", *own, "apply_status", "apply_message"]
+
+
 class ReconciliationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Reconciliation
-        fields = [
-            "id", "workflow", "status", "trigger", "apply", "since", "standard", "source_stream",
-            "destination_stream", "phase", "source_read", "destination_read", "requests_count", "totals",
-            "drifted_count", "net_units", "absolute_units", "alerted", "error", "apply_run", "queued_at",
-            "started_at", "finished_at",
-        ]  # fmt: skip
+        fields = _job_fields(
+            "trigger", "apply", "since", "standard", "source_stream", "destination_stream", "phase", "source_read",
+            "destination_read", "totals", "drifted_count", "net_units", "absolute_units", "alerted",
+        )  # fmt: skip
         read_only_fields = fields
 
 
 class ReconciliationItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReconciliationItem
-        fields = [
-            "id", "status", "key", "source_id", "label", "destination_id", "source_value", "destination_value",
-            "units", "diff", "message", "last_written_at", "last_run_id", "apply_status", "apply_message",
-        ]  # fmt: skip
+        fields = _item_fields(
+            "status", "label", "source_value", "destination_value", "units", "last_written_at", "last_run_id"
+        )
         read_only_fields = fields
 
 
@@ -53,19 +60,15 @@ class ReconcileSettingsSerializer(serializers.ModelSerializer):
 class PlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = Plan
-        fields = [
-            "id", "workflow", "status", "since", "start_cursor", "end_cursor", "read_mapping_version_id",
-            "write_mapping_version_id", "pages", "read_count", "create_count", "update_count", "unchanged_count",
-            "error_count", "requests_count", "error", "apply_run", "queued_at", "started_at", "finished_at",
-        ]  # fmt: skip
+        fields = _job_fields(
+            "since", "start_cursor", "end_cursor", "read_mapping_version_id", "write_mapping_version_id", "pages",
+            "read_count", "create_count", "update_count", "unchanged_count", "error_count",
+        )  # fmt: skip
         read_only_fields = fields
 
 
 class PlanItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanItem
-        fields = [
-            "id", "action", "key", "source_id", "destination_id", "diff", "message", "stage", "payload",
-            "apply_status", "apply_message",
-        ]  # fmt: skip
+        fields = _item_fields("action", "stage", "payload")
         read_only_fields = fields

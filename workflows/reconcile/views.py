@@ -28,31 +28,69 @@ def _say_invalid(request, exc: ValidationError) -> None:
     messages.error(request, " ".join(exc.messages))
 
 
+def _job(request, pk, model, job_id, role=Role.VIEWER):
+    """The workflow and one of its reports or plans, in the caller's organization."""
+    workflow = _workflow(request, pk, role)
+    return workflow, get_scoped_or_404(model, request.organization, pk=job_id, workflow=workflow)
+
+
+def _list_context(request, workflow, **jobs) -> dict:
+    return {"workflow": workflow, **jobs, "can_edit": role_at_least(request.role, Role.DEVELOPER)}
+
+
+def _start(request, start):
+    """The queued report or plan; None (with the reason said on the next page) when the request is invalid."""
+    try:
+        return start()
+    except ValidationError as exc:
+        _say_invalid(request, exc)
+        return None
+
+
+def _detail_context(request, workflow, job, filter_field: str, choices: list[tuple]) -> dict:
+    """A report's or a plan's page: its items filtered by one of `choices` (?status= / ?action=), paginated."""
+    chosen = request.GET.get(filter_field) or ""
+    items = job.items.all()
+    if chosen in {value for value, _label, _count in choices}:
+        items = items.filter(**{filter_field: chosen})
+    return {
+        "workflow": workflow,
+        "job": job,
+        "heading": f"{job._meta.verbose_name.capitalize()} #{job.pk}",
+        "page": Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page")),
+        "filter_field": filter_field,
+        "chosen": chosen,
+        "choices": choices,
+        "can_edit": role_at_least(request.role, Role.DEVELOPER),
+        "running": job.running,
+    }
+
+
+def _apply(request, apply, job, success: str) -> None:
+    try:
+        run = apply(job)
+        messages.success(request, success.format(run=run.pk))
+    except ValidationError as exc:
+        _say_invalid(request, exc)
+
+
 @login_required
 def reconciliation_list(request, pk):
     workflow = _workflow(request, pk)
-    return render(
-        request,
-        "reconcile/reconciliation_list.html",
-        {
-            "workflow": workflow,
-            "reports": workflow.reconciliations.all()[:50],
-            "settings": actions.settings_for(workflow),
-            "can_edit": role_at_least(request.role, Role.DEVELOPER),
-        },
-    )
+    context = _list_context(request, workflow, reports=workflow.reconciliations.all()[:50])
+    context["settings"] = actions.settings_for(workflow)
+    return render(request, "reconcile/reconciliation_list.html", context)
 
 
 @login_required
 @require_POST
 def reconciliation_start(request, pk):
     workflow = _workflow(request, pk, Role.DEVELOPER)
-    try:
-        report = actions.request_reconciliation(
-            workflow, apply=request.POST.get("apply") == "on", since=request.POST.get("since") or None
-        )
-    except ValidationError as exc:
-        _say_invalid(request, exc)
+    since = request.POST.get("since") or None
+    report = _start(
+        request, lambda: actions.request_reconciliation(workflow, apply=request.POST.get("apply") == "on", since=since)
+    )
+    if report is None:
         return redirect("reconciliation-list", pk=workflow.pk)
     return redirect("reconciliation-detail", pk=workflow.pk, report_id=report.pk)
 
@@ -87,40 +125,19 @@ def reconciliation_settings(request, pk):
 
 @login_required
 def reconciliation_detail(request, pk, report_id):
-    workflow = _workflow(request, pk)
-    report = get_scoped_or_404(Reconciliation, request.organization, pk=report_id, workflow=workflow)
-    status = request.GET.get("status") or ""
-    items = report.items.all()
-    if status in ItemStatus.values:
-        items = items.filter(status=status)
-    page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    workflow, report = _job(request, pk, Reconciliation, report_id)
     by_status = (report.totals or {}).get("by_status") or {}
-    return render(
-        request,
-        "reconcile/reconciliation_detail.html",
-        {
-            "workflow": workflow,
-            "report": report,
-            "page": page,
-            "status": status,
-            "statuses": [(value, label, by_status.get(value, 0)) for value, label in ItemStatus.choices],
-            "correctable": (report.totals or {}).get("correctable", 0),
-            "can_edit": role_at_least(request.role, Role.DEVELOPER),
-            "running": report.status in ("queued", "running"),
-        },
-    )
+    choices = [(value, label, by_status.get(value, 0)) for value, label in ItemStatus.choices]
+    context = _detail_context(request, workflow, report, "status", choices)
+    context["correctable"] = (report.totals or {}).get("correctable", 0)
+    return render(request, "reconcile/reconciliation_detail.html", context)
 
 
 @login_required
 @require_POST
 def reconciliation_apply(request, pk, report_id):
-    workflow = _workflow(request, pk, Role.DEVELOPER)
-    report = get_scoped_or_404(Reconciliation, request.organization, pk=report_id, workflow=workflow)
-    try:
-        run = actions.apply_report(report)
-        messages.success(request, f"Corrections queued as run {run.pk}.")
-    except ValidationError as exc:
-        _say_invalid(request, exc)
+    workflow, report = _job(request, pk, Reconciliation, report_id, Role.DEVELOPER)
+    _apply(request, actions.apply_report, report, "Corrections queued as run {run}.")
     return redirect("reconciliation-detail", pk=workflow.pk, report_id=report.pk)
 
 
@@ -128,13 +145,7 @@ def reconciliation_apply(request, pk, report_id):
 def plan_list(request, pk):
     workflow = _workflow(request, pk)
     return render(
-        request,
-        "reconcile/plan_list.html",
-        {
-            "workflow": workflow,
-            "plans": workflow.plans.all()[:50],
-            "can_edit": role_at_least(request.role, Role.DEVELOPER),
-        },
+        request, "reconcile/plan_list.html", _list_context(request, workflow, plans=workflow.plans.all()[:50])
     )
 
 
@@ -142,52 +153,28 @@ def plan_list(request, pk):
 @require_POST
 def plan_start(request, pk):
     workflow = _workflow(request, pk, Role.DEVELOPER)
-    try:
-        plan = actions.request_dry_run(workflow, since=request.POST.get("since") or None)
-    except ValidationError as exc:
-        _say_invalid(request, exc)
+    plan = _start(request, lambda: actions.request_dry_run(workflow, since=request.POST.get("since") or None))
+    if plan is None:
         return redirect("plan-list", pk=workflow.pk)
     return redirect("plan-detail", pk=workflow.pk, plan_id=plan.pk)
 
 
 @login_required
 def plan_detail(request, pk, plan_id):
-    workflow = _workflow(request, pk)
-    plan = get_scoped_or_404(Plan, request.organization, pk=plan_id, workflow=workflow)
-    chosen = request.GET.get("action") or ""
-    items = plan.items.all()
-    if chosen in PlanAction.values:
-        items = items.filter(action=chosen)
-    page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    workflow, plan = _job(request, pk, Plan, plan_id)
     counts = {
         PlanAction.CREATE: plan.create_count,
         PlanAction.UPDATE: plan.update_count,
         PlanAction.UNCHANGED: plan.unchanged_count,
         PlanAction.ERROR: plan.error_count,
     }
-    return render(
-        request,
-        "reconcile/plan_detail.html",
-        {
-            "workflow": workflow,
-            "plan": plan,
-            "page": page,
-            "chosen": chosen,
-            "actions": [(value, label, counts[value]) for value, label in PlanAction.choices],
-            "can_edit": role_at_least(request.role, Role.DEVELOPER),
-            "running": plan.status in ("queued", "running"),
-        },
-    )
+    choices = [(value, label, counts[value]) for value, label in PlanAction.choices]
+    return render(request, "reconcile/plan_detail.html", _detail_context(request, workflow, plan, "action", choices))
 
 
 @login_required
 @require_POST
 def plan_apply(request, pk, plan_id):
-    workflow = _workflow(request, pk, Role.DEVELOPER)
-    plan = get_scoped_or_404(Plan, request.organization, pk=plan_id, workflow=workflow)
-    try:
-        run = actions.apply_plan(plan)
-        messages.success(request, f"Plan queued as run {run.pk}: exactly the reviewed writes.")
-    except ValidationError as exc:
-        _say_invalid(request, exc)
+    workflow, plan = _job(request, pk, Plan, plan_id, Role.DEVELOPER)
+    _apply(request, actions.apply_plan, plan, "Plan queued as run {run}: exactly the reviewed writes.")
     return redirect("plan-detail", pk=workflow.pk, plan_id=plan.pk)

@@ -194,10 +194,14 @@ class Command(BaseCommand):
         write(f"  all {len(rows)} schemas: mean {seconds / len(rows) * 1000:.1f} ms per schema")
         fields = self._wide_schema()
         for standard in ("order", "product"):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             suggest_mappings(standard, "read", fields, rerank=False)
-            elapsed = time.perf_counter() - started
-            write(f"  a {len(fields)}-field schema ({standard}): {elapsed * 1000:.1f} ms (goal < 1000 ms)")
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            # CPU time too: on a shared machine the wall clock also counts other processes' turns.
+            write(
+                f"  a {len(fields)}-field schema ({standard}): {elapsed * 1000:.1f} ms "
+                f"(CPU {cpu * 1000:.1f} ms; goal < 1000 ms)"
+            )
 
     @staticmethod
     def _wide_schema() -> list[dict]:
