@@ -572,11 +572,10 @@ def _execute_once(run_id: int) -> Run | HandBack | None:
     # The events the run emits, to its last, join its trace (when tracing is on: ekyam/events/tracing.py).
     attributes = {"ekyam.run.id": run_id, "ekyam.workflow.id": run.workflow_id, "ekyam.run.trigger": run.trigger}
     with tracing.span("workflow.run", attributes):
-        return _execute(run, lease)
+        return _execute(run_id, run, lease)
 
 
-def _execute(run: Run, lease) -> Run | None:
-    run_id = run.pk
+def _execute(run_id: int, run: Run, lease) -> Run | HandBack | None:
     try:
         with Heartbeat(run_id, lease):
             status = EXECUTORS.get(run.trigger, RunExecutor)(run, lease).execute()
