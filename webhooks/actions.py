@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -210,13 +210,22 @@ def _restart_held(endpoint: Endpoint, now) -> None:
     """Held deliveries due at once on a fresh schedule. Claims are left alone: a process still
     finishing an attempt keeps its lease (its outcome reads the new schedule position)."""
     if set_based_writes():
-        # Locked in id order (one statement), so two of these never deadlock with each other.
-        with binding_cursor() as cursor:
-            cursor.execute(_RESTART_HELD_SQL, {"endpoint": endpoint.pk, "now": now})
-        return
+        # Locked in id order (one statement), so two of these never deadlock with each other. Delivery
+        # processes update several deliveries at once in no fixed order, so PostgreSQL may still pick
+        # this statement as a deadlock's victim: it is all-or-nothing, and tried again.
+        for attempt in range(_RESTART_TRIES):
+            try:
+                with transaction.atomic(), binding_cursor() as cursor:
+                    cursor.execute(_RESTART_HELD_SQL, {"endpoint": endpoint.pk, "now": now})
+                return
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != "40P01" or attempt == _RESTART_TRIES - 1:
+                    raise
+                log.warning("restarting the held deliveries of endpoint %s lost a deadlock; again", endpoint.pk)
     held(endpoint).update(next_attempt_at=now, replay_base=F("attempt_count"), updated_at=now)
 
 
+_RESTART_TRIES = 5
 _RESTART_HELD_SQL = f"""
 UPDATE {Delivery._meta.db_table} SET next_attempt_at = %(now)s, replay_base = attempt_count, updated_at = %(now)s
 WHERE id IN (
