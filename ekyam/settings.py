@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ekyam.tenancy.OrganizationMiddleware",
+    "ekyam.tenancy.NoOrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -237,6 +238,15 @@ EMAIL_HOST_PASSWORD = env_str("EKYAM_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EKYAM_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("EKYAM_EMAIL_FROM", "Ekyam <alerts@ekyam.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- People: sign-up, invitations, password reset -------------------------------------------
+SIGNUP_OPEN = env_bool("EKYAM_SIGNUP_OPEN", True)
+INVITATION_DAYS = env_int("EKYAM_INVITATION_DAYS", 7, minimum=1)
+PASSWORD_RESET_TIMEOUT = env_int("EKYAM_PASSWORD_RESET_HOURS", 24, minimum=1) * 3600
+# Form submissions per client address per hour, counted in the cache (Redis when configured).
+SIGNUP_ATTEMPTS_PER_HOUR = env_int("EKYAM_SIGNUP_ATTEMPTS_PER_HOUR", 20, minimum=1)
+PASSWORD_RESET_REQUESTS_PER_HOUR = env_int("EKYAM_PASSWORD_RESET_REQUESTS_PER_HOUR", 5, minimum=1)
+INVITATIONS_PER_HOUR = env_int("EKYAM_INVITATIONS_PER_HOUR", 50, minimum=1)
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

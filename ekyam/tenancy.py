@@ -92,6 +92,38 @@ class OrganizationMiddleware:
         return self.get_response(request)
 
 
+# Pages a signed-in person without an organization may still open: how to get one, signing out,
+# resetting a password, operations, the API (which answers 403 in its own error shape) and the admin.
+OPEN_WITHOUT_ORGANIZATION = {
+    "welcome", "organization-new", "invitation-accept", "signup", "login", "logout", "password_reset",
+    "password_reset_done", "password_reset_confirm", "password_reset_complete", "healthz", "readyz", "metrics",
+}  # fmt: skip
+
+
+class NoOrganizationMiddleware:
+    """A signed-in person who belongs to no organization is shown the page that says what to do
+    (create one, or ask for an invitation) instead of empty or refused portal pages."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or getattr(request, "organization", None) is not None:
+            return None
+        match = request.resolver_match
+        if match is None or match.url_name in OPEN_WITHOUT_ORGANIZATION or "admin" in match.namespaces:
+            return None
+        if request.path.startswith(("/api/", "/hooks/", "/static/")):
+            return None
+        from django.shortcuts import redirect
+
+        return redirect("welcome")
+
+
 def organization_context(request):
     user = getattr(request, "user", None)
     return {

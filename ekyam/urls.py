@@ -4,13 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from ekyam import health, views
+from ekyam import account_views, health, views
 from ekyam.api import views as api_views
 from ekyam.api.errors import json_error_view
 
 router = DefaultRouter()
 router.register("api-keys", api_views.ApiKeyViewSet, basename="api-key")
 router.register("members", api_views.MembershipViewSet, basename="member")
+router.register("invitations", api_views.InvitationViewSet, basename="invitation")
 
 admin.site.site_header = "Ekyam operator console"
 admin.site.site_title = "Ekyam"
@@ -20,10 +21,18 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", account_views.signup, name="signup"),
+    path("welcome/", account_views.welcome, name="welcome"),
+    path("organizations/new/", account_views.new_organization, name="organization-new"),
+    path("invite/<str:token>/", account_views.invitation, name="invitation-accept"),
+    *[path(route, view, name=name) for route, view, name in account_views.password_reset_urls],
     path("org/switch/", views.switch_org, name="switch-org"),
     path("settings/api-keys/", views.api_keys, name="settings-api-keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.revoke_api_key, name="settings-api-key-revoke"),
     path("settings/members/", views.members, name="settings-members"),
+    path("settings/members/<int:pk>/role/", views.member_role, name="settings-member-role"),
+    path("settings/members/<int:pk>/remove/", views.member_remove, name="settings-member-remove"),
+    path("settings/invitations/<int:pk>/revoke/", views.invitation_revoke, name="settings-invitation-revoke"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
@@ -46,6 +55,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
 ]
 
+handler403 = "ekyam.views.permission_denied"
 handler404 = "ekyam.urls.api_aware_404"
 handler500 = "ekyam.urls.api_aware_500"
 

@@ -7,6 +7,7 @@ so a new tenant model gets a row (and is swept) as soon as it exists.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.apps import apps
 from django.utils import timezone
@@ -15,9 +16,18 @@ from connectors.mapping.models import LookupTable, Mapping, MappingVersion, Sugg
 from connectors.models import Connection, InboundWebhook
 from ekyam.alerts.models import Alert, AlertNotification, AlertSettings
 from ekyam.events.models import OutboxEvent
-from ekyam.models import ApiKey, Membership, Organization
+from ekyam.models import ApiKey, Invitation, Membership, Organization
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
-from workflows.models import Lineage, RecordError, Run, StreamCursor, Workflow, WorkflowEdge, WorkflowNode
+from workflows.models import (
+    Lineage,
+    RecordError,
+    RecordOutcome,
+    Run,
+    StreamCursor,
+    Workflow,
+    WorkflowEdge,
+    WorkflowNode,
+)
 from workflows.reconcile.models import Plan, PlanItem, ReconcileSettings, Reconciliation, ReconciliationItem
 
 
@@ -57,6 +67,9 @@ def populate(org: Organization) -> dict:
         organization=org, workflow=workflow, run=run, source_key=f"{tag}:1", source_system="whiplash",
         source_id="1", destination_system="shopify", content_hash="0" * 64,
     )  # fmt: skip
+    rows[RecordOutcome] = RecordOutcome.objects.create(
+        organization=org, run=run, source_key=f"{tag}:1", outcome="unchanged", reason="already there"
+    )
     rows[StreamCursor] = StreamCursor.objects.create(organization=org, workflow=workflow, stream="orders", cursor="1")
     rows[Reconciliation] = report = Reconciliation.objects.create(
         organization=org, workflow=workflow, status="succeeded"
@@ -92,6 +105,10 @@ def populate(org: Organization) -> dict:
     )
     rows[Membership] = Membership.objects.filter(organization=org).first()
     rows[ApiKey] = ApiKey.objects.create(organization=org, name=f"{tag} key", prefix=f"eky_{uuid.uuid4().hex[:12]}")
+    rows[Invitation] = Invitation.objects.create(
+        organization=org, email=f"guest@{tag}.example.com", token_hash=uuid.uuid4().hex,
+        expires_at=timezone.now() + timedelta(days=1),
+    )  # fmt: skip
     return rows
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ekyam.events import kafka, tracing
 from ekyam.events.outbox import confirm_stored as _confirm_outbox
-from webhooks import actions, bulk, conf, delivery
+from webhooks import actions, bulk, conf, delivery, live
 from webhooks.dispatcher import new_claim_token
 from webhooks.event_types import DELIVERY_META_TYPES
 from webhooks.models import Delivery, Endpoint, Message
@@ -129,6 +129,8 @@ def _store(events: list[dict]) -> list[delivery.Job]:
             )
         else:
             created = _store_with_orm(plans, now, token, lease_until)
+    if created:
+        live.notify_now({message.organization_id for message, _ in plans})
     endpoints = {e.pk: e for group in by_org.values() for e in group}
     jobs = []
     for delivery_id, endpoint_id, message_index in created:

@@ -149,6 +149,7 @@ class Delivery(OrgOwned):
 
     class Meta:
         ordering = ["-pk"]
+        verbose_name_plural = "deliveries"
         constraints = [models.UniqueConstraint(fields=["message", "endpoint"], name="delivery_once_per_endpoint")]
         # Partial: a delivered row leaves both, so marking it succeeded writes fewer index entries.
         indexes = [
@@ -162,6 +163,15 @@ class Delivery(OrgOwned):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.status})"
+
+    @property
+    def last_result(self) -> str:
+        """The last attempt's result said once: the error already names the HTTP status when there was one."""
+        if self.last_error:
+            return self.last_error
+        if self.last_status_code:
+            return f"HTTP {self.last_status_code}"
+        return ""
 
     @property
     def state(self) -> str:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from webhooks import actions, bulk, retries
+from webhooks import actions, bulk, live, retries
 from webhooks.delivery import Job, Result
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint
 
@@ -70,6 +70,7 @@ def record(outcomes: list[tuple[Job, Result]]) -> None:
                 _record_failure(job, result, now)
         except Exception:
             log.exception("could not record the failed attempt of delivery %s", job.delivery_id)
+    live.notify_now({job.organization_id for job, _ in outcomes})
 
 
 def _record_with_statement(outcomes: list[tuple[Job, Result]], successes: list[tuple[Job, Result]], now) -> None:

@@ -34,7 +34,7 @@ from django.utils import timezone
 from connectors.actions import build_connector
 from connectors.base import ConnectorError, Page, ReadFailure, TransientError, WriteResult
 from ekyam.events import tracing
-from workflows import conf, lifecycle, live, mappings, screening, sinks
+from workflows import conf, lifecycle, live, mappings, outcomes, screening, sinks
 from workflows import events as wf_events
 from workflows.leases import Heartbeat, LeaseLost, claim, finish, hand_back
 from workflows.models import (
@@ -43,6 +43,7 @@ from workflows.models import (
     ErrorClass,
     Lineage,
     NodeKind,
+    OutcomeKind,
     RecordError,
     RecordErrorStatus,
     Run,
@@ -79,6 +80,7 @@ class Outcome:
     skipped_keys: list = field(default_factory=list)
     errors: list = field(default_factory=list)  # dicts for RecordError
     synced: list = field(default_factory=list)  # (source_key, destination dict, standard record)
+    explained: dict = field(default_factory=dict)  # source_key -> (OutcomeKind, reason, destination id)
 
 
 def _backoff(attempt: int, retry_after: float | None = None) -> float:
@@ -127,6 +129,7 @@ class RunExecutor:
             if self.write_map is None:
                 raise RunFailed(f"{self.sync.label} has no write mapping (or its version was deleted).")
             self.sink = sinks.ConnectionSink(build_connector(self.destination.connection), self.destination.stream)
+        self.named_destination = outcomes.destination_of(self)
 
     # --- reading --------------------------------------------------------------------------------------------
     def _start_cursor(self) -> str | None:
@@ -269,13 +272,15 @@ class RunExecutor:
         known = {
             row.source_key: row
             for row in Lineage.objects.filter(workflow=self.workflow, source_key__in=list(staged)).only(
-                "source_key", "content_hash"
+                "source_key", "content_hash", "destination_id"
             )
         }
         pending = []
         for key, item in staged.items():
             if key in known and known[key].content_hash == item[4]:
                 out.skipped_keys.append(key)  # idempotency ledger: exactly this payload was written before
+                reason = outcomes.same_content(self.named_destination, known[key])
+                out.explained[key] = (OutcomeKind.UNCHANGED, reason, known[key].destination_id)
             else:
                 pending.append((key, *item))
         self._write(pending, out)
@@ -354,6 +359,8 @@ class RunExecutor:
 
     def _stage_success(self, item, result: WriteResult, out: Outcome) -> None:
         key, source_id, _raw, standard, _payload, digest = item
+        kind, reason = outcomes.from_write(self.named_destination, result)
+        out.explained[key] = (kind, reason, result.destination_id)
         if result.action == "skipped" and not result.destination_id:
             out.skipped_keys.append(key)
             return
@@ -372,7 +379,7 @@ class RunExecutor:
             content_hash=digest,
             action=result.action,
         )
-        if result.action == "unchanged":
+        if kind == OutcomeKind.UNCHANGED:  # also a record superseded by a later one in the batch
             out.skipped_keys.append(key)
         else:
             destination = {"system": self.sink.system, "id": result.destination_id, "action": result.action}
@@ -406,9 +413,13 @@ class RunExecutor:
     def _store(self, out: Outcome, updates: dict, stream_cursor: str | None) -> None:
         now = timezone.now()
         with transaction.atomic():
-            written = len(out.lineage) - sum(1 for r in out.lineage.values() if r.action == "unchanged")
+            kinds = [kind for kind, _reason, _id in out.explained.values()]
+            written = kinds.count(OutcomeKind.WRITTEN) + kinds.count(OutcomeKind.UPDATED)
             claimed = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
-                heartbeat_at=now, written_count=F("written_count") + written, **updates
+                heartbeat_at=now,
+                written_count=F("written_count") + written,
+                updated_count=F("updated_count") + kinds.count(OutcomeKind.UPDATED),
+                **updates,
             )
             if not claimed:
                 raise LeaseLost(self.run.pk)
@@ -436,6 +447,7 @@ class RunExecutor:
                 )
             for error in out.errors:
                 self._store_error(error)
+            outcomes.store(self.run, out, self.named_destination)
             if stream_cursor is not None:
                 StreamCursor.objects.update_or_create(
                     workflow=self.workflow,

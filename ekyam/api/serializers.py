@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from ekyam.api.fields import ScopedModelSerializer
-from ekyam.models import ApiKey, Membership, Organization, Role, role_at_least
+from ekyam.models import ApiKey, Invitation, InvitationStatus, Membership, Organization, Role, role_at_least
 
 
 class OrganizationSerializer(ScopedModelSerializer):
@@ -19,6 +19,26 @@ class MembershipSerializer(ScopedModelSerializer):
         model = Membership
         fields = ["id", "username", "email", "role", "created_at"]
         read_only_fields = ["created_at"]
+
+
+class InvitationSerializer(ScopedModelSerializer):
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None, allow_null=True)
+    status = serializers.ChoiceField(choices=InvitationStatus.choices, read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "role",
+            "status",
+            "invited_by",
+            "created_at",
+            "expires_at",
+            "accepted_at",
+            "revoked_at",
+        ]
+        read_only_fields = ["created_at", "expires_at", "accepted_at", "revoked_at"]
 
 
 class ApiKeySerializer(ScopedModelSerializer):
@@ -45,4 +65,11 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
 
 
-__all__ = ["OrganizationSerializer", "MembershipSerializer", "ApiKeySerializer", "ApiKeyCreatedSerializer", "Role"]
+__all__ = [
+    "OrganizationSerializer",
+    "MembershipSerializer",
+    "InvitationSerializer",
+    "ApiKeySerializer",
+    "ApiKeyCreatedSerializer",
+    "Role",
+]

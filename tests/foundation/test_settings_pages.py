@@ -1,6 +1,6 @@
 import pytest
 
-from ekyam.models import ApiKey, Membership, Role
+from ekyam.models import ApiKey, Invitation, Membership, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -23,23 +23,23 @@ def _sessions_holding_a_key() -> list:
     return [s.pk for s in Session.objects.all() if "eky_" in str(s.get_decoded())]
 
 
-def test_viewer_cannot_create_keys_or_add_members(client, viewer_a, owner_b):
+def test_viewer_cannot_create_keys_or_invite(client, viewer_a, owner_b):
     client.force_login(viewer_a)
     assert client.post("/settings/api-keys/", {"name": "x", "role": "viewer"}).status_code == 403
-    assert client.post("/settings/members/", {"username": "owner_b", "role": "viewer"}).status_code == 403
+    assert client.post("/settings/members/", {"email": "owner_b@example.com", "role": "viewer"}).status_code == 403
     assert not ApiKey.objects.exists()
+    assert not Invitation.objects.exists()
 
 
-def test_admin_adds_member_with_clear_error_for_unknown_user(client, admin_a, owner_b, org_a):
+def test_the_members_page_never_adds_an_existing_user_directly(client, admin_a, owner_b, org_a):
     client.force_login(admin_a)
-    response = client.post("/settings/members/", {"username": "nobody-here", "role": "viewer"})
-    assert "No user named “nobody-here”" in response.content.decode()
-    assert (
-        client.post("/settings/members/", {"username": "owner_b@example.com", "role": "developer"}).status_code == 302
-    )
-    assert Membership.objects.get(user=owner_b, organization=org_a).role == Role.DEVELOPER
-    # An admin cannot make someone owner.
-    assert client.post("/settings/members/", {"username": "owner_b", "role": "owner"}).status_code == 403
+    assert client.post("/settings/members/", {"email": "owner_b@example.com", "role": "developer"}).status_code == 302
+    # An invitation waits for them; they are not a member until they accept it.
+    assert not Membership.objects.filter(user=owner_b, organization=org_a).exists()
+    assert Invitation.objects.get(organization=org_a).email == "owner_b@example.com"
+    # An admin cannot invite an owner.
+    assert client.post("/settings/members/", {"email": "x@example.com", "role": Role.OWNER}).status_code == 200
+    assert Invitation.objects.count() == 1
 
 
 def test_revoking_another_organizations_key_is_404(client, admin_a, org_b):

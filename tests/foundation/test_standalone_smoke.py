@@ -1,11 +1,14 @@
 """Boot the whole portal the way `make run` does, on SQLite with no Redis, and ask it for /healthz."""
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -82,6 +85,9 @@ def test_standalone_serves_healthz_login_and_is_ready(tmp_path):
         ready = json.loads(body)
         assert ready["checks"]["database"]["detail"] == "sqlite"
         assert ready["status"] == "ok", ready
+        # Mails go to the console on embedded defaults, so `make run` shows a reset (or invitation)
+        # link the newcomer can open.
+        _request_password_reset(f"http://127.0.0.1:{port}", "admin@ekyam.localhost")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -91,3 +97,18 @@ def test_standalone_serves_healthz_login_and_is_ready(tmp_path):
             output, _ = proc.communicate()
             pytest.fail("standalone did not stop within 40s of Ctrl-C:\n" + output[-3000:])
     assert "Stopping Ekyam" in output
+    assert "E-mails are printed here" in output
+    assert "Subject: Reset your Ekyam password" in output
+    assert re.search(rf"http://127\.0\.0\.1:{port}/password-reset/[\w-]+/[\w-]+/", output), output[-3000:]
+
+
+def _request_password_reset(base_url: str, email: str) -> None:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{base_url}/password-reset/", timeout=10) as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "email": email}).encode()
+    request = urllib.request.Request(f"{base_url}/password-reset/", data=body, headers={"Referer": base_url + "/"})
+    with opener.open(request, timeout=30) as response:
+        assert response.status == 200 and "Check your e-mail" in response.read().decode()

@@ -22,10 +22,12 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         User = get_user_model()
-        organization = Organization.objects.filter(slug="demo").first() or actions.create_organization("Demo Merchant")
-        if organization.slug != "demo":
-            organization.slug = "demo"
-            organization.save(update_fields=["slug"])
+        organization = Organization.objects.filter(slug=actions.DEMO_SLUG).first() or actions.create_organization(
+            "Demo Merchant", demo=True
+        )
+        if not organization.is_demo:  # seeded before the demo was labelled
+            organization.is_demo = True
+            organization.save(update_fields=["is_demo"])
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             password = options["password"] or secrets.token_urlsafe(12)

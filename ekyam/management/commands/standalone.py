@@ -58,6 +58,9 @@ class Command(BaseCommand):
 
     def _start(self, options):
         env = dict(os.environ)
+        # Addresses the portal hands out (webhook subscriptions, e-mailed links) must point at the port it
+        # really listens on: without an explicit EKYAM_BASE_URL, the children learn it from --host/--port.
+        env.setdefault("EKYAM_BASE_URL", f"http://{options['host']}:{options['port']}")
         var_dir = settings.VAR_DIR
         var_dir.mkdir(parents=True, exist_ok=True)
         log = open(var_dir / "embedded.log", "ab")  # noqa: SIM115 - kept open for the children's lifetime
@@ -94,6 +97,11 @@ class Command(BaseCommand):
                 f"Ekyam is running at http://{options['host']}:{options['port']}/  (Ctrl-C stops everything)"
             )
         )
+        if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+            # Nothing is sent: invitation and password-reset mails (with their links) appear below.
+            self.stdout.write(
+                "E-mails are printed here (EKYAM_EMAIL_BACKEND is the console); open their links from here."
+            )
 
     def _spawn(self, spec) -> subprocess.Popen:
         return subprocess.Popen(spec.argv, env={**self.env, **spec.env}, cwd=settings.BASE_DIR, start_new_session=True)

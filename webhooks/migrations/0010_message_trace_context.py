@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('webhooks', '0008_endpoint_headers_encrypted'),
+        ('webhooks', '0009_admin_plural_names'),
     ]
 
     operations = [
