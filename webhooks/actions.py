@@ -7,12 +7,13 @@ import uuid
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from ekyam import vault
 from ekyam.alerts.actions import raise_alert
+from ekyam.db import binding_cursor, set_based_writes
 from ekyam.events import catalog
 from ekyam.events.outbox import emit
 from webhooks import conf, dlq, links, live, secrets
@@ -186,21 +187,52 @@ def enable_endpoint(endpoint: Endpoint) -> Endpoint:
     schedule when it was disabled, and those emitted since) is attempted at once, each on a fresh
     retry schedule."""
     now = timezone.now()
-    with transaction.atomic():
-        was_disabled = Endpoint.objects.filter(pk=endpoint.pk, is_active=False).exists()
-        Endpoint.objects.filter(pk=endpoint.pk).update(
-            is_active=True,
-            disabled_reason="",
-            disabled_at=None,
-            failing_since=None,
-            consecutive_failed_messages=0,
-            updated_at=now,
-        )
-        if was_disabled:
-            # Claims are left alone: a process still finishing an attempt keeps its lease.
-            held(endpoint).update(next_attempt_at=now, replay_base=F("attempt_count"), updated_at=now)
+    enabled = {
+        "is_active": True,
+        "disabled_reason": "",
+        "disabled_at": None,
+        "failing_since": None,
+        "consecutive_failed_messages": 0,
+    }
+    # The endpoint row first, in a transaction of its own: delivery processes lock a delivery and
+    # then its endpoint (recording an outcome), so holding the endpoint while waiting for deliveries
+    # deadlocked with them.
+    was_disabled = Endpoint.objects.filter(pk=endpoint.pk, is_active=False).update(**enabled, updated_at=now)
+    if not was_disabled:
+        Endpoint.objects.filter(pk=endpoint.pk).update(**enabled, updated_at=now)
+    else:
+        _restart_held(endpoint, now)
     endpoint.refresh_from_db()
     return endpoint
+
+
+def _restart_held(endpoint: Endpoint, now) -> None:
+    """Held deliveries due at once on a fresh schedule. Claims are left alone: a process still
+    finishing an attempt keeps its lease (its outcome reads the new schedule position)."""
+    if set_based_writes():
+        # Locked in id order (one statement), so two of these never deadlock with each other. Delivery
+        # processes update several deliveries at once in no fixed order, so PostgreSQL may still pick
+        # this statement as a deadlock's victim: it is all-or-nothing, and tried again.
+        for attempt in range(_RESTART_TRIES):
+            try:
+                with transaction.atomic(), binding_cursor() as cursor:
+                    cursor.execute(_RESTART_HELD_SQL, {"endpoint": endpoint.pk, "now": now})
+                return
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != "40P01" or attempt == _RESTART_TRIES - 1:
+                    raise
+                log.warning("restarting the held deliveries of endpoint %s lost a deadlock; again", endpoint.pk)
+    held(endpoint).update(next_attempt_at=now, replay_base=F("attempt_count"), updated_at=now)
+
+
+_RESTART_TRIES = 5
+_RESTART_HELD_SQL = f"""
+UPDATE {Delivery._meta.db_table} SET next_attempt_at = %(now)s, replay_base = attempt_count, updated_at = %(now)s
+WHERE id IN (
+    SELECT id FROM {Delivery._meta.db_table}
+    WHERE endpoint_id = %(endpoint)s AND status IN ('pending', 'retrying') ORDER BY id FOR UPDATE
+)
+"""
 
 
 def held(endpoint: Endpoint):

@@ -101,6 +101,9 @@ class Message(OrgOwned):
     body = models.JSONField(help_text="The exact JSON body: {type, timestamp, data}.")
     occurred_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True, help_text="When the relay published it to Kafka.")
+    # The traceparent of the consumer's span that stored it ("" untraced): every attempt, retries
+    # and replays too, continues this trace (ekyam/events/tracing.py).
+    trace_context = models.CharField(max_length=55, blank=True, default="", db_default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from connectors.actions import build_connector
 from connectors.base import ConnectorError, Page, ReadFailure, TransientError, WriteResult
+from ekyam.events import tracing
 from workflows import conf, lifecycle, live, mappings, outcomes, screening, sinks
 from workflows import events as wf_events
 from workflows.leases import Heartbeat, LeaseLost, claim, finish, hand_back
@@ -580,6 +581,13 @@ def _execute_once(run_id: int) -> Run | HandBack | None:
     if lease is None:
         return None
     run = Run.objects.get(pk=run_id)
+    # The events the run emits, to its last, join its trace (when tracing is on: ekyam/events/tracing.py).
+    attributes = {"ekyam.run.id": run_id, "ekyam.workflow.id": run.workflow_id, "ekyam.run.trigger": run.trigger}
+    with tracing.span("workflow.run", attributes):
+        return _execute(run_id, run, lease)
+
+
+def _execute(run_id: int, run: Run, lease) -> Run | HandBack | None:
     try:
         with Heartbeat(run_id, lease):
             status = EXECUTORS.get(run.trigger, RunExecutor)(run, lease).execute()
