@@ -272,11 +272,15 @@ class RunExecutor:
         known = {
             row.source_key: row
             for row in Lineage.objects.filter(workflow=self.workflow, source_key__in=list(staged)).only(
-                "source_key", "content_hash", "destination_id"
+                "source_key", "content_hash", "destination_id", "run_id"
             )
         }
         pending = []
         for key, item in staged.items():
+            if key in known and known[key].content_hash == item[4] and known[key].run_id == self.run.pk:
+                # This run already wrote exactly this (before its batch was handed back, or on an earlier
+                # page of an overlapping read): explained then, so not again as "unchanged".
+                continue
             if key in known and known[key].content_hash == item[4]:
                 out.skipped_keys.append(key)  # idempotency ledger: exactly this payload was written before
                 reason = outcomes.same_content(self.named_destination, known[key])
