@@ -56,6 +56,7 @@ class Rig:
         self.base = f"http://127.0.0.1:{port}"
         self.children: list[subprocess.Popen] = []
         self.organizations = []
+        self.warm_up = None
 
     # --- receiver --------------------------------------------------------------------------
 
@@ -139,8 +140,25 @@ class Rig:
         return [p for p, _ in started]
 
     def relay(self, env: dict) -> subprocess.Popen:
+        """The relay, once it publishes: a drill's events then flow as they are emitted (a stream
+        emitted while the relay was still starting arrived as one backlog, and its latencies measured
+        the relay's start, not delivery)."""
+        from ekyam.events.models import OutboxEvent
+        from ekyam.events.outbox import emit
+
         process = start_relay(env)
         self.children.append(process)
+        if self.warm_up is None:
+            self.warm_up = self.organization("warm-up")  # no endpoints: its events go nowhere
+        probe = emit(self.warm_up, "drill.relay_started", {}, key="probe")
+        wait(
+            lambda: (
+                OutboxEvent.objects.filter(pk=probe.pk, published_at__isnull=False).exists()
+                or process.poll() is not None
+            ),
+            120,
+            "the relay to publish",
+        )
         return process
 
     def restart_broker(self) -> None:
@@ -295,12 +313,15 @@ def drill_disable_recover(rig: Rig, n: int) -> list[tuple[str, dict]]:
     from webhooks import actions
     from webhooks.models import DeadLetter, Delivery, Endpoint
 
+    # 50 dead letters in a row disable the endpoint (a tenth of the events in a smaller drill); a
+    # tenth of the drill's events more are emitted while it is disabled.
+    disable_after, while_disabled = max(3, min(50, n // 10)), max(10, n // 10)
     organization = rig.organization("recover")
     endpoint, name = rig.endpoint(organization, "recover", status=500)
     env = rig.env(
         f"drill{uuid.uuid4().hex[:6]}",
         EKYAM_WEBHOOK_RETRY_SCHEDULE="0,1",
-        EKYAM_WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES="50",
+        EKYAM_WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES=str(disable_after),
     )
     rig.consumers(env)
     rig.relay(env)
@@ -308,21 +329,26 @@ def drill_disable_recover(rig: Rig, n: int) -> list[tuple[str, dict]]:
     rig.emit(organization, n)
     wait(lambda: not Endpoint.objects.get(pk=endpoint.pk).is_active, 120 + n / 20, "the endpoint to be disabled")
     wait(lambda: Delivery.objects.filter(endpoint=endpoint).count() >= n, 120, "every message stored")
-    rig.emit(organization, 100, start=n)  # while disabled
-    wait(lambda: Delivery.objects.filter(endpoint=endpoint).count() >= n + 100, 120, "the held messages stored")
+    rig.emit(organization, while_disabled, start=n)
+    wait(
+        lambda: Delivery.objects.filter(endpoint=endpoint).count() >= n + while_disabled,
+        120,
+        "the held messages stored",
+    )
     dead = DeadLetter.objects.filter(endpoint=endpoint).count()
     held = actions.held(endpoint).count()
     alerts = Alert.objects.filter(organization=organization).count()
     rig.configure(name, status=0)  # the receiver is fixed
     counts = actions.recover_endpoint(endpoint, since)
-    wait(lambda: rig.delivered(name) >= n + 100, 120 + n / 20, "every message after recover")
+    wait(lambda: rig.delivered(name) >= n + while_disabled, 120 + n / 20, "every message after recover")
     time.sleep(3)
     note = (
-        f"disabled after {dead} dead letters with {held} held (100 emitted while disabled); "
+        f"disabled after {dead} dead letters (limit {disable_after}) with {held} held "
+        f"({while_disabled} emitted while disabled); "
         f"recover: {counts['held']} held + {counts['replayed']} replayed; {alerts} alert rows"
     )
     rig.stop_children()
-    return [(name, result(rig, name, n + 100, note))]
+    return [(name, result(rig, name, n + while_disabled, note))]
 
 
 def drill_retry_after(rig: Rig, n: int) -> list[tuple[str, dict]]:
@@ -337,7 +363,8 @@ def drill_retry_after(rig: Rig, n: int) -> list[tuple[str, dict]]:
     wait(lambda: rig.delivered(name) >= n, 120, "every message")
     attempts = rig.stats(name, attempts=True)["attempts"]
     gaps = [times[1] - times[0] for times in attempts.values() if len(times) > 1]
-    note = f"429 + Retry-After: 2 with a 60 s floor: gap to the 2nd attempt median {statistics.median(gaps):.1f} s"
+    median = f"{statistics.median(gaps):.1f} s" if gaps else "n/a (no message had a 2nd attempt)"
+    note = f"429 + Retry-After: 2 with a 60 s floor: gap to the 2nd attempt median {median}"
     rig.stop_children()
     return [(name, result(rig, name, n, note))]
 

@@ -12,6 +12,7 @@ MAIN_NAV = [
     ("Set up", "wizard-start"),
     ("Connections", "connection-list"),
     ("Mappings", "mappings-page"),
+    ("Data Standards", "standards"),
     ("Workflows", "workflow-list"),
     ("Record errors", "record-error-list"),
     ("Developers", "webhooks:endpoint-list"),

@@ -18,7 +18,16 @@ from ekyam.alerts.models import Alert, AlertNotification, AlertSettings
 from ekyam.events.models import OutboxEvent
 from ekyam.models import ApiKey, Invitation, Membership, Organization
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
-from workflows.models import Lineage, RecordError, Run, StreamCursor, Workflow, WorkflowEdge, WorkflowNode
+from workflows.models import (
+    Lineage,
+    RecordError,
+    RecordOutcome,
+    Run,
+    StreamCursor,
+    Workflow,
+    WorkflowEdge,
+    WorkflowNode,
+)
 from workflows.reconcile.models import Plan, PlanItem, ReconcileSettings, Reconciliation, ReconciliationItem
 
 
@@ -58,6 +67,9 @@ def populate(org: Organization) -> dict:
         organization=org, workflow=workflow, run=run, source_key=f"{tag}:1", source_system="whiplash",
         source_id="1", destination_system="shopify", content_hash="0" * 64,
     )  # fmt: skip
+    rows[RecordOutcome] = RecordOutcome.objects.create(
+        organization=org, run=run, source_key=f"{tag}:1", outcome="unchanged", reason="already there"
+    )
     rows[StreamCursor] = StreamCursor.objects.create(organization=org, workflow=workflow, stream="orders", cursor="1")
     rows[Reconciliation] = report = Reconciliation.objects.create(
         organization=org, workflow=workflow, status="succeeded"

@@ -7,15 +7,16 @@ import uuid
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ekyam import vault
 from ekyam.alerts.actions import raise_alert
+from ekyam.db import binding_cursor, set_based_writes
 from ekyam.events import catalog
 from ekyam.events.outbox import emit
-from webhooks import conf, dlq, links, secrets
+from webhooks import conf, dlq, links, live, secrets
 from webhooks.delivery import RefusedUrl, check_endpoint_url
 from webhooks.event_types import DELIVERY_META_TYPES
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
@@ -186,21 +187,52 @@ def enable_endpoint(endpoint: Endpoint) -> Endpoint:
     schedule when it was disabled, and those emitted since) is attempted at once, each on a fresh
     retry schedule."""
     now = timezone.now()
-    with transaction.atomic():
-        was_disabled = Endpoint.objects.filter(pk=endpoint.pk, is_active=False).exists()
-        Endpoint.objects.filter(pk=endpoint.pk).update(
-            is_active=True,
-            disabled_reason="",
-            disabled_at=None,
-            failing_since=None,
-            consecutive_failed_messages=0,
-            updated_at=now,
-        )
-        if was_disabled:
-            # Claims are left alone: a process still finishing an attempt keeps its lease.
-            held(endpoint).update(next_attempt_at=now, replay_base=F("attempt_count"), updated_at=now)
+    enabled = {
+        "is_active": True,
+        "disabled_reason": "",
+        "disabled_at": None,
+        "failing_since": None,
+        "consecutive_failed_messages": 0,
+    }
+    # The endpoint row first, in a transaction of its own: delivery processes lock a delivery and
+    # then its endpoint (recording an outcome), so holding the endpoint while waiting for deliveries
+    # deadlocked with them.
+    was_disabled = Endpoint.objects.filter(pk=endpoint.pk, is_active=False).update(**enabled, updated_at=now)
+    if not was_disabled:
+        Endpoint.objects.filter(pk=endpoint.pk).update(**enabled, updated_at=now)
+    else:
+        _restart_held(endpoint, now)
     endpoint.refresh_from_db()
     return endpoint
+
+
+def _restart_held(endpoint: Endpoint, now) -> None:
+    """Held deliveries due at once on a fresh schedule. Claims are left alone: a process still
+    finishing an attempt keeps its lease (its outcome reads the new schedule position)."""
+    if set_based_writes():
+        # Locked in id order (one statement), so two of these never deadlock with each other. Delivery
+        # processes update several deliveries at once in no fixed order, so PostgreSQL may still pick
+        # this statement as a deadlock's victim: it is all-or-nothing, and tried again.
+        for attempt in range(_RESTART_TRIES):
+            try:
+                with transaction.atomic(), binding_cursor() as cursor:
+                    cursor.execute(_RESTART_HELD_SQL, {"endpoint": endpoint.pk, "now": now})
+                return
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != "40P01" or attempt == _RESTART_TRIES - 1:
+                    raise
+                log.warning("restarting the held deliveries of endpoint %s lost a deadlock; again", endpoint.pk)
+    held(endpoint).update(next_attempt_at=now, replay_base=F("attempt_count"), updated_at=now)
+
+
+_RESTART_TRIES = 5
+_RESTART_HELD_SQL = f"""
+UPDATE {Delivery._meta.db_table} SET next_attempt_at = %(now)s, replay_base = attempt_count, updated_at = %(now)s
+WHERE id IN (
+    SELECT id FROM {Delivery._meta.db_table}
+    WHERE endpoint_id = %(endpoint)s AND status IN ('pending', 'retrying') ORDER BY id FOR UPDATE
+)
+"""
 
 
 def held(endpoint: Endpoint):
@@ -295,9 +327,90 @@ def send_test_event(endpoint: Endpoint) -> Delivery:
             occurred_at=now,
             body=message_body("webhook.test", now, {"message": "Hello from Ekyam", "endpoint_id": endpoint.pk}),
         )
+        live.notify_on_commit([endpoint.organization_id])
         return Delivery.objects.create(
             organization_id=endpoint.organization_id, message=message, endpoint=endpoint, next_attempt_at=now
         )
+
+
+# --- Attempts on request -------------------------------------------------------------------------
+
+
+def _why_not_now(delivery: Delivery) -> str | None:
+    """Why a delivery cannot be attempted right now, or None when it can."""
+    if not delivery.endpoint.is_active:
+        return (
+            f"The endpoint {delivery.endpoint.url} is disabled: enable it first "
+            "(what was held for it is delivered then)."
+        )
+    if delivery.claim_token and delivery.claimed_until and delivery.claimed_until > timezone.now():
+        return "An attempt of this delivery is in progress right now; its result appears in a moment."
+    return None
+
+
+def retry_delivery_now(delivery: Delivery) -> Delivery:
+    """A failing delivery's next attempt now instead of at its scheduled time (it stays on its schedule:
+    if this attempt fails too, the next step of the schedule follows). A dead-lettered delivery is
+    replayed from the start of its schedule. Raises ValidationError saying why when it cannot be."""
+    delivery.refresh_from_db()
+    reason = _why_not_now(delivery)
+    if reason is None and delivery.status == Delivery.Status.SUCCEEDED:
+        reason = "This delivery already succeeded; use “Resend now” on the message to deliver it again."
+    if reason:
+        raise ValidationError(reason)
+    now = timezone.now()
+    with transaction.atomic():
+        if delivery.status == Delivery.Status.DEAD:
+            _requeue(delivery, now)
+        else:
+            Delivery.objects.filter(
+                _unclaimed(now), pk=delivery.pk, status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING]
+            ).update(next_attempt_at=now, claimed_until=None, claim_token="", updated_at=now)
+        live.notify_on_commit([delivery.organization_id])
+    delivery.refresh_from_db()
+    return delivery
+
+
+def resend_message(message: Message) -> list[Delivery]:
+    """Deliver a message again now to each active endpoint it was for, whatever its deliveries' states
+    (delivered, failing or dead-lettered), each on a fresh retry schedule. Returns the deliveries queued;
+    raises ValidationError saying why when none could be."""
+    now = timezone.now()
+    queued, refusals = [], []
+    for delivery in message.deliveries.select_related("endpoint").order_by("pk"):
+        reason = _why_not_now(delivery)
+        if reason:
+            refusals.append(reason)
+            continue
+        with transaction.atomic():
+            if _requeue(delivery, now):
+                queued.append(delivery)
+    if not queued:
+        raise ValidationError(" ".join(dict.fromkeys(refusals)) or "This message was not for any endpoint.")
+    live.notify_on_commit([message.organization_id])
+    return queued
+
+
+def _requeue(delivery: Delivery, now) -> bool:
+    """Due now, from the first step of its schedule; a dead letter of it is marked replaying."""
+    updated = Delivery.objects.filter(_unclaimed(now), pk=delivery.pk).update(
+        status=Delivery.Status.PENDING,
+        replay_base=F("attempt_count"),
+        next_attempt_at=now,
+        claimed_until=None,
+        claim_token="",
+        updated_at=now,
+    )
+    if updated:
+        DeadLetter.objects.filter(delivery_id=delivery.pk, status=DeadLetter.Status.DEAD).update(
+            status=DeadLetter.Status.REPLAYING, replayed_at=now
+        )
+    return bool(updated)
+
+
+def _unclaimed(now) -> Q:
+    """No process holds the delivery (never claimed, released, or its lease ran out)."""
+    return Q(claim_token="") | Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
 
 
 # --- Dead letters --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.utils.html import format_html_join
 from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline
 from webhooks import actions
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint, Message
+from webhooks.retries import describe_schedule
 
 
 class EndpointAdminForm(forms.ModelForm):
@@ -27,18 +28,7 @@ class EndpointAdminForm(forms.ModelForm):
 @admin.register(Endpoint)
 class EndpointAdmin(OrgScopedAdmin):
     form = EndpointAdminForm
-    list_display = [
-        "url",
-        "organization",
-        "is_active",
-        "retry_schedule",
-        "timeout_seconds",
-        "max_concurrency",
-        "ordered",
-        "rate_limit_per_second",
-        "failing_since",
-        "consecutive_failed_messages",
-    ]
+    list_display = ["url", "organization", "is_active", "retries", "ordered", "failing_since"]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
     readonly_fields = [
@@ -46,6 +36,12 @@ class EndpointAdmin(OrgScopedAdmin):
     ]  # fmt: skip
     exclude = ["secrets_encrypted", "headers_encrypted"]
     actions = ["disable_selected", "enable_selected"]
+
+    @admin.display(description="Retries")
+    def retries(self, endpoint) -> str:
+        summary = describe_schedule(endpoint.retry_schedule)
+        own = "own" if summary["own"] else "default"
+        return f"{summary['attempts']} attempts over {summary['total_seconds']:g} s ({own})"
 
     @admin.display(description="Custom headers (masked)")
     def custom_headers(self, obj):
@@ -84,7 +80,7 @@ class MessageAdmin(OrgScopedAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(OrgScopedAdmin):
-    list_display = ["pk", "message", "endpoint", "status", "attempt_count", "next_attempt_at", "last_status_code"]
+    list_display = ["pk", "message", "endpoint", "status", "attempt_count", "next_attempt_at", "last_result"]
     list_filter = ["status"]
     raw_id_fields = ["message", "endpoint"]
     readonly_fields = ["claim_token", "claimed_until", "delivered_at"]
@@ -100,11 +96,15 @@ class DeliveryAttemptAdmin(OrgScopedAdmin):
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(OrgScopedAdmin):
-    list_display = ["event_type", "endpoint", "organization", "status", "reason", "created_at"]
+    list_display = ["event_type", "endpoint", "organization", "status", "short_reason", "created_at"]
     list_filter = ["status", "event_type"]
     raw_id_fields = ["delivery", "endpoint"]
     readonly_fields = ["payload", "attempts", "reason", "created_at", "replayed_at"]
     actions = ["replay_selected"]
+
+    @admin.display(description="Reason")
+    def short_reason(self, dead) -> str:
+        return dead.reason if len(dead.reason) <= 120 else dead.reason[:119] + "…"
 
     @admin.action(description="Replay selected dead letters")
     def replay_selected(self, request, queryset):

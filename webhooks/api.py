@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -34,6 +35,14 @@ from webhooks.serializers import (
     ReplaySinceSerializer,
     SecretSerializer,
 )
+
+
+def _unfiltered_object(view):
+    """The object a POST action acts on, found by id in the organization alone: list filters given as query
+    parameters (`since`, `cursor`, …) are not for it."""
+    obj = generics.get_object_or_404(view.get_queryset(), pk=view.kwargs["pk"])
+    view.check_object_permissions(view.request, obj)
+    return obj
 
 
 class EndpointViewSet(OrgScopedMixin, viewsets.ModelViewSet):
@@ -116,6 +125,36 @@ class MessageViewSet(OrgScopedReadOnlyViewSet):
             ),
         )
     )
+
+    @extend_schema(request=None, responses={202: DeliverySerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        """Deliver the message again now to every active endpoint it was for, each on a fresh retry schedule."""
+        try:
+            queued = actions.resend_message(_unfiltered_object(self))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"detail": exc.messages}) from None
+        return Response(DeliverySerializer(queued, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DeliveryViewSet(OrgScopedReadOnlyViewSet):
+    """Deliveries of messages to endpoints, each with every attempt; a failing one can be retried now."""
+
+    serializer_class = DeliverySerializer
+    filterset_fields = ["endpoint", "status"]
+    queryset = Delivery.objects.select_related("endpoint").prefetch_related(
+        Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("number", "pk"))
+    )
+
+    @extend_schema(request=None, responses={202: DeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """The next attempt now, instead of at its scheduled time (a dead-lettered delivery is replayed)."""
+        try:
+            delivery = actions.retry_delivery_now(_unfiltered_object(self))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"detail": exc.messages}) from None
+        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 class DeadLetterViewSet(

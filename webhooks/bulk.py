@@ -34,6 +34,7 @@ class NewMessage(NamedTuple):  # tuples: thousands are built a second
     occurred_at: datetime
     published_at: datetime | None
     event_key: str = ""
+    trace_context: str = ""  # the W3C traceparent attempts continue ("" untraced)
 
 
 class CreatedDelivery(NamedTuple):
@@ -45,15 +46,18 @@ class CreatedDelivery(NamedTuple):
 _STORE_SQL = """
 WITH input AS (
     SELECT * FROM unnest(%(org)b::bigint[], %(event)b::uuid[], %(webhook)b::text[], %(type)b::text[],
-                         %(key)b::text[], %(body)b::text[], %(occurred)b::timestamptz[], %(published)b::timestamptz[])
+                         %(key)b::text[], %(body)b::text[], %(occurred)b::timestamptz[], %(published)b::timestamptz[],
+                         %(trace)b::text[])
         WITH ORDINALITY
-        AS t(organization_id, event_id, webhook_id, event_type, event_key, body, occurred_at, published_at, i)
+        AS t(organization_id, event_id, webhook_id, event_type, event_key, body, occurred_at, published_at,
+             trace_context, i)
 ),
 inserted AS (
     INSERT INTO webhooks_message
-        (organization_id, event_id, webhook_id, event_type, event_key, body, occurred_at, published_at, created_at)
+        (organization_id, event_id, webhook_id, event_type, event_key, body, occurred_at, published_at,
+         trace_context, created_at)
     SELECT organization_id, event_id, webhook_id, event_type, event_key, body::jsonb, occurred_at, published_at,
-           %(now)s
+           trace_context, %(now)s
     FROM input
     ON CONFLICT DO NOTHING
     RETURNING id, organization_id, event_id
@@ -101,6 +105,7 @@ def store_messages_and_deliveries(
         "body": [m.body_json for m in messages],
         "occurred": [m.occurred_at for m in messages],
         "published": [m.published_at for m in messages],
+        "trace": [m.trace_context for m in messages],
         # WITH ORDINALITY counts from 1.
         "t_index": [index + 1 for index, _, _ in targets],
         "t_endpoint": [endpoint_id for _, endpoint_id, _ in targets],

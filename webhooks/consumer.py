@@ -7,7 +7,7 @@ the dispatcher. Stored-but-unsent deliveries of a killed process are retried whe
 
 from __future__ import annotations
 
-from ekyam.events import consumer
+from ekyam.events import consumer, kafka
 from webhooks import fanout
 from webhooks.dispatcher import Dispatcher
 from webhooks.dlq import dlq_topic
@@ -34,3 +34,4 @@ def run(group_id: str = DEFAULT_GROUP, batch_size: int = 500, stop=None) -> None
         )
     finally:
         dispatcher.stop()
+        kafka.flush_shared_producer()  # dead letters published in the background

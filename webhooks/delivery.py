@@ -43,6 +43,7 @@ class Job:
     timeout: float | None = None  # the endpoint's own attempt timeout (None: the global one)
     concurrency: int | None = None  # the endpoint's own bound on attempts in flight
     retry_schedule: list | None = None  # the endpoint's own retry schedule (None: the global one)
+    traceparent: str = ""  # the message's trace context (ekyam/events/tracing.py); "" untraced
 
 
 @dataclass
@@ -96,23 +97,26 @@ def check_endpoint_url(url: str) -> None:
         raise RefusedUrl(str(exc)) from None
 
 
-def _signed_headers(job: Job, require_https: bool | None = None) -> dict[str, str]:
+def _signed_headers(job: Job, require_https: bool | None = None, traceparent: str = "") -> dict[str, str]:
     if require_https is None:
         require_https = conf.get("WEBHOOK_REQUIRE_HTTPS")
     if require_https and not job.url.startswith("https://"):
         raise RefusedUrl("Endpoint URLs must use https.")
     timestamp = int(time.time())
     headers = {k: str(v) for k, v in (job.custom_headers or {}).items() if k.lower() not in RESERVED_HEADERS}
+    if traceparent:  # the attempt's W3C trace context: the receiver's spans can join the trace
+        headers = {k: v for k, v in headers.items() if k.lower() != "traceparent"}
+        headers["traceparent"] = traceparent
     headers.update(webhook_headers(signing_secrets(job.secrets_token), job.webhook_id, timestamp, job.body))
     return headers
 
 
-def _post_options(job: Job, timeout: float, require_https: bool | None = None) -> dict:
+def _post_options(job: Job, timeout: float, require_https: bool | None = None, traceparent: str = "") -> dict:
     """What an attempt sends: the signed body, one request per attempt (our schedule retries),
     no redirects, and a connect timeout of at most 5 s. Raises RefusedUrl like `_signed_headers`."""
     return {
         "data": job.body,
-        "headers": _signed_headers(job, require_https),
+        "headers": _signed_headers(job, require_https, traceparent),
         "retry": False,
         "allow_redirects": False,
         "timeout": (min(5.0, timeout), timeout),
@@ -143,17 +147,23 @@ def _answered(status: int, body: str, response, elapsed_ms: int) -> Result:
 
 
 async def attempt_async(
-    job: Job, client: http_async.AsyncHttpClient, limit: int, timeout: float, require_https: bool | None = None
+    job: Job,
+    client: http_async.AsyncHttpClient,
+    limit: int,
+    timeout: float,
+    require_https: bool | None = None,
+    traceparent: str = "",
 ) -> Result:
     """One attempt on the asyncio client; `limit`, `timeout` and `require_https` are read once by the
-    caller (settings lookups are not free at thousands of attempts a second)."""
+    caller (settings lookups are not free at thousands of attempts a second); `traceparent` is sent
+    as the W3C header when given."""
     started = time.monotonic()
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        response = await client.post(job.url, max_body=limit, **_post_options(job, timeout, require_https))
+        response = await client.post(job.url, max_body=limit, **_post_options(job, timeout, require_https, traceparent))
     except (RefusedUrl, http.RequestException) as exc:
         return _failed(exc, timeout, elapsed())
     body = response.content[:limit].decode("utf-8", errors="replace")

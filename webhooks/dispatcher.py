@@ -25,12 +25,14 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ekyam.db import keep_connection
+from ekyam.events import tracing
 from webhooks import conf, delivery, outcomes, ratelimit
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint
 
@@ -123,6 +125,7 @@ def job_for(d: Delivery) -> delivery.Job:
         trigger=trigger,
         event_type=message.event_type,
         rate_limit=endpoint.rate_limit_per_second,
+        traceparent=message.trace_context,
         **delivery.endpoint_settings(endpoint),
     )
 
@@ -352,10 +355,38 @@ class Dispatcher:
             timeout = job.timeout or self.timeout
             if self.deadline is not None:  # stopping: every attempt ends by the deadline
                 timeout = max(0.1, min(timeout, self.deadline - self.loop.time()))
+            if job.traceparent:
+                return await self._traced_attempt(job, timeout)
             return await delivery.attempt_async(job, self.client, self.limit, timeout, self.require_https)
         except Exception as exc:
             log.exception("attempt of delivery %s crashed", job.delivery_id)
             return delivery.Result(False, error=f"Internal error: {type(exc).__name__}")
+
+    async def _traced_attempt(self, job: delivery.Job, timeout: float) -> delivery.Result:
+        """An attempt of a traced message: a client span continuing the message's trace, whose
+        context the endpoint receives (the message's own when tracing is off in this process)."""
+        span = tracing.start(
+            "POST",
+            job.traceparent,
+            "CLIENT",
+            {
+                "http.request.method": "POST",
+                "server.address": urlsplit(job.url).hostname or "",
+                "ekyam.endpoint.id": job.endpoint_id,
+                "ekyam.delivery.id": job.delivery_id,
+                "ekyam.attempt.number": job.number,
+                "ekyam.event.type": job.event_type,
+                "ekyam.attempt.trigger": job.trigger,
+            },
+        )
+        header = tracing.traceparent_of(span) if span is not None else job.traceparent
+        result = await delivery.attempt_async(job, self.client, self.limit, timeout, self.require_https, header)
+        tracing.finish(
+            span,
+            error="" if result.ok else (result.error or f"HTTP {result.status_code}"),
+            attributes={"http.response.status_code": result.status_code},
+        )
+        return result
 
     async def _drain(self, within: float) -> None:
         """Go on attempting queued jobs for `within` seconds (attempts end by then), then drop

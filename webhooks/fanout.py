@@ -19,8 +19,9 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ekyam.events import kafka, tracing
 from ekyam.events.outbox import confirm_stored as _confirm_outbox
-from webhooks import actions, bulk, conf, delivery
+from webhooks import actions, bulk, conf, delivery, live
 from webhooks.dispatcher import new_claim_token
 from webhooks.event_types import DELIVERY_META_TYPES
 from webhooks.models import Delivery, Endpoint, Message
@@ -106,6 +107,7 @@ def _store(events: list[dict]) -> list[delivery.Job]:
             occurred_at=occurred_at,
             published_at=event.get("published_at"),
             event_key=str(event.get("key") or "")[:200],
+            trace_context=_trace_context(event, event_id),
         )
         plans.append((message, targets))
     if not plans:
@@ -127,6 +129,8 @@ def _store(events: list[dict]) -> list[delivery.Job]:
             )
         else:
             created = _store_with_orm(plans, now, token, lease_until)
+    if created:
+        live.notify_now({message.organization_id for message, _ in plans})
     endpoints = {e.pk: e for group in by_org.values() for e in group}
     jobs = []
     for delivery_id, endpoint_id, message_index in created:
@@ -150,10 +154,33 @@ def _store(events: list[dict]) -> list[delivery.Job]:
                 claim_token=token,
                 event_type=message.event_type,
                 rate_limit=endpoint.rate_limit_per_second,
+                traceparent=message.trace_context,
                 **delivery.endpoint_settings(endpoint),
             )
         )
     return jobs
+
+
+def _trace_context(event: dict, event_id: uuid.UUID) -> str:
+    """The context a traced event's attempts continue: the span of its time in Kafka and in this
+    consumer (from the broker's timestamp to now), or the event's own when tracing is off here."""
+    parent = event.get("traceparent") or ""
+    if not parent:
+        return ""
+    published_at = event.get("published_at")
+    return tracing.hop(
+        f"process {kafka.events_topic()}",
+        str(parent)[:55],
+        "CONSUMER",
+        {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.message.id": str(event_id),
+            "ekyam.event.type": event["type"],
+            "ekyam.organization.id": event["organization_id"],
+        },
+        start_time=published_at.timestamp() if published_at else None,
+    )
 
 
 def _store_with_orm(plans, now, token: str, lease_until) -> list[bulk.CreatedDelivery]:
@@ -169,6 +196,7 @@ def _store_with_orm(plans, now, token: str, lease_until) -> list[bulk.CreatedDel
                 occurred_at=m.occurred_at,
                 published_at=m.published_at,
                 event_key=m.event_key,
+                trace_context=m.trace_context,
                 created_at=now,
             )
             for m, _ in plans

@@ -101,6 +101,9 @@ class Message(OrgOwned):
     body = models.JSONField(help_text="The exact JSON body: {type, timestamp, data}.")
     occurred_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True, help_text="When the relay published it to Kafka.")
+    # The traceparent of the consumer's span that stored it ("" untraced): every attempt, retries
+    # and replays too, continues this trace (ekyam/events/tracing.py).
+    trace_context = models.CharField(max_length=55, blank=True, default="", db_default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -146,6 +149,7 @@ class Delivery(OrgOwned):
 
     class Meta:
         ordering = ["-pk"]
+        verbose_name_plural = "deliveries"
         constraints = [models.UniqueConstraint(fields=["message", "endpoint"], name="delivery_once_per_endpoint")]
         # Partial: a delivered row leaves both, so marking it succeeded writes fewer index entries.
         indexes = [
@@ -159,6 +163,15 @@ class Delivery(OrgOwned):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.status})"
+
+    @property
+    def last_result(self) -> str:
+        """The last attempt's result said once: the error already names the HTTP status when there was one."""
+        if self.last_error:
+            return self.last_error
+        if self.last_status_code:
+            return f"HTTP {self.last_status_code}"
+        return ""
 
     @property
     def state(self) -> str:

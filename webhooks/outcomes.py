@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from webhooks import actions, bulk, retries
+from webhooks import actions, bulk, live, retries
 from webhooks.delivery import Job, Result
 from webhooks.models import DeadLetter, Delivery, DeliveryAttempt, Endpoint
 
@@ -70,6 +70,7 @@ def record(outcomes: list[tuple[Job, Result]]) -> None:
                 _record_failure(job, result, now)
         except Exception:
             log.exception("could not record the failed attempt of delivery %s", job.delivery_id)
+    live.notify_now({job.organization_id for job, _ in outcomes})
 
 
 def _record_with_statement(outcomes: list[tuple[Job, Result]], successes: list[tuple[Job, Result]], now) -> None:
@@ -115,12 +116,23 @@ def _record_with_orm(outcomes: list[tuple[Job, Result]], successes: list[tuple[J
 
 
 def _record_failure(job: Job, result: Result, now) -> None:
+    # The schedule position from the row, not from the claim: an endpoint enabled or recovered
+    # while this attempt was in flight restarted the schedule (`replay_base`), and an attempt that
+    # started before the recovery must not dead-letter a message the recovery promised to deliver.
+    replay_base = (
+        Delivery.objects.filter(pk=job.delivery_id, claim_token=job.claim_token)
+        .values_list("replay_base", flat=True)
+        .first()
+    )
+    if replay_base is None:
+        return  # another worker owns it now (our lease expired); it will decide
+    schedule_index = max(0, job.number - 1 - replay_base)
     Endpoint.objects.filter(pk=job.endpoint_id, failing_since__isnull=True).update(failing_since=now)
     delay = (
         None
         if result.gone
         else retries.next_delay(
-            job.schedule_index + 1,
+            schedule_index + 1,
             retry_after=result.retry_after,
             slow_down=result.slow_down,
             schedule=job.retry_schedule,
@@ -148,7 +160,7 @@ def _record_failure(job: Job, result: Result, now) -> None:
     if result.gone:
         reason = "The endpoint answered 410 Gone; it has been disabled."
     else:
-        reason = f"All {job.schedule_index + 1} attempts failed; last: {result.error or 'no response'}"
+        reason = f"All {schedule_index + 1} attempts failed; last: {result.error or 'no response'}"
     actions.dead_letter(delivery, reason)
     if result.gone:
         actions.disable_endpoint(delivery.endpoint, "The endpoint answered 410 Gone.", automatic=True)

@@ -37,3 +37,28 @@ def next_delay(
     if slow_down:
         delay = max(delay, conf.get("WEBHOOK_SLOWDOWN_FLOOR_SECONDS"))
     return delay
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours} h" + (f" {rest // 60} min" if rest >= 60 else "")
+
+
+def describe_schedule(schedule: list | None) -> dict:
+    """An endpoint's retry schedule in words: how many attempts, when, and when a message that keeps
+    failing reaches the dead-letter queue (before jitter and any Retry-After)."""
+    own = bool(schedule)
+    steps = [float(s) for s in (schedule or conf.get("WEBHOOK_RETRY_SCHEDULE"))]
+    waits = ["at once" if not s else f"after {_duration(s)}" for s in steps]
+    total = sum(steps)
+    text = (
+        f"{len(steps)} attempt{'s' if len(steps) != 1 else ''} ({', '.join(waits)}); a message that keeps failing "
+        f"goes to the dead-letter queue about {_duration(total)} after it was first due."
+    )
+    return {"own": own, "attempts": len(steps), "total_seconds": total, "text": text}

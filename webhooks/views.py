@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ekyam import handover
 from ekyam.alerts.models import Alert, AlertSettings
 from ekyam.events import catalog
 from ekyam.models import Role
-from ekyam.roles import WRITE_ROLE, require_role
+from ekyam.roles import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
 from webhooks import actions
 from webhooks.delivery import RefusedUrl, check_endpoint_url
 from webhooks.forms import AlertSettingsForm, EndpointForm
 from webhooks.health import endpoint_health
 from webhooks.models import DeadLetter, Delivery, Endpoint, Message
+from webhooks.retries import describe_schedule
+
+# A failing message reaches the dead-letter queue about a minute after its first attempt: for trying
+# the failure path out, not for production receivers (they deserve the default's patience).
+QUICK_RETRY_SCHEDULE = [0, 10, 60]
 
 
 def _page(request, queryset, size=50):
@@ -81,6 +90,8 @@ def endpoint_detail(request, pk):
             "new_secret": new_secret,
             "deliveries": deliveries,
             "health": endpoint_health(endpoint),
+            "schedule": describe_schedule(endpoint.retry_schedule),
+            "can_edit": can_edit(request),
             "held_count": 0 if endpoint.is_active else actions.held(endpoint).count(),
         },
     )
@@ -119,6 +130,12 @@ def endpoint_action(request, pk, name):
         elif name == "rotate":
             handover.hand_over(request, f"webhook-secret-{endpoint.pk}", actions.rotate_secret(endpoint))
             messages.success(request, "Secret rotated. The previous secret keeps signing during the overlap window.")
+        elif name == "quick-retries":
+            actions.update_endpoint(endpoint, retry_schedule=QUICK_RETRY_SCHEDULE)
+            messages.success(request, f"Retry schedule set to {describe_schedule(QUICK_RETRY_SCHEDULE)['text']}")
+        elif name == "default-retries":
+            actions.update_endpoint(endpoint, retry_schedule=[])
+            messages.success(request, f"Retry schedule set to the default: {describe_schedule([])['text']}")
         elif name == "test":
             actions.send_test_event(endpoint)
             messages.success(request, "Test event queued; its attempt appears below within seconds.")
@@ -136,15 +153,22 @@ def endpoint_action(request, pk, name):
 
 @login_required
 def message_list(request):
+    """The messages, newest first; `?rows=1` answers only the table rows (the page fetches them again
+    whenever its WebSocket says the organization's messages changed)."""
     require_role(request, Role.VIEWER)
-    queryset = scoped(Message, request.organization)
+    queryset = scoped(Message, request.organization).prefetch_related(
+        Prefetch("deliveries", queryset=Delivery.objects.select_related("endpoint").order_by("pk"))
+    )
     if request.GET.get("event_type"):
         queryset = queryset.filter(event_type=request.GET["event_type"])
+    page = _page(request, queryset)
+    if request.GET.get("rows") == "1":
+        return render(request, "webhooks/_message_rows.html", {"page": page})
     return render(
         request,
         "webhooks/message_list.html",
         {
-            "page": _page(request, queryset),
+            "page": page,
             "event_types": list(catalog.event_types()),
             "selected_type": request.GET.get("event_type", ""),
         },
@@ -155,8 +179,49 @@ def message_list(request):
 def message_detail(request, pk):
     require_role(request, Role.VIEWER)
     message = get_scoped_or_404(Message, request.organization, pk=pk)
-    deliveries = message.deliveries.select_related("endpoint").prefetch_related("attempts")
-    return render(request, "webhooks/message_detail.html", {"message": message, "deliveries": deliveries})
+    deliveries = message.deliveries.select_related("endpoint").prefetch_related("attempts").order_by("pk")
+    return render(
+        request,
+        "webhooks/message_detail.html",
+        {
+            "message": message,
+            "body_json": json.dumps(message.body, indent=2, ensure_ascii=False, sort_keys=False),
+            "deliveries": deliveries,
+            "can_edit": can_edit(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def message_resend(request, pk):
+    require_role(request, WRITE_ROLE)
+    message = get_scoped_or_404(Message, request.organization, pk=pk)
+    try:
+        queued = actions.resend_message(message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        where = ", ".join(d.endpoint.url for d in queued)
+        messages.success(request, f"Resending now to {where}; the attempt appears below within seconds.")
+    return redirect("webhooks:message-detail", message.pk)
+
+
+@login_required
+@require_POST
+def delivery_retry(request, pk):
+    require_role(request, WRITE_ROLE)
+    delivery = get_scoped_or_404(Delivery.objects.select_related("endpoint"), request.organization, pk=pk)
+    try:
+        actions.retry_delivery_now(delivery)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Retrying now to {delivery.endpoint.url}; the attempt appears within seconds.")
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("webhooks:message-detail", delivery.message_id)
 
 
 def _dead_letter_filters(request, queryset):

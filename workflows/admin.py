@@ -6,7 +6,16 @@ from django.contrib import admin, messages
 
 from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline, ScopedAdminForm
 from workflows import actions, mappings
-from workflows.models import Lineage, RecordError, RecordErrorStatus, Run, StreamCursor, Workflow, WorkflowNode
+from workflows.models import (
+    Lineage,
+    RecordError,
+    RecordErrorStatus,
+    RecordOutcome,
+    Run,
+    StreamCursor,
+    Workflow,
+    WorkflowNode,
+)
 
 
 class NodeForm(ScopedAdminForm):
@@ -71,11 +80,18 @@ class WorkflowAdmin(OrgScopedAdmin):
 
 @admin.register(Run)
 class RunAdmin(OrgScopedAdmin):
-    list_display = ["pk", "workflow", "trigger", "status", "started_at", "finished_at", "read_count",
-                    "written_count", "skipped_count", "failed_count"]  # fmt: skip
+    list_display = ["pk", "workflow", "trigger", "status", "started_at", "finished_at", "records"]
     list_filter = ["status", "trigger"]
     readonly_fields = [f.name for f in Run._meta.fields]
     actions = ["cancel"]
+
+    @admin.display(description="Records")
+    def records(self, run) -> str:
+        created = run.written_count - run.updated_count
+        return (
+            f"read {run.read_count} · written {created} · updated {run.updated_count} · "
+            f"unchanged {run.skipped_count} · failed {run.failed_count}"
+        )
 
     @admin.action(description="Cancel (at the next batch boundary)")
     def cancel(self, request, queryset):
@@ -85,12 +101,16 @@ class RunAdmin(OrgScopedAdmin):
 
 @admin.register(RecordError)
 class RecordErrorAdmin(OrgScopedAdmin):
-    list_display = ["pk", "workflow", "trace_key", "error_class", "stage", "status", "occurrences", "message"]
+    list_display = ["pk", "workflow", "trace_key", "error_class", "status", "occurrences", "short_message"]
     list_filter = ["status", "error_class", "stage"]
     search_fields = ["trace_key", "message"]
     readonly_fields = ["workflow", "run", "trace_key", "error_class", "stage", "message", "details", "source_payload",
                        "status", "occurrences", "resolution", "resolved_at", "resolved_by_run"]  # fmt: skip
     actions = ["retry", "resolve"]
+
+    @admin.display(description="Message")
+    def short_message(self, error) -> str:
+        return error.message if len(error.message) <= 120 else error.message[:119] + "…"
 
     @admin.action(description="Retry")
     def retry(self, request, queryset):
@@ -111,6 +131,14 @@ class LineageAdmin(OrgScopedAdmin):
     list_display = ["source_key", "destination_system", "destination_id", "workflow", "run", "action", "updated_at"]
     search_fields = ["source_key", "source_id", "destination_id"]
     readonly_fields = [f.name for f in Lineage._meta.fields]
+
+
+@admin.register(RecordOutcome)
+class RecordOutcomeAdmin(OrgScopedAdmin):
+    list_display = ["source_key", "outcome", "reason", "run", "created_at"]
+    list_filter = ["outcome"]
+    search_fields = ["source_key", "destination_id"]
+    readonly_fields = [f.name for f in RecordOutcome._meta.fields]
 
 
 @admin.register(StreamCursor)

@@ -13,13 +13,14 @@ from rest_framework.response import Response
 from ekyam.api.viewsets import OrgScopedMixin, OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
 from ekyam.tenancy import scoped
 from workflows import actions, lineage
-from workflows.models import Lineage, RecordError, Run, Workflow
+from workflows.models import Lineage, OutcomeKind, RecordError, Run, Workflow
 from workflows.serializers import (
     BackfillSerializer,
     BulkIdsSerializer,
     LineageSerializer,
     NodeSerializer,
     RecordErrorSerializer,
+    RecordOutcomeSerializer,
     RetrySerializer,
     RunDetailSerializer,
     RunSerializer,
@@ -147,6 +148,22 @@ class RunViewSet(OrgScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return Response(RunSerializer(actions.cancel_run(self.get_object())).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("outcome", str, enum=OutcomeKind.values, description="Only this outcome.")],
+        responses=RecordOutcomeSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def outcomes(self, request, pk=None):
+        """What the run did with each record (written, updated, unchanged, failed) and why."""
+        rows = self.get_object().outcomes.all()
+        wanted = request.query_params.get("outcome")
+        if wanted:
+            if wanted not in OutcomeKind.values:
+                raise serializers.ValidationError({"outcome": f"Choose one of {', '.join(OutcomeKind.values)}."})
+            rows = rows.filter(outcome=wanted)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(RecordOutcomeSerializer(page, many=True).data)
 
 
 class RecordErrorViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -28,6 +28,10 @@ if not 0 < HEARTBEAT_SECONDS <= STALE_AFTER_SECONDS / 3:
 RETRY_ATTEMPTS = env_int("EKYAM_WORKFLOW_RETRY_ATTEMPTS", 4, minimum=0)
 RETRY_BACKOFF_SECONDS = env_float("EKYAM_WORKFLOW_RETRY_BACKOFF", 0.5)
 RETRY_BACKOFF_MAX_SECONDS = env_float("EKYAM_WORKFLOW_RETRY_BACKOFF_MAX", 30.0)
+# Record outcomes (what each run did with each record, and why) are kept this many days; an hourly beat task
+# deletes older ones in batches. A record's lineage stays: only the per-run explanations go.
+OUTCOME_RETENTION_DAYS = env_int("EKYAM_WORKFLOW_OUTCOME_RETENTION_DAYS", 30, minimum=1)
+OUTCOME_RETENTION_BATCH = env_int("EKYAM_WORKFLOW_OUTCOME_RETENTION_BATCH", 5000, minimum=1)
 # A worker that finishes a run starts the workflow's next queued run itself, up to this many in one task,
 # instead of handing it to the broker and back: under a burst of trigger events each hop through the queue
 # cost a fresh task (~0.7 s on a loaded machine) on the critical path. The finished run still dispatches the

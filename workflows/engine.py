@@ -22,7 +22,6 @@ Claiming, the heartbeat and finishing are `workflows.leases`; this module is the
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -33,7 +32,8 @@ from django.utils import timezone
 
 from connectors.actions import build_connector
 from connectors.base import ConnectorError, Page, ReadFailure, TransientError, WriteResult
-from workflows import conf, lifecycle, live, mappings, screening, sinks
+from ekyam.events import tracing
+from workflows import conf, lifecycle, live, mappings, outcomes, record_errors, screening, sinks
 from workflows import events as wf_events
 from workflows.leases import Heartbeat, LeaseLost, claim, finish, hand_back
 from workflows.models import (
@@ -42,6 +42,7 @@ from workflows.models import (
     ErrorClass,
     Lineage,
     NodeKind,
+    OutcomeKind,
     RecordError,
     RecordErrorStatus,
     Run,
@@ -78,6 +79,7 @@ class Outcome:
     skipped_keys: list = field(default_factory=list)
     errors: list = field(default_factory=list)  # dicts for RecordError
     synced: list = field(default_factory=list)  # (source_key, destination dict, standard record)
+    explained: dict = field(default_factory=dict)  # source_key -> (OutcomeKind, reason, destination id)
 
 
 def _backoff(attempt: int, retry_after: float | None = None) -> float:
@@ -126,6 +128,7 @@ class RunExecutor:
             if self.write_map is None:
                 raise RunFailed(f"{self.sync.label} has no write mapping (or its version was deleted).")
             self.sink = sinks.ConnectionSink(build_connector(self.destination.connection), self.destination.stream)
+        self.named_destination = outcomes.destination_of(self)
 
     # --- reading --------------------------------------------------------------------------------------------
     def _start_cursor(self) -> str | None:
@@ -252,14 +255,14 @@ class RunExecutor:
                 continue
             result = self.read_map.compiled.apply(raw)
             if result.errors or result.output is None:
-                out.errors.append(self._mapping_error(key, raw, "read_mapping", result.errors))
+                out.errors.append(record_errors.from_mapping(key, raw, "read_mapping", result.errors))
                 continue
             standard = result.output
             payload = standard
             if self.write_map is not None and not self.destination.builtin:
                 written = self.write_map.compiled.apply(standard)
                 if written.errors or written.output is None:
-                    out.errors.append(self._mapping_error(key, raw, "write_mapping", written.errors))
+                    out.errors.append(record_errors.from_mapping(key, raw, "write_mapping", written.errors))
                     continue
                 payload = written.output
             out.mapped += 1
@@ -268,40 +271,23 @@ class RunExecutor:
         known = {
             row.source_key: row
             for row in Lineage.objects.filter(workflow=self.workflow, source_key__in=list(staged)).only(
-                "source_key", "content_hash"
+                "source_key", "content_hash", "destination_id", "run_id"
             )
         }
         pending = []
         for key, item in staged.items():
+            if key in known and known[key].content_hash == item[4] and known[key].run_id == self.run.pk:
+                # This run already wrote exactly this (before its batch was handed back, or on an earlier
+                # page of an overlapping read): explained then, so not again as "unchanged".
+                continue
             if key in known and known[key].content_hash == item[4]:
                 out.skipped_keys.append(key)  # idempotency ledger: exactly this payload was written before
+                reason = outcomes.same_content(self.named_destination, known[key])
+                out.explained[key] = (OutcomeKind.UNCHANGED, reason, known[key].destination_id)
             else:
                 pending.append((key, *item))
         self._write(pending, out)
         return out
-
-    def _mapping_error(self, key: str, raw: dict, stage: str, errors) -> dict:
-        first = errors[0] if errors else None
-        message = (
-            f"{first.rule}: {first.message}"
-            + (f" (source {first.source_path} = {_short(first.value)})" if first.source_path else "")
-            if first
-            else "The mapping produced no output."
-        )
-        details = {
-            "errors": [
-                {"rule": e.rule, "source_path": e.source_path, "value": _clip(e.value), "message": e.message}
-                for e in errors
-            ]
-        }
-        return {
-            "key": key,
-            "raw": raw,
-            "stage": stage,
-            "class": ErrorClass.VALIDATION,
-            "message": message,
-            "details": details,
-        }
 
     def _write(self, pending: list, out: Outcome) -> None:
         """Write the batch. A transient failure, of the call or of some records, hands the batch back to the
@@ -353,6 +339,8 @@ class RunExecutor:
 
     def _stage_success(self, item, result: WriteResult, out: Outcome) -> None:
         key, source_id, _raw, standard, _payload, digest = item
+        kind, reason = outcomes.from_write(self.named_destination, result)
+        out.explained[key] = (kind, reason, result.destination_id)
         if result.action == "skipped" and not result.destination_id:
             out.skipped_keys.append(key)
             return
@@ -371,7 +359,7 @@ class RunExecutor:
             content_hash=digest,
             action=result.action,
         )
-        if result.action == "unchanged":
+        if kind == OutcomeKind.UNCHANGED:  # also a record superseded by a later one in the batch
             out.skipped_keys.append(key)
         else:
             destination = {"system": self.sink.system, "id": result.destination_id, "action": result.action}
@@ -405,9 +393,13 @@ class RunExecutor:
     def _store(self, out: Outcome, updates: dict, stream_cursor: str | None) -> None:
         now = timezone.now()
         with transaction.atomic():
-            written = len(out.lineage) - sum(1 for r in out.lineage.values() if r.action == "unchanged")
+            kinds = [kind for kind, _reason, _id in out.explained.values()]
+            written = kinds.count(OutcomeKind.WRITTEN) + kinds.count(OutcomeKind.UPDATED)
             claimed = Run.objects.filter(pk=self.run.pk, lease=self.lease, status=RunStatus.RUNNING).update(
-                heartbeat_at=now, written_count=F("written_count") + written, **updates
+                heartbeat_at=now,
+                written_count=F("written_count") + written,
+                updated_count=F("updated_count") + kinds.count(OutcomeKind.UPDATED),
+                **updates,
             )
             if not claimed:
                 raise LeaseLost(self.run.pk)
@@ -434,7 +426,8 @@ class RunExecutor:
                     status=RecordErrorStatus.RESOLVED, resolution="auto", resolved_at=now, resolved_by_run=self.run
                 )
             for error in out.errors:
-                self._store_error(error)
+                record_errors.store(self.workflow, self.run, error)
+            outcomes.store(self.run, out, self.named_destination)
             if stream_cursor is not None:
                 StreamCursor.objects.update_or_create(
                     workflow=self.workflow,
@@ -462,46 +455,6 @@ class RunExecutor:
         self.page_progressed = True
         self.run.refresh_from_db(fields=["batches", "checkpoint", "cancel_requested", "retries"])
 
-    def _store_error(self, error: dict) -> None:
-        existing = (
-            RecordError.objects.select_for_update()
-            .filter(workflow=self.workflow, trace_key=error["key"], status=RecordErrorStatus.OPEN)
-            .first()
-        )
-        if existing is not None:
-            existing.run = self.run
-            existing.error_class = error["class"]
-            existing.stage = error["stage"]
-            existing.message = error["message"]
-            existing.details = _jsonable(error["details"])
-            existing.source_payload = error["raw"]
-            existing.occurrences += 1
-            existing.save(
-                update_fields=[
-                    "run",
-                    "error_class",
-                    "stage",
-                    "message",
-                    "details",
-                    "source_payload",
-                    "occurrences",
-                    "updated_at",
-                ]
-            )
-            return
-        row = RecordError.objects.create(
-            organization_id=self.workflow.organization_id,
-            workflow=self.workflow,
-            run=self.run,
-            trace_key=error["key"],
-            error_class=error["class"],
-            stage=error["stage"],
-            message=error["message"],
-            details=_jsonable(error["details"]),
-            source_payload=error["raw"],
-        )
-        wf_events.record_error_created(row)
-
     def execute(self) -> str:
         for page in self._pages():
             if self.run.cancel_requested:
@@ -511,23 +464,6 @@ class RunExecutor:
             outcome.requests += page.requests
             self.commit(outcome, page.cursor)
         return RunStatus.SUCCEEDED
-
-
-def _jsonable(value):
-    return json.loads(json.dumps(value, default=str))
-
-
-def _short(value, limit: int = 80) -> str:
-    """A value as quoted in a record error's message: an oversized one must not become the message."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
-
-
-def _clip(value, limit: int = 500):
-    """A value as kept in a record error's details: long strings cut, with their length said."""
-    if isinstance(value, str) and len(value) > limit:
-        return f"{value[:limit]}… ({len(value)} characters)"
-    return _jsonable(value)
 
 
 # Executors by trigger for runs that do not read their source (a reviewed plan, reconciliation corrections):
@@ -568,6 +504,13 @@ def _execute_once(run_id: int) -> Run | HandBack | None:
     if lease is None:
         return None
     run = Run.objects.get(pk=run_id)
+    # The events the run emits, to its last, join its trace (when tracing is on: ekyam/events/tracing.py).
+    attributes = {"ekyam.run.id": run_id, "ekyam.workflow.id": run.workflow_id, "ekyam.run.trigger": run.trigger}
+    with tracing.span("workflow.run", attributes):
+        return _execute(run_id, run, lease)
+
+
+def _execute(run_id: int, run: Run, lease) -> Run | HandBack | None:
     try:
         with Heartbeat(run_id, lease):
             status = EXECUTORS.get(run.trigger, RunExecutor)(run, lease).execute()

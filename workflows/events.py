@@ -32,6 +32,8 @@ def run_event(run, event_type: str) -> None:
                 "read": run.read_count,
                 "mapped": run.mapped_count,
                 "written": run.written_count,
+                "updated": run.updated_count,
+                "unchanged": run.skipped_count,
                 "skipped": run.skipped_count,
                 "failed": run.failed_count,
             },

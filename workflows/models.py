@@ -7,6 +7,7 @@
 - `Run`: one execution with its trigger, pinned mapping versions, lease, checkpoint and counts.
 - `RecordError`: one failing source record (one open row per workflow and trace key).
 - `Lineage`: source record → destination record; also the idempotency ledger.
+- `RecordOutcome`: what a run did with one record (written, updated, unchanged, failed) and why.
 - `StreamCursor`: where incremental reads of a workflow's source stream resume.
 
 Mapping references are stored as plain ids (`read_mapping_id`, `…_version_id`): the mapping app is a sibling
@@ -174,7 +175,9 @@ class Run(OrgOwned):
     read_count = models.PositiveIntegerField(default=0)
     mapped_count = models.PositiveIntegerField(default=0)
     written_count = models.PositiveIntegerField(default=0)
-    skipped_count = models.PositiveIntegerField(default=0)
+    # Records the destination already had exactly so (each has a `RecordOutcome` saying why).
+    skipped_count = models.PositiveIntegerField(default=0, verbose_name="unchanged count")
+    updated_count = models.PositiveIntegerField(default=0, help_text="Of the written records, how many existed.")
     failed_count = models.PositiveIntegerField(default=0)
     requests_count = models.PositiveIntegerField(default=0)
     error_summary = models.TextField(blank=True, default="")
@@ -270,10 +273,40 @@ class Lineage(OrgOwned):
 
     class Meta:
         ordering = ["-pk"]
+        verbose_name = "lineage record"
         constraints = [models.UniqueConstraint(fields=["workflow", "source_key"], name="lineage_one_per_source")]
 
     def __str__(self) -> str:
         return f"{self.source_key} → {self.destination_system}:{self.destination_id}"
+
+
+class OutcomeKind(models.TextChoices):
+    WRITTEN = "written", "Written"
+    UPDATED = "updated", "Updated"
+    UNCHANGED = "unchanged", "Unchanged"
+    FAILED = "failed", "Failed"
+
+
+class RecordOutcome(OrgOwned):
+    """What one run did with one source record, and the reason in words (`workflows.outcomes` builds it)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="outcomes")
+    source_key = models.CharField(max_length=200)
+    outcome = models.CharField(max_length=10, choices=OutcomeKind.choices)
+    reason = models.CharField(max_length=500)
+    destination_system = models.CharField(max_length=40, blank=True, default="")
+    destination_id = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["run", "outcome"], name="outcome_run_kind"),
+            models.Index(fields=["organization", "source_key"], name="outcome_source_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_key}: {self.outcome}"
 
 
 class StreamCursor(OrgOwned):

@@ -10,7 +10,16 @@ from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField
 from ekyam.api.validation import check_stream, check_unique_in_organization, column_max_length
 from workflows import scheduling
 from workflows.blueprints import BLUEPRINTS
-from workflows.models import Lineage, RecordError, Run, ScheduleKind, Workflow, WorkflowEdge, WorkflowNode
+from workflows.models import (
+    Lineage,
+    RecordError,
+    RecordOutcome,
+    Run,
+    ScheduleKind,
+    Workflow,
+    WorkflowEdge,
+    WorkflowNode,
+)
 
 
 class NodeSerializer(ScopedModelSerializer):
@@ -63,7 +72,9 @@ class LastRunSerializer(ScopedModelSerializer):
             "read": run.read_count,
             "mapped": run.mapped_count,
             "written": run.written_count,
-            "skipped": run.skipped_count,
+            "updated": run.updated_count,
+            "unchanged": run.skipped_count,
+            "skipped": run.skipped_count,  # the old name of "unchanged"
             "failed": run.failed_count,
         }
 
@@ -171,8 +182,17 @@ class RunSerializer(ScopedModelSerializer):
         model = Run
         fields = ["id", "workflow", "trigger", "params", "status", "read_mapping_version_id",
                   "write_mapping_version_id", "queued_at", "started_at", "finished_at", "attempts", "batches",
-                  "cancel_requested", "read_count", "mapped_count", "written_count", "skipped_count", "failed_count",
-                  "requests_count", "throughput", "error_summary"]  # fmt: skip
+                  "cancel_requested", "read_count", "mapped_count", "written_count", "updated_count", "skipped_count",
+                  "failed_count", "requests_count", "throughput", "error_summary"]  # fmt: skip
+        read_only_fields = fields
+
+
+class RecordOutcomeSerializer(serializers.ModelSerializer):
+    outcome = serializers.CharField(read_only=True, help_text="written, updated, unchanged or failed")
+
+    class Meta:
+        model = RecordOutcome
+        fields = ["id", "run", "source_key", "outcome", "reason", "destination_system", "destination_id", "created_at"]
         read_only_fields = fields
 
 

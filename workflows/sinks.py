@@ -13,6 +13,7 @@ import json
 from django.db import transaction
 
 from connectors.base import ConflictError, WriteResult
+from connectors.registry import get_connector
 from workflows.models import Lineage
 
 
@@ -72,7 +73,11 @@ class ShipmentLedgerSink:
             )
             if forward is None:
                 # An order Ekyam did not send (created in the fulfillment system directly): nothing to update.
-                results.append(WriteResult(ok=True, key=key, action="skipped"))
+                reason = (
+                    f"{self._source_name()} order {source_id} was not sent by this organization's workflows, "
+                    "so there is no shipment to attach its status and tracking to"
+                )
+                results.append(WriteResult(ok=True, key=key, action="skipped", response={"reason": reason}))
                 continue
             tracking = {
                 "status": shipment.get("status"),
@@ -81,7 +86,16 @@ class ShipmentLedgerSink:
                 "ship_date": shipment.get("ship_date"),
             }
             if forward.details.get("tracking") == tracking:
-                results.append(WriteResult(ok=True, key=key, destination_id=forward.source_key, action="unchanged"))
+                reason = "the shipment already has this status and tracking"
+                results.append(
+                    WriteResult(
+                        ok=True,
+                        key=key,
+                        destination_id=forward.source_key,
+                        action="unchanged",
+                        response={"reason": reason},
+                    )
+                )
                 continue
             with transaction.atomic():
                 locked = Lineage.objects.select_for_update().get(pk=forward.pk)
@@ -92,5 +106,16 @@ class ShipmentLedgerSink:
                     WriteResult(ok=False, key=key, error=ConflictError(f"Lineage {forward.pk} has no source key."))
                 )
                 continue
-            results.append(WriteResult(ok=True, key=key, destination_id=forward.source_key, action="updated"))
+            said = f"status {tracking['status'] or 'unknown'}, tracking {', '.join(tracking['tracking_numbers']) or 'none yet'}"
+            results.append(
+                WriteResult(
+                    ok=True, key=key, destination_id=forward.source_key, action="updated", response={"reason": said}
+                )
+            )
         return results
+
+    def _source_name(self) -> str:
+        try:
+            return get_connector(self.source_system).name
+        except LookupError:
+            return self.source_system

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from connectors.models import ConnectionStatus
-from workflows import mappings
+from workflows import mappings, outcomes
 from workflows.models import FINISHED_STATUSES, NodeKind, RecordErrorStatus, RunStatus, ScheduleKind, Workflow
 
 ON, DEGRADED, OFF, NOT_CONFIGURED = "on", "degraded", "off", "not_configured"
@@ -173,8 +173,11 @@ def run_summary(run) -> dict:
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "read": run.read_count,
         "mapped": run.mapped_count,
-        "written": run.written_count,
-        "skipped": run.skipped_count,
+        "written": run.written_count,  # created + updated
+        "created": run.written_count - run.updated_count,
+        "updated": run.updated_count,
+        "unchanged": run.skipped_count,
+        "skipped": run.skipped_count,  # the old name of "unchanged", kept for API clients
         "failed": run.failed_count,
         "requests": run.requests_count,
         "throughput": run.throughput,
@@ -189,6 +192,8 @@ def snapshot(workflow: Workflow) -> dict:
     current = next((r for r in runs if r.status in (RunStatus.RUNNING, RunStatus.QUEUED)), None)
     data["current_run"] = run_summary(current) if current else None
     data["recent_runs"] = [run_summary(r) for r in runs]
+    shown = current or next(iter(runs), None)  # the run the live pages show: in progress, else the latest
+    data["outcomes"] = {"run_id": shown.pk, "records": outcomes.latest(shown)} if shown else None
     errors = workflow.record_errors.filter(status=RecordErrorStatus.OPEN).order_by("-pk")
     data["open_errors"] = errors.count()
     data["recent_errors"] = [

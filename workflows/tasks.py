@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from workflows import actions, lifecycle
+from workflows import actions, lifecycle, outcomes
 from workflows.engine import execute_run
 
 
@@ -24,3 +24,8 @@ def requeue_stale_runs() -> None:
 @shared_task(name="workflows.refresh_statuses")
 def refresh_statuses() -> None:
     actions.refresh_all_statuses()
+
+
+@shared_task(name="workflows.prune_outcomes")
+def prune_outcomes() -> int:
+    return outcomes.prune()

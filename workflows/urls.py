@@ -15,4 +15,5 @@ urlpatterns: list = [
     path("record-errors/selected/", views.record_errors_bulk, name="record-errors-bulk"),
     path("record-errors/<int:pk>/<str:command>/", views.record_error_command, name="record-error-command"),
     path("runs/<int:pk>/", views.run_detail, name="run-page"),
+    path("lineage/<int:pk>/", views.lineage_detail, name="lineage-page"),
 ]

@@ -17,10 +17,11 @@ from ekyam.models import Role
 from ekyam.page_actions import row_action
 from ekyam.roles import WRITE_ROLE, can_edit, require_role
 from ekyam.tenancy import get_scoped_or_404, scoped
-from workflows import actions
+from workflows import actions, outcomes
 from workflows.blueprints import BLUEPRINTS
-from workflows.models import RecordError, RecordErrorStatus, Run, Workflow
+from workflows.models import Lineage, OutcomeKind, RecordError, RecordErrorStatus, RecordOutcome, Run, Workflow
 from workflows.status import snapshot
+from workflows.wizard import diagram
 
 
 @login_required
@@ -66,20 +67,13 @@ def workflow_create_from_blueprint(request):
 def workflow_detail(request, pk):
     require_role(request)
     workflow = get_scoped_or_404(Workflow, request.organization, pk=pk)
-    nodes = list(workflow.nodes.select_related("connection"))
-    by_key = {n.key: n for n in nodes}
-    edges = [
-        {"id": e.pk, "source": by_key[e.source.key], "target": by_key[e.target.key], "label": e.label}
-        for e in workflow.edges.select_related("source", "target")
-    ]
     data = snapshot(workflow)
     return render(
         request,
         "workflows/detail.html",
         {
             "workflow": workflow,
-            "nodes": nodes,
-            "edges": edges,
+            "diagram": diagram.for_workflow(workflow, data),
             "status": data,
             "status_json": json.dumps(data),
             "can_edit": can_edit(request),
@@ -91,14 +85,14 @@ def workflow_detail(request, pk):
 def workflow_command(request, workflow, command):
     if command == "run":
         run = actions.run_now(workflow)
-        messages.success(request, f"Run {run.pk} queued.")
+        messages.success(request, f"Run {run.pk} queued.", extra_tags=f"run-{run.pk}")
     elif command == "pause":
         actions.pause_workflow(workflow, reason=f"Paused by {request.user}.")
     elif command == "resume":
         actions.resume_workflow(workflow)
     elif command == "backfill":
         run = actions.backfill(workflow, request.POST.get("since") or "1970-01-01")
-        messages.success(request, f"Backfill run {run.pk} queued.")
+        messages.success(request, f"Backfill run {run.pk} queued.", extra_tags=f"run-{run.pk}")
     else:
         raise Http404("Unknown command.")
     return redirect("workflow-detail", pk=workflow.pk)
@@ -140,15 +134,65 @@ def record_error_command(request, error, command):
     return redirect(request.POST.get("next") or "record-error-list")
 
 
+OUTCOMES_SHOWN = 200
+
+
 @login_required
 def run_detail(request, pk):
     require_role(request)
     run = get_scoped_or_404(Run.objects.select_related("workflow"), request.organization, pk=pk)
     errors = scoped(RecordError, request.organization).filter(run=run).select_related("workflow").order_by("-pk")[:200]
+    wanted = request.GET.get("outcome", "")
+    if wanted and wanted not in OutcomeKind.values:
+        raise Http404("Unknown outcome.")
+    rows = scoped(RecordOutcome, request.organization).filter(run=run)
+    records = list((rows.filter(outcome=wanted) if wanted else rows).order_by("-pk")[:OUTCOMES_SHOWN])
+    lineage = dict(
+        scoped(Lineage, request.organization)
+        .filter(workflow=run.workflow, source_key__in={r.source_key for r in records})
+        .values_list("source_key", "pk")
+    )
+    for record in records:
+        record.lineage_id = lineage.get(record.source_key)
+    counts = outcomes.counts(run)
     return render(
         request,
         "workflows/run_detail.html",
-        {"run": run, "workflow": run.workflow, "errors": errors, "can_edit": can_edit(request)},
+        {
+            "run": run,
+            "workflow": run.workflow,
+            "errors": errors,
+            "records": records,
+            "counts": [(kind, label, counts[kind]) for kind, label in OutcomeKind.choices],
+            "wanted": wanted,
+            "shown_limit": OUTCOMES_SHOWN,
+            "can_edit": can_edit(request),
+        },
+    )
+
+
+@login_required
+def lineage_detail(request, pk):
+    """One record's lineage: where it came from, where it went, and what every run did with it."""
+    require_role(request)
+    row = get_scoped_or_404(Lineage.objects.select_related("workflow"), request.organization, pk=pk)
+    history = (
+        scoped(RecordOutcome, request.organization)
+        .filter(run__workflow=row.workflow, source_key=row.source_key)
+        .select_related("run")
+        .order_by("-pk")[:50]
+    )
+    errors = scoped(RecordError, request.organization).filter(workflow=row.workflow, trace_key=row.source_key)
+    return render(
+        request,
+        "workflows/lineage_detail.html",
+        {
+            "lineage": row,
+            "workflow": row.workflow,
+            "history": history,
+            "errors": errors.order_by("-pk")[:20],
+            "details_json": json.dumps(row.details, indent=2, sort_keys=True, default=str) if row.details else "",
+        },
     )
 
 

@@ -122,6 +122,7 @@ class SuggestionFeedback(OrgOwned):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = verbose_name_plural = "suggestion feedback"
         indexes = [models.Index(fields=["organization", "standard", "target"], name="mapping_feedback_lookup")]
 
     def __str__(self) -> str:

@@ -60,6 +60,7 @@ class AlertSettings(OrgOwned):
 
     class Meta:
         db_table = "webhooks_alertsettings"
+        verbose_name = verbose_name_plural = "alert settings"
         constraints = [models.UniqueConstraint(fields=["organization"], name="alert_settings_once")]
 
     def __str__(self) -> str:

@@ -81,7 +81,7 @@ WRITE_METHODS = {"post", "put", "patch"}
 
 # First path segment under /api/v1/ → the area its operations are listed under in /api/docs/.
 AREAS = {
-    "Organization": ["organization", "members", "api-keys"],
+    "Organization": ["organization", "members", "invitations", "api-keys"],
     "Connectors": ["connectors", "connections", "standards"],
     "Mapping": ["mappings", "lookup-tables", "mapping-feedback"],
     "Workflows": ["workflows", "runs", "record-errors", "lineage"],

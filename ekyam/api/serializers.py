@@ -22,7 +22,7 @@ class MembershipSerializer(ScopedModelSerializer):
 
 
 class InvitationSerializer(ScopedModelSerializer):
-    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None)
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None, allow_null=True)
     status = serializers.ChoiceField(choices=InvitationStatus.choices, read_only=True)
 
     class Meta:

@@ -6,7 +6,13 @@ same values through the environment variables.
 
 from __future__ import annotations
 
-from ekyam.env import env_float, env_int, overridable
+from ekyam.env import env_float, env_int, env_str, env_url, overridable
+
+
+def _optional_url(name: str) -> str:
+    """An http(s) URL, or "" when unset or empty (an empty line copied from .env.example is "off")."""
+    return env_url(name, "", schemes=("http", "https")) if env_str(name, "").strip() else ""
+
 
 get = overridable(
     {
@@ -19,5 +25,10 @@ get = overridable(
         ),
         "OUTBOX_RETENTION_BATCH": lambda: env_int("EKYAM_OUTBOX_RETENTION_BATCH", 1000, minimum=1),
         "KAFKA_SESSION_TIMEOUT_MS": lambda: env_int("EKYAM_KAFKA_SESSION_TIMEOUT_MS", 10000, minimum=1000),
+        # Traces across the bus (ekyam/events/tracing.py): off unless an OTLP/HTTP endpoint is set.
+        # The standard OpenTelemetry names, so a collector's usual configuration applies as it is.
+        "OTEL_EXPORTER_OTLP_ENDPOINT": lambda: _optional_url("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": lambda: _optional_url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        "OTEL_SERVICE_NAME": lambda: env_str("OTEL_SERVICE_NAME", "ekyam"),
     }
 )

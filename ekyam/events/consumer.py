@@ -36,6 +36,10 @@ def decode(msg) -> dict | None:
     kind, millis = msg.timestamp()
     if millis and millis > 0:
         event["published_at"] = datetime.fromtimestamp(millis / 1000, tz=UTC)
+    # The W3C trace context: the message header (what any Kafka tooling reads) over the envelope's copy.
+    traceparent = kafka.traceparent_from_headers(msg.headers())
+    if traceparent:
+        event["traceparent"] = traceparent
     return event
 
 

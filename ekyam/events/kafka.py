@@ -89,9 +89,16 @@ def partition_key(organization_id: int, entity_key: str) -> bytes:
 
 
 def _envelope(
-    *, event_id: uuid.UUID, organization_id: int, type: str, version: int, key: str, occurred_at: datetime
+    *,
+    event_id: uuid.UUID,
+    organization_id: int,
+    type: str,
+    version: int,
+    key: str,
+    occurred_at: datetime,
+    traceparent: str = "",
 ) -> dict:
-    return {
+    envelope = {
         "event_id": str(event_id),
         "organization_id": organization_id,
         "type": type,
@@ -99,6 +106,24 @@ def _envelope(
         "key": key,
         "occurred_at": occurred_at.isoformat(),
     }
+    if traceparent:  # a traced event (ekyam/events/tracing.py); also the message's Kafka header
+        envelope["traceparent"] = traceparent
+    return envelope
+
+
+TRACE_HEADER = "traceparent"
+
+
+def trace_headers(traceparent: str) -> list[tuple[str, bytes]] | None:
+    """The Kafka headers of a message: the W3C trace context when there is one, else none."""
+    return [(TRACE_HEADER, traceparent.encode())] if traceparent else None
+
+
+def traceparent_from_headers(headers) -> str:
+    for name, value in headers or ():
+        if name == TRACE_HEADER and value:
+            return value.decode("ascii", errors="replace")
+    return ""
 
 
 def encode_event(*, data: dict, **envelope) -> bytes:
@@ -130,3 +155,9 @@ def shared_producer():
 
         _producer = Producer(producer_config())
     return _producer
+
+
+def flush_shared_producer(timeout: float = 5.0) -> None:
+    """Send what the shared producer still holds (a stopping process)."""
+    if _producer is not None:
+        _producer.flush(timeout)

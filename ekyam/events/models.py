@@ -27,6 +27,9 @@ class OutboxEvent(OrgOwned):
     # When the webhook consumer stored it: until then the relay can publish it again if the broker
     # loses it. Not indexed (an index would cost every confirmation its HOT update).
     stored_at = models.DateTimeField(null=True, blank=True)
+    # The W3C traceparent of the emit span ("" while tracing is off): the relay continues the trace
+    # from it in another process (ekyam/events/tracing.py).
+    trace_context = models.CharField(max_length=55, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         db_table = "webhooks_outboxevent"  # the table it had before the bus moved into the core

@@ -12,12 +12,16 @@ from __future__ import annotations
 from django.utils import timezone
 
 from ekyam.db import binding_cursor, set_based_writes
+from ekyam.events import tracing
 from ekyam.events.models import OutboxEvent
 
 
 def emit(organization, event_type: str, data: dict, *, key: str, version: int = 1) -> OutboxEvent:
+    trace_context = (
+        tracing.emit_context(event_type, organization_id=organization.pk, key=key) if tracing.enabled() else ""
+    )
     return OutboxEvent.objects.create(
-        organization=organization, type=event_type, version=version, key=key, payload=data
+        organization=organization, type=event_type, version=version, key=key, payload=data, trace_context=trace_context
     )
 
 

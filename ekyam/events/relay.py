@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ekyam.db import binding_cursor, set_based_writes
-from ekyam.events import conf, kafka
+from ekyam.events import conf, kafka, tracing
 from ekyam.events.models import OutboxEvent
 
 log = logging.getLogger("ekyam.events.relay")
@@ -32,16 +32,16 @@ WHERE id IN (
     SELECT id FROM {OutboxEvent._meta.db_table} WHERE published_at IS NULL ORDER BY id LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, event_id, organization_id, type, version, key, payload::text, occurred_at
+RETURNING id, event_id, organization_id, type, version, key, payload::text, occurred_at, trace_context
 """
 
 
 def mark_outbox_batch(limit: int, *, now) -> list[tuple]:
     """Mark up to `limit` unpublished outbox rows published and return them in id order, as
-    (id, event_id, organization_id, type, version, key, payload JSON text, occurred_at). One
-    statement instead of a locking SELECT and an UPDATE, and the payload as JSON text (the relay
-    sends it as it is, without decoding and encoding it). Call inside the transaction that
-    publishes them: rolled back, the rows are unpublished again."""
+    (id, event_id, organization_id, type, version, key, payload JSON text, occurred_at,
+    trace_context). One statement instead of a locking SELECT and an UPDATE, and the payload as
+    JSON text (the relay sends it as it is, without decoding and encoding it). Call inside the
+    transaction that publishes them: rolled back, the rows are unpublished again."""
     with binding_cursor() as cursor:
         cursor.execute(_CLAIM_OUTBOX_SQL, {"now": now, "limit": limit})
         return sorted(cursor.fetchall())  # RETURNING has no order; the relay keeps id order
@@ -54,47 +54,93 @@ def _unpublished(batch_size: int):
     return list(queryset[:batch_size])
 
 
-def _rows_as_messages(batch_size: int) -> tuple[list[tuple[bytes, bytes]], list[int]]:
-    """(Kafka key, value) of up to `batch_size` unpublished rows in id order, and the ids still to
+class _Batch:
+    """What one relay round sends: (Kafka key, value, headers) per row in id order, the ids still to
     mark published after the broker acknowledged them (on PostgreSQL they are marked already, in
-    this transaction, by the statement that picked them)."""
+    this transaction, by the statement that picked them), and the publish spans of traced rows."""
+
+    __slots__ = ("messages", "to_mark", "spans")
+
+    def __init__(self):
+        self.messages: list[tuple[bytes, bytes, list | None]] = []
+        self.to_mark: list[int] = []
+        self.spans: list = []
+
+    def traceparent(self, trace_context: str, event_id, type_: str, topic: str) -> str:
+        """The context this row's message carries: its publish span's (tracing on here), else the
+        row's own, passed on unchanged ("" for an untraced row)."""
+        if not trace_context:
+            return ""
+        span = tracing.start(
+            f"publish {topic}",
+            trace_context,
+            "PRODUCER",
+            {
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "messaging.message.id": str(event_id),
+                "ekyam.event.type": type_,
+            },
+        )
+        if span is None:
+            return trace_context
+        self.spans.append(span)
+        return tracing.traceparent_of(span)
+
+    def finish_spans(self, error: str = "") -> None:
+        for span in self.spans:
+            tracing.finish(span, error=error)
+
+
+def _rows_as_messages(batch_size: int) -> _Batch:
+    """Up to `batch_size` unpublished rows as a `_Batch`."""
+    batch, topic = _Batch(), kafka.events_topic()
     if set_based_writes():
         rows = mark_outbox_batch(batch_size, now=timezone.now())
-        return [
-            (
-                kafka.partition_key(organization_id, key),
-                kafka.encode_event_with_payload_json(
-                    event_id=event_id,
-                    organization_id=organization_id,
-                    type=type_,
-                    version=version,
-                    key=key,
-                    payload_json=payload_json,
-                    occurred_at=occurred_at,
-                ),
+        for _pk, event_id, organization_id, type_, version, key, payload_json, occurred_at, trace_context in rows:
+            traceparent = batch.traceparent(trace_context, event_id, type_, topic)
+            batch.messages.append(
+                (
+                    kafka.partition_key(organization_id, key),
+                    kafka.encode_event_with_payload_json(
+                        event_id=event_id,
+                        organization_id=organization_id,
+                        type=type_,
+                        version=version,
+                        key=key,
+                        payload_json=payload_json,
+                        occurred_at=occurred_at,
+                        traceparent=traceparent,
+                    ),
+                    kafka.trace_headers(traceparent),
+                )
             )
-            for _pk, event_id, organization_id, type_, version, key, payload_json, occurred_at in rows
-        ], []
-    rows = _unpublished(batch_size)
-    return [
-        (
-            kafka.partition_key(row.organization_id, row.key),
-            kafka.encode_event(
-                event_id=row.event_id,
-                organization_id=row.organization_id,
-                type=row.type,
-                version=row.version,
-                key=row.key,
-                data=row.payload,
-                occurred_at=row.occurred_at,
-            ),
+        return batch
+    for row in _unpublished(batch_size):
+        traceparent = batch.traceparent(row.trace_context, row.event_id, row.type, topic)
+        batch.messages.append(
+            (
+                kafka.partition_key(row.organization_id, row.key),
+                kafka.encode_event(
+                    event_id=row.event_id,
+                    organization_id=row.organization_id,
+                    type=row.type,
+                    version=row.version,
+                    key=row.key,
+                    data=row.payload,
+                    occurred_at=row.occurred_at,
+                    traceparent=traceparent,
+                ),
+                kafka.trace_headers(traceparent),
+            )
         )
-        for row in rows
-    ], [row.pk for row in rows]
+        batch.to_mark.append(row.pk)
+    return batch
 
 
 def _publish(
-    producer, topic: str, messages: list[tuple[bytes, bytes]], flush_timeout: float, stop=None, acked=None
+    producer, topic: str, messages: list[tuple[bytes, bytes, list | None]], flush_timeout: float, stop=None, acked=None
 ) -> None:
     """Send and wait for every acknowledgement; raise PublishFailed if any is missing. `acked`
     (partition → highest acknowledged offset) is kept up to date for `broker_lost_data`; `stop`
@@ -109,10 +155,13 @@ def _publish(
             if offset is not None and offset >= 0 and offset > acked.get(partition, -1):
                 acked[partition] = offset
 
-    for key, value in messages:
+    for key, value, headers in messages:
         while True:
             try:
-                producer.produce(topic, key=key, value=value, on_delivery=on_delivery)
+                if headers:
+                    producer.produce(topic, key=key, value=value, headers=headers, on_delivery=on_delivery)
+                else:
+                    producer.produce(topic, key=key, value=value, on_delivery=on_delivery)
                 break
             except BufferError:  # local queue full: let librdkafka drain it
                 producer.poll(0.1)
@@ -130,15 +179,20 @@ def relay_once(producer, batch_size: int | None = None, flush_timeout: float = 3
     """Publish one batch; return how many rows were published and marked."""
     batch_size = batch_size or conf.get("OUTBOX_RELAY_BATCH")
     with transaction.atomic():
-        messages, to_mark = _rows_as_messages(batch_size)
-        if not messages:
+        batch = _rows_as_messages(batch_size)
+        if not batch.messages:
             return 0
         # Raising rolls the transaction back: nothing is marked, the whole batch is published again
         # next time (consumers dedupe).
-        _publish(producer, kafka.events_topic(), messages, flush_timeout, stop=stop, acked=acked)
-        if to_mark:
-            OutboxEvent.objects.filter(pk__in=to_mark).update(published_at=timezone.now())
-    return len(messages)
+        try:
+            _publish(producer, kafka.events_topic(), batch.messages, flush_timeout, stop=stop, acked=acked)
+        except Exception as exc:
+            batch.finish_spans(error=f"{type(exc).__name__}: {exc}")
+            raise
+        batch.finish_spans()
+        if batch.to_mark:
+            OutboxEvent.objects.filter(pk__in=batch.to_mark).update(published_at=timezone.now())
+    return len(batch.messages)
 
 
 def make_producer():

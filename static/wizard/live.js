@@ -31,21 +31,17 @@
     var run = data.current_run || (data.recent_runs || [])[0];
     if (run) {
       text("run-label", "Run " + run.id + " · " + run.trigger + " · " + run.status);
-      ["read", "mapped", "written", "skipped", "failed"].forEach(function (name) {
+      // "Written" on the page counts new records; "written" in the data also counts updates.
+      var shown = { read: run.read, mapped: run.mapped, written: run.created, updated: run.updated,
+                    unchanged: run.unchanged, failed: run.failed };
+      Object.keys(shown).forEach(function (name) {
         var el = document.querySelector('[data-count="' + name + '"]');
-        if (el) { el.textContent = run[name]; }
+        if (el) { el.textContent = shown[name]; }
       });
       var tp = document.querySelector('[data-count="throughput"]');
       if (tp) { tp.textContent = run.throughput === null ? "–" : run.throughput; }
     }
-    Object.keys(data.nodes || {}).forEach(function (key) {
-      var node = document.querySelector('[data-node="' + key + '"]');
-      if (node) { node.setAttribute("class", "node " + data.nodes[key].state); }
-    });
-    (data.edges || []).forEach(function (edge) {
-      var line = document.querySelector('[data-source="' + edge.source + '"][data-target="' + edge.target + '"] line');
-      if (line) { line.setAttribute("class", "edge " + edge.state); }
-    });
+    if (window.EkyamDiagram) { window.EkyamDiagram.render(data); }
     document.querySelectorAll("[data-when-enabled]").forEach(function (el) { el.hidden = !data.enabled; });
     document.querySelectorAll("[data-when-disabled]").forEach(function (el) { el.hidden = data.enabled; });
     text("open-errors", data.open_errors);
@@ -61,6 +57,7 @@
     });
     var unseen = Object.keys(open).some(function (id) { return !shown[id]; });
     document.getElementById("errors-changed").hidden = !unseen;
+    if (window.EkyamOutcomes) { window.EkyamOutcomes.render(data); }
   }
 
   function connect() {
@@ -102,6 +99,7 @@
         var box = document.getElementById("live-message");
         box.textContent = result.message;
         box.className = "message " + result.level;
+        if (result.run_id) { box.dataset.run = String(result.run_id); } else { delete box.dataset.run; }
         if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify({ type: "refresh" })); }
       }).catch(function () {
         form.submit();

@@ -13,34 +13,22 @@
     sign.className = "sign " + data.state;
     sign.dataset.state = data.state;
     sign.textContent = data.on ? "On" : data.reason;
-    Object.keys(data.nodes).forEach(function (key) {
-      var node = document.getElementById("node-" + key);
-      if (!node) return;
-      node.dataset.state = data.nodes[key].state;
-      node.querySelector("title").textContent = data.nodes[key].reason;
-    });
-    var running = data.current_run && data.current_run.status === "running";
-    data.edges.forEach(function (edge) {
-      var line = document.getElementById("edge-" + edge.id);
-      if (!line) return;
-      line.dataset.state = edge.state;
-      line.classList.toggle("flowing", !!running);
-    });
+    if (window.EkyamDiagram) { window.EkyamDiagram.render(data); }
     var checks = document.getElementById("checks");
     checks.replaceChildren.apply(checks, data.checks.map(function (c) {
       var li = text("li", c.kind + ": " + c.reason); li.className = "sign " + (c.ok ? "on" : c.state); return li;
     }));
     var cr = data.current_run;
     document.getElementById("current-run").textContent = cr
-      ? "Run " + cr.id + " " + cr.status + ": read " + cr.read + ", written " + cr.written + ", skipped " + cr.skipped +
-        ", failed " + cr.failed + (cr.throughput ? " · " + cr.throughput + " records/s" : "")
+      ? "Run " + cr.id + " " + cr.status + ": read " + cr.read + ", written " + cr.created + ", updated " + cr.updated +
+        ", unchanged " + cr.unchanged + ", failed " + cr.failed + (cr.throughput ? " · " + cr.throughput + " records/s" : "")
       : "No run in progress.";
     var rows = document.getElementById("runs");
     rows.replaceChildren.apply(rows, data.recent_runs.map(function (r) {
       var tr = document.createElement("tr");
       var first = document.createElement("td"), link = text("a", r.id);
       link.href = runUrl.replace("/0/", "/" + r.id + "/"); first.appendChild(link); tr.appendChild(first);
-      [r.trigger, r.status, r.read, r.written, r.skipped, r.failed, r.throughput, r.error_summary].forEach(function (v) { tr.appendChild(text("td", v)); });
+      [r.trigger, r.status, r.read, r.created, r.updated, r.unchanged, r.failed, r.throughput, r.error_summary].forEach(function (v) { tr.appendChild(text("td", v)); });
       return tr;
     }));
     document.getElementById("open-errors").textContent = data.open_errors;
@@ -48,6 +36,7 @@
     errors.replaceChildren.apply(errors, data.recent_errors.map(function (e) {
       return text("li", e.trace_key + " (" + e["class"] + "): " + e.message);
     }));
+    if (window.EkyamOutcomes) { window.EkyamOutcomes.render(data); }
   }
 
   render(JSON.parse(document.getElementById("initial-status").textContent));

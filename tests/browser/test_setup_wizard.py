@@ -153,11 +153,21 @@ def test_new_user_goes_from_nothing_to_a_live_shipment_sync(live_portal, worker,
     page.get_by_role("button", name="Enable").click()
     expect(page.locator("#flow-sign")).to_have_text("On")
     expect(page.locator("#flow-sign")).to_have_class(re.compile(r"\bon\b"))
+    expect(page.locator("svg#flow-diagram [data-sign] text")).to_have_text("On")
     shot(page, "sign-on")
     page.get_by_role("button", name="Run now").click()
     expect(page.locator('[data-count="written"]')).to_have_text("7", timeout=LIVE_TIMEOUT)
     expect(page.locator('[data-count="failed"]')).to_have_text("1", timeout=LIVE_TIMEOUT)
     expect(page.locator("#open-errors")).to_have_text("1")
+    # Outcomes explained, live: each record with why; the "Run N is queued." note goes once run N finished.
+    expect(page.locator('#record-outcomes li[data-outcome="written"]').first).to_contain_text(
+        "created in Whiplash — order #", timeout=LIVE_TIMEOUT
+    )
+    expect(page.locator('#record-outcomes li[data-outcome="failed"]')).to_contain_text("failed at read mapping")
+    expect(page.locator("#live-message")).to_have_text("", timeout=LIVE_TIMEOUT)
+    # The Sync step's sign: amber with the reason after a partial run (it was green "On" before).
+    expect(page.locator("svg#flow-diagram [data-sign]")).to_have_class(re.compile(r"\bamber\b"))
+    expect(page.locator("svg#flow-diagram [data-sign] text")).to_have_text("Last run partial: 1 rec…")
     assert page.evaluate("window.__sameDocument") is True  # the page was never reloaded
     shot(page, "run-counts")
 

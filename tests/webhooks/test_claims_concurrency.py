@@ -11,6 +11,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench.common import wait_for
 from ekyam import actions as org_actions
 from webhooks import actions, dispatcher
 from webhooks.models import Delivery, Message
@@ -121,3 +122,44 @@ def test_concurrent_claimers_claim_every_due_delivery_exactly_once_without_deadl
     assert len(claims) == len(set(claims)), "a delivery was claimed twice"
     assert sorted(claims) == sorted(ids)
     assert Delivery.objects.filter(claim_token="").count() == 0
+
+
+def _waiting_on_a_lock() -> int:
+    """Backends of this database waiting for a row lock (another transaction's)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_enabling_an_endpoint_does_not_deadlock_with_a_process_recording_an_outcome():
+    # The drill's defect: a recorder locks a delivery and then its endpoint (a dead letter counts on
+    # the endpoint row); enabling locked the endpoint and then its held deliveries: "deadlock detected".
+    org = org_actions.create_organization("Enable under load")
+    endpoint, _ = actions.create_endpoint(org, url="http://127.0.0.1:9/")
+    ids = _deliveries(endpoint, 3)
+    Delivery.objects.filter(pk__in=ids).update(status="retrying", attempt_count=1)
+    actions.disable_endpoint(endpoint, "test")
+    delivery_locked, go_on = threading.Event(), threading.Event()
+
+    def recorder():
+        with transaction.atomic():
+            Delivery.objects.filter(pk=ids[1]).update(last_error="HTTP 500")  # the delivery's lock...
+            delivery_locked.set()
+            go_on.wait(30)
+            # ...then its endpoint's, as `actions.dead_letter` takes them.
+            actions.Endpoint.objects.filter(pk=endpoint.pk).update(consecutive_failed_messages=1)
+
+    recorder_thread, recorder_box = _in_thread(recorder)
+    assert delivery_locked.wait(30)
+    enable_thread, enable_box = _in_thread(lambda: actions.enable_endpoint(endpoint))
+    # Enabling now waits for the delivery the recorder holds.
+    assert wait_for(lambda: _waiting_on_a_lock() >= 1, 30, what="enabling to wait for the delivery's lock")
+    go_on.set()
+    recorder_thread.join(30)
+    enable_thread.join(30)
+    assert "error" not in recorder_box and "error" not in enable_box, (recorder_box, enable_box)
+    endpoint.refresh_from_db()
+    assert endpoint.is_active
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("replay_base", flat=True)) == {1}  # restarted

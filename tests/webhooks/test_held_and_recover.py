@@ -90,6 +90,30 @@ def test_auto_disable_holds_the_other_messages_and_recover_since_delivers_the_wh
     assert all(d.attempt_count - d.replay_base == 0 for d in due)
 
 
+def test_an_attempt_in_flight_while_the_endpoint_is_recovered_does_not_dead_letter_its_message(org_a, settings, path):
+    # The drill's defect: attempts started before "recover since T" failed after it (the receiver was
+    # still down when they were sent) and, judged by the schedule position of their claim, dead-lettered
+    # messages the recovery had just promised to deliver, and disabled the endpoint again.
+    settings.WEBHOOK_RETRY_SCHEDULE = [0, 0]  # two attempts, the second due at once
+    endpoint, _ = actions.create_endpoint(org_a, url="http://127.0.0.1:9/")
+    start = timezone.now()
+    jobs = fanout.store([_event(org_a, seq=i) for i in range(3)])
+    outcomes.record([(job, Result(False, status_code=500, error="HTTP 500")) for job in jobs])
+    # The second attempts are claimed and sent, the last step of the schedule...
+    in_flight = [dispatcher.job_for(d) for d in dispatcher.claim_due()]
+    assert [job.schedule_index for job in in_flight] == [1, 1, 1]
+    # ...and the endpoint is disabled and recovered before their outcomes are recorded.
+    actions.disable_endpoint(endpoint, "test")
+    actions.recover_endpoint(endpoint, start - timedelta(seconds=1))
+    outcomes.record([(job, Result(False, status_code=500, error="HTTP 500")) for job in in_flight])
+
+    assert not DeadLetter.objects.exists()
+    kept = Delivery.objects.filter(endpoint=endpoint)
+    assert set(kept.values_list("status", "attempt_count")) == {("retrying", 2)}  # a fresh schedule's next step
+    endpoint.refresh_from_db()
+    assert endpoint.is_active and endpoint.consecutive_failed_messages == 0
+
+
 def test_recover_through_the_api_and_delivery_settings_are_validated(org_a, developer_a, client_for):
     client = client_for(developer_a)
     created = client.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -278,3 +278,32 @@ def test_connection_status_event_updates_the_sign_at_once(workflow):
     assert actions.trigger_from_event(event) == []  # no run, only the sign
     workflow.refresh_from_db()
     assert workflow.status_state == "not_configured" and "authentication" in workflow.status_reason
+
+
+@pytest.mark.django_db
+def test_with_tracing_on_every_event_of_a_run_belongs_to_the_runs_trace(workflow):
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from ekyam.events import tracing
+
+    exporter = InMemorySpanExporter()
+    tracing.configure(exporter, batch=False)
+    try:
+        run = run_now(workflow)
+    finally:
+        tracing.shutdown()
+    (run_span,) = (s for s in exporter.get_finished_spans() if s.name == "workflow.run")
+    assert run_span.attributes["ekyam.run.id"] == run.pk
+    trace_id = f"{run_span.context.trace_id:032x}"
+    # The events emitted while the run executed (not those of setting it up and requesting it).
+    started = datetime.fromtimestamp(run_span.start_time / 1e9, tz=UTC)
+    contexts = list(
+        OutboxEvent.objects.filter(organization=workflow.organization, occurred_at__gte=started).values_list(
+            "trace_context", flat=True
+        )
+    )
+    assert len(contexts) >= 26  # 25 records and the run's end
+    assert {context.split("-")[1] for context in contexts} == {trace_id}
+    emits = [s for s in exporter.get_finished_spans() if s.name.startswith("emit ")]
+    in_run = [s for s in emits if s.parent is not None and s.parent.span_id == run_span.context.span_id]
+    assert len(in_run) == len(contexts)

@@ -49,7 +49,7 @@ def test_list_and_detail_carry_the_latest_runs_summary(client_for, viewer_a, org
         "trigger": "backfill",
         "started_at": latest.started_at.isoformat().replace("+00:00", "Z"),
         "finished_at": latest.finished_at.isoformat().replace("+00:00", "Z"),
-        "counts": {"read": 10, "mapped": 9, "written": 7, "skipped": 1, "failed": 2},
+        "counts": {"read": 10, "mapped": 9, "written": 7, "updated": 0, "unchanged": 1, "skipped": 1, "failed": 2},
     }
     assert by_name["Ran"]["last_run"] == expected
     assert client.get(f"/api/v1/workflows/{ran.pk}/").json()["last_run"] == expected

@@ -14,7 +14,7 @@ def test_overview_and_status_page(owner_a, owner_b, workflow):
     assert workflow.name in overview and 'class="sign on"' in overview
 
     page = client.get(f"/workflows/{workflow.pk}/").content.decode()
-    assert "<svg" in page and 'id="node-source"' in page and 'id="node-destination"' in page
+    assert "<svg" in page and 'data-node="source"' in page and 'data-node="destination"' in page
     assert "/ws/workflows/" in page
     assert 'id="initial-status"' in page
 

@@ -96,19 +96,32 @@ class _JobAdmin(OrgScopedAdmin):
 
 @admin.register(Reconciliation)
 class ReconciliationAdmin(_JobAdmin):
-    list_display = ["pk", "workflow", "status", "trigger", "standard", "drifted_count", "net_units", "absolute_units",
-                    "requests_count", "alerted", "apply_run", "queued_at", "finished_at"]  # fmt: skip
+    list_display = ["pk", "workflow", "status", "trigger", "drift", "apply_run", "finished_at"]
     list_filter = [*_JobAdmin.list_filter, "trigger", "alerted"]
     inlines = [ReconciliationItemInline]
     apply_job = staticmethod(actions.apply_report)
 
+    @admin.display(description="Drift")
+    def drift(self, report) -> str:
+        alerted = " · alerted" if report.alerted else ""
+        return (
+            f"{report.drifted_count} drifted · net {report.net_units:+} · {report.absolute_units} units · "
+            f"{report.requests_count} requests{alerted}"
+        )
+
 
 @admin.register(Plan)
 class PlanAdmin(_JobAdmin):
-    list_display = ["pk", "workflow", "status", "read_count", "create_count", "update_count", "unchanged_count",
-                    "error_count", "requests_count", "apply_run", "queued_at", "finished_at"]  # fmt: skip
+    list_display = ["pk", "workflow", "status", "planned", "apply_run", "finished_at"]
     inlines = [PlanItemInline]
     apply_job = staticmethod(actions.apply_plan)
+
+    @admin.display(description="Planned")
+    def planned(self, plan) -> str:
+        return (
+            f"read {plan.read_count} · create {plan.create_count} · update {plan.update_count} · "
+            f"unchanged {plan.unchanged_count} · error {plan.error_count}"
+        )
 
 
 class ReconcileSettingsForm(ScopedAdminForm):

@@ -49,6 +49,9 @@ class ReconcileSettings(OrgOwned):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = verbose_name_plural = "reconciliation settings"
+
     def __str__(self) -> str:
         return f"Reconciliation settings of workflow {self.workflow_id}"
 

@@ -1,14 +1,52 @@
 """The workflow diagram as inline SVG data: boxes at the nodes' positions, arrows between them.
 
 The template draws it (templates/wizard/_diagram.html); this module only computes geometry, so the
-same picture serves a stored workflow (with derived states) and a template not saved yet.
+same picture serves a stored workflow (with derived states) and a template not saved yet. Labels wrap
+onto two lines and are cut with "…" beyond (the full label is the box's tooltip); the Sync step carries
+the workflow's sign (green On / amber with the reason / grey Off). Narrow screens get the same boxes
+stacked top to bottom (`narrow`), so the text stays readable at phone widths.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, field, replace
 
-NODE_WIDTH, NODE_HEIGHT, MARGIN = 200, 64, 20
+NODE_WIDTH, NODE_HEIGHT, MARGIN = 200, 92, 20
+LABEL_CHARS, LABEL_LINES, SIGN_CHARS = 24, 2, 24
+NARROW_GAP = 56  # between stacked boxes: room for the arrow and its label
+NARROW_LABEL_ROOM = 90
+SIGN_LABELS = {"on": "On", "off": "Off"}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def label_lines(label: str) -> list[tuple[int, str]]:
+    """(y, text) of a node label wrapped to the box: at most two lines, the last cut with "…"."""
+    lines = textwrap.wrap(label, LABEL_CHARS, break_long_words=True) or [""]
+    if len(lines) > LABEL_LINES:
+        rest = " ".join(lines[LABEL_LINES - 1 :])
+        lines = [*lines[: LABEL_LINES - 1], _clip(rest, LABEL_CHARS)]
+    return [(40 + 17 * index, line) for index, line in enumerate(lines)]
+
+
+@dataclass
+class Sign:
+    """The workflow's sign as the Sync step shows it."""
+
+    state: str
+    reason: str
+
+    @property
+    def tone(self) -> str:
+        """green (on), grey (off) or amber (anything else: degraded, not configured)."""
+        return {"on": "on", "off": "off"}.get(self.state, "amber")
+
+    @property
+    def text(self) -> str:
+        return SIGN_LABELS.get(self.state) or _clip(self.reason or "Not on", SIGN_CHARS)
 
 
 @dataclass
@@ -20,6 +58,11 @@ class DiagramNode:
     y: int
     state: str = ""
     reason: str = ""
+    sign: Sign | None = None
+    lines: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.lines = label_lines(self.label)
 
     @property
     def cx(self) -> int:
@@ -32,36 +75,60 @@ class DiagramEdge:
     target: DiagramNode
     label: str
     state: str = ""
+    vertical: bool = False  # stacked layout: from the bottom of one box to the top of the next
 
     @property
     def x1(self) -> int:
-        return self.source.x + NODE_WIDTH
+        return self.source.cx if self.vertical else self.source.x + NODE_WIDTH
 
     @property
     def y1(self) -> int:
-        return self.source.y + NODE_HEIGHT // 2
+        return self.source.y + NODE_HEIGHT if self.vertical else self.source.y + NODE_HEIGHT // 2
 
     @property
     def x2(self) -> int:
-        return self.target.x - 4
+        return self.target.cx if self.vertical else self.target.x - 4
 
     @property
     def y2(self) -> int:
-        return self.target.y + NODE_HEIGHT // 2
+        return self.target.y - 4 if self.vertical else self.target.y + NODE_HEIGHT // 2
 
     @property
     def label_y(self) -> int:
-        """Above the boxes: the gap between two nodes is narrower than a label."""
+        """Above the boxes (the gap between two nodes is narrower than a label); stacked: in the gap."""
+        if self.vertical:
+            return (self.y1 + self.y2) // 2 + 4
         return min(self.source.y, self.target.y) - 12
 
     @property
     def mid_x(self) -> int:
+        if self.vertical:
+            return self.source.cx + 12
         return (self.x1 + self.x2) // 2
+
+    @property
+    def anchor(self) -> str:
+        return "start" if self.vertical else "middle"
+
+
+def _size(nodes: list[DiagramNode]) -> tuple[int, int]:
+    width = max((n.x + NODE_WIDTH for n in nodes), default=NODE_WIDTH) + MARGIN
+    height = max((n.y + NODE_HEIGHT for n in nodes), default=NODE_HEIGHT) + MARGIN
+    return width, height
+
+
+def _stacked(nodes: list[DiagramNode], edges: list[DiagramEdge]) -> dict:
+    """The same diagram top to bottom, left-to-right order kept."""
+    order = sorted(nodes, key=lambda n: (n.x, n.y))
+    moved = {id(n): replace(n, x=MARGIN, y=MARGIN + i * (NODE_HEIGHT + NARROW_GAP)) for i, n in enumerate(order)}
+    stacked_edges = [replace(e, source=moved[id(e.source)], target=moved[id(e.target)], vertical=True) for e in edges]
+    width, height = _size(list(moved.values()))
+    # The arrows' labels sit right of the arrows, past the middle of the boxes: room for them.
+    return {"nodes": list(moved.values()), "edges": stacked_edges, "width": width + NARROW_LABEL_ROOM, "height": height}
 
 
 def _layout(nodes: list[DiagramNode], edges: list[DiagramEdge], title: str) -> dict:
-    width = max((n.x + NODE_WIDTH for n in nodes), default=NODE_WIDTH) + MARGIN
-    height = max((n.y + NODE_HEIGHT for n in nodes), default=NODE_HEIGHT) + MARGIN
+    width, height = _size(nodes)
     return {
         "nodes": nodes,
         "edges": edges,
@@ -70,6 +137,7 @@ def _layout(nodes: list[DiagramNode], edges: list[DiagramEdge], title: str) -> d
         "node_width": NODE_WIDTH,
         "node_height": NODE_HEIGHT,
         "title": title,
+        "narrow": _stacked(nodes, edges),
     }
 
 
@@ -81,8 +149,9 @@ def for_workflow(workflow, status: dict | None = None) -> dict:
     nodes = {}
     for node in workflow.nodes.all():
         state = node_states.get(node.key, {})
+        sign = Sign(status["state"], status.get("reason", "")) if node.kind == "sync" and "state" in status else None
         nodes[node.pk] = DiagramNode(
-            node.key, node.kind, node.label, node.x, node.y, state.get("state", ""), state.get("reason", "")
+            node.key, node.kind, node.label, node.x, node.y, state.get("state", ""), state.get("reason", ""), sign
         )
     edges = [
         DiagramEdge(nodes[e.source_id], nodes[e.target_id], e.label, edge_states.get(e.pk, ""))

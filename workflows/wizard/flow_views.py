@@ -238,12 +238,14 @@ def _workflow_for_command(request, pk) -> Workflow:
     return get_scoped_or_404(Workflow, request.organization, pk=pk)
 
 
-def _done(request, workflow, message: str, level=messages.SUCCESS):
+def _done(request, workflow, message: str, level=messages.SUCCESS, run_id: int | None = None):
     """Forms on the go-live page post through `fetch` (the page then updates over the WebSocket,
-    without reloading); without JavaScript they post normally and land back on the page."""
+    without reloading); without JavaScript they post normally and land back on the page. A message about
+    a queued run names it, so the page drops the message once that run has finished."""
     if request.headers.get("X-Requested-With") == "fetch":
-        return JsonResponse({"message": message, "level": messages.DEFAULT_TAGS.get(level, "info")})
-    messages.add_message(request, level, message)
+        answer = {"message": message, "level": messages.DEFAULT_TAGS.get(level, "info")}
+        return JsonResponse({**answer, "run_id": run_id} if run_id else answer)
+    messages.add_message(request, level, message, extra_tags=f"run-{run_id}" if run_id else "")
     return redirect("wizard-live", workflow.pk)
 
 
@@ -269,7 +271,7 @@ def pause(request, pk):
 def run_now(request, pk):
     workflow = _workflow_for_command(request, pk)
     run = actions.run_now(workflow)
-    return _done(request, workflow, f"Run {run.pk} is queued.")
+    return _done(request, workflow, f"Run {run.pk} is queued.", run_id=run.pk)
 
 
 @login_required
