@@ -22,7 +22,6 @@ Claiming, the heartbeat and finishing are `workflows.leases`; this module is the
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from django.utils import timezone
 from connectors.actions import build_connector
 from connectors.base import ConnectorError, Page, ReadFailure, TransientError, WriteResult
 from ekyam.events import tracing
-from workflows import conf, lifecycle, live, mappings, outcomes, screening, sinks
+from workflows import conf, lifecycle, live, mappings, outcomes, record_errors, screening, sinks
 from workflows import events as wf_events
 from workflows.leases import Heartbeat, LeaseLost, claim, finish, hand_back
 from workflows.models import (
@@ -256,14 +255,14 @@ class RunExecutor:
                 continue
             result = self.read_map.compiled.apply(raw)
             if result.errors or result.output is None:
-                out.errors.append(self._mapping_error(key, raw, "read_mapping", result.errors))
+                out.errors.append(record_errors.from_mapping(key, raw, "read_mapping", result.errors))
                 continue
             standard = result.output
             payload = standard
             if self.write_map is not None and not self.destination.builtin:
                 written = self.write_map.compiled.apply(standard)
                 if written.errors or written.output is None:
-                    out.errors.append(self._mapping_error(key, raw, "write_mapping", written.errors))
+                    out.errors.append(record_errors.from_mapping(key, raw, "write_mapping", written.errors))
                     continue
                 payload = written.output
             out.mapped += 1
@@ -272,11 +271,15 @@ class RunExecutor:
         known = {
             row.source_key: row
             for row in Lineage.objects.filter(workflow=self.workflow, source_key__in=list(staged)).only(
-                "source_key", "content_hash", "destination_id"
+                "source_key", "content_hash", "destination_id", "run_id"
             )
         }
         pending = []
         for key, item in staged.items():
+            if key in known and known[key].content_hash == item[4] and known[key].run_id == self.run.pk:
+                # This run already wrote exactly this (before its batch was handed back, or on an earlier
+                # page of an overlapping read): explained then, so not again as "unchanged".
+                continue
             if key in known and known[key].content_hash == item[4]:
                 out.skipped_keys.append(key)  # idempotency ledger: exactly this payload was written before
                 reason = outcomes.same_content(self.named_destination, known[key])
@@ -285,29 +288,6 @@ class RunExecutor:
                 pending.append((key, *item))
         self._write(pending, out)
         return out
-
-    def _mapping_error(self, key: str, raw: dict, stage: str, errors) -> dict:
-        first = errors[0] if errors else None
-        message = (
-            f"{first.rule}: {first.message}"
-            + (f" (source {first.source_path} = {_short(first.value)})" if first.source_path else "")
-            if first
-            else "The mapping produced no output."
-        )
-        details = {
-            "errors": [
-                {"rule": e.rule, "source_path": e.source_path, "value": _clip(e.value), "message": e.message}
-                for e in errors
-            ]
-        }
-        return {
-            "key": key,
-            "raw": raw,
-            "stage": stage,
-            "class": ErrorClass.VALIDATION,
-            "message": message,
-            "details": details,
-        }
 
     def _write(self, pending: list, out: Outcome) -> None:
         """Write the batch. A transient failure, of the call or of some records, hands the batch back to the
@@ -446,7 +426,7 @@ class RunExecutor:
                     status=RecordErrorStatus.RESOLVED, resolution="auto", resolved_at=now, resolved_by_run=self.run
                 )
             for error in out.errors:
-                self._store_error(error)
+                record_errors.store(self.workflow, self.run, error)
             outcomes.store(self.run, out, self.named_destination)
             if stream_cursor is not None:
                 StreamCursor.objects.update_or_create(
@@ -475,46 +455,6 @@ class RunExecutor:
         self.page_progressed = True
         self.run.refresh_from_db(fields=["batches", "checkpoint", "cancel_requested", "retries"])
 
-    def _store_error(self, error: dict) -> None:
-        existing = (
-            RecordError.objects.select_for_update()
-            .filter(workflow=self.workflow, trace_key=error["key"], status=RecordErrorStatus.OPEN)
-            .first()
-        )
-        if existing is not None:
-            existing.run = self.run
-            existing.error_class = error["class"]
-            existing.stage = error["stage"]
-            existing.message = error["message"]
-            existing.details = _jsonable(error["details"])
-            existing.source_payload = error["raw"]
-            existing.occurrences += 1
-            existing.save(
-                update_fields=[
-                    "run",
-                    "error_class",
-                    "stage",
-                    "message",
-                    "details",
-                    "source_payload",
-                    "occurrences",
-                    "updated_at",
-                ]
-            )
-            return
-        row = RecordError.objects.create(
-            organization_id=self.workflow.organization_id,
-            workflow=self.workflow,
-            run=self.run,
-            trace_key=error["key"],
-            error_class=error["class"],
-            stage=error["stage"],
-            message=error["message"],
-            details=_jsonable(error["details"]),
-            source_payload=error["raw"],
-        )
-        wf_events.record_error_created(row)
-
     def execute(self) -> str:
         for page in self._pages():
             if self.run.cancel_requested:
@@ -524,23 +464,6 @@ class RunExecutor:
             outcome.requests += page.requests
             self.commit(outcome, page.cursor)
         return RunStatus.SUCCEEDED
-
-
-def _jsonable(value):
-    return json.loads(json.dumps(value, default=str))
-
-
-def _short(value, limit: int = 80) -> str:
-    """A value as quoted in a record error's message: an oversized one must not become the message."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
-
-
-def _clip(value, limit: int = 500):
-    """A value as kept in a record error's details: long strings cut, with their length said."""
-    if isinstance(value, str) and len(value) > limit:
-        return f"{value[:limit]}… ({len(value)} characters)"
-    return _jsonable(value)
 
 
 # Executors by trigger for runs that do not read their source (a reviewed plan, reconciliation corrections):

@@ -187,4 +187,8 @@ def test_a_batch_handed_back_for_some_records_keeps_what_it_wrote_and_sends_only
     assert (run.status, run.written_count) == (RunStatus.SUCCEEDED, 25)
     assert sent[2] == [victim]  # the batch read again sent only the record that failed
     assert Lineage.objects.filter(workflow=workflow).count() == 25
+    # Each record is counted, and explained, once: the nine the batch wrote before it was handed back are
+    # not "unchanged" again when it is read again.
+    assert (run.read_count, run.mapped_count, run.written_count, run.skipped_count) == (25, 25, 25, 0)
+    assert run.outcomes.count() == 25
     assert no_sleeping == []
