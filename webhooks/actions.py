@@ -197,11 +197,20 @@ def enable_endpoint(endpoint: Endpoint) -> Endpoint:
     # The endpoint row first, in a transaction of its own: delivery processes lock a delivery and
     # then its endpoint (recording an outcome), so holding the endpoint while waiting for deliveries
     # deadlocked with them.
+    disabled = Endpoint.objects.filter(pk=endpoint.pk, is_active=False).values(*enabled).first()
     was_disabled = Endpoint.objects.filter(pk=endpoint.pk, is_active=False).update(**enabled, updated_at=now)
     if not was_disabled:
         Endpoint.objects.filter(pk=endpoint.pk).update(**enabled, updated_at=now)
     else:
-        _restart_held(endpoint, now)
+        try:
+            _restart_held(endpoint, now)
+        except Exception:
+            # All or nothing: an endpoint left enabled without its held messages restarted would
+            # make a second enable or recover a no-op for them. Disabled again as it was, the
+            # caller can simply try again.
+            if disabled is not None:
+                Endpoint.objects.filter(pk=endpoint.pk, is_active=True).update(**disabled, updated_at=timezone.now())
+            raise
     endpoint.refresh_from_db()
     return endpoint
 

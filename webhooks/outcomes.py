@@ -119,8 +119,12 @@ def _record_failure(job: Job, result: Result, now) -> None:
     # The schedule position from the row, not from the claim: an endpoint enabled or recovered
     # while this attempt was in flight restarted the schedule (`replay_base`), and an attempt that
     # started before the recovery must not dead-letter a message the recovery promised to deliver.
+    # Read under the row's lock, held to the end of this transaction: a recovery restarting the
+    # schedule meanwhile would otherwise be overwritten by a dead letter made after the recovery
+    # replayed the dead letters, and the message lost to it. Now the recovery waits and replays it.
     replay_base = (
-        Delivery.objects.filter(pk=job.delivery_id, claim_token=job.claim_token)
+        Delivery.objects.select_for_update()
+        .filter(pk=job.delivery_id, claim_token=job.claim_token)
         .values_list("replay_base", flat=True)
         .first()
     )

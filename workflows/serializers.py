@@ -3,9 +3,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from connectors.mapping.models import Mapping
+from connectors.mapping.models import STANDARD_CHOICES, Mapping
 from connectors.models import Connection
-from connectors.standards import STANDARD_NAMES
 from ekyam.api.fields import ScopedModelSerializer, ScopedPrimaryKeyRelatedField, request_organization
 from ekyam.api.validation import check_stream, check_unique_in_organization, column_max_length
 from workflows import scheduling
@@ -135,7 +134,8 @@ class WorkflowCreateSerializer(serializers.Serializer):
     source_stream = serializers.CharField(required=False, allow_blank=True, max_length=STREAM_LENGTH)
     destination_connection = ScopedPrimaryKeyRelatedField(Connection, required=False, allow_null=True)
     destination_stream = serializers.CharField(required=False, allow_blank=True, max_length=STREAM_LENGTH)
-    standard = serializers.ChoiceField(choices=STANDARD_NAMES, required=False, allow_blank=True)
+    # The same choice set as a mapping's standard, so the schema has one Standard enum.
+    standard = serializers.ChoiceField(choices=STANDARD_CHOICES, required=False, allow_blank=True)
     read_mapping_id = ScopedPrimaryKeyRelatedField(Mapping, as_id=True, required=False, allow_null=True)
     write_mapping_id = ScopedPrimaryKeyRelatedField(Mapping, as_id=True, required=False, allow_null=True)
     enabled = serializers.BooleanField(required=False, default=False)

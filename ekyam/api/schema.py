@@ -86,7 +86,7 @@ AREAS = {
     "Mapping": ["mappings", "lookup-tables", "mapping-feedback"],
     "Workflows": ["workflows", "runs", "record-errors", "lineage"],
     "Reconciliation": ["reconciliations", "plans"],
-    "Webhooks": ["webhook-endpoints", "webhook-messages", "event-types", "dead-letters"],
+    "Webhooks": ["webhook-endpoints", "webhook-messages", "webhook-deliveries", "event-types", "dead-letters"],
     "Alerts": ["alerts"],
 }
 AREA_OF = {segment: area for area, segments in AREAS.items() for segment in segments}
