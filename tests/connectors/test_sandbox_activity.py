@@ -17,14 +17,13 @@ import requests
 
 from bench.common import wait_for
 from connectors import processes, sandboxes
-from connectors.mapping.actions import create_mapping
 from connectors.models import InboundWebhook
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from connectors.sandbox_life import SandboxLife, write_atomically
+from connectors.whiplash.sandbox import CLIENT_ID, CLIENT_SECRET
 from ekyam.embedded import free_port
-from tests.workflows.test_seed_flows import WHIPLASH_ORDER_RULES, connect, execute
-from workflows import actions
+from tests.workflows.test_seed_flows import connect, execute, shipment_sync
 from workflows.models import RunStatus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,15 +49,7 @@ def test_activity_on_a_fast_cadence_brings_fulfillments_that_the_shipment_sync_w
         SandboxServer(netsuite.sandbox_app(records=8)) as ns,
         SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl,
     ):
-        source, destination = connect(org_a, "netsuite", ns), connect(org_a, "whiplash", wl)
-        workflow = actions.create_from_blueprint(
-            org_a, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
-        )
-        sync = workflow.node("sync")
-        if not sync.write_mapping_id:
-            mapping = create_mapping(org_a, connection=destination, stream="orders", direction="write",
-                                     standard="shipment", rules=WHIPLASH_ORDER_RULES)  # fmt: skip
-            actions.update_node(sync, write_mapping_id=mapping.pk)
+        workflow = shipment_sync(org_a, ns, wl)
         first = execute(workflow)
         assert first.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL), first.error_summary
         orders_before = len(wl.app.orders)
@@ -109,21 +100,19 @@ class _Receiver:
 
 
 @pytest.mark.django_db
+def _whiplash_token(base_url: str) -> str:
+    """An access token from the Whiplash sandbox (client credentials, the sandbox's public keys)."""
+    data = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    return requests.post(f"{base_url}/oauth/token", data=data, timeout=5).json()["access_token"]
+
+
 def test_whiplash_activity_ships_orders_and_sends_webhooks_the_portal_accepts(org_a, client):
     receiver = _Receiver()
     try:
         with SandboxServer(get_connector("whiplash").sandbox_app(rate_limit=0)) as wl:
             connection = connect(org_a, "whiplash", wl)
             assert requests.post(f"{wl.url}/_sandbox/subscriptions", json={"url": receiver.url}, timeout=5).ok
-            token = requests.post(
-                f"{wl.url}/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": "ekyam-sandbox-client",
-                    "client_secret": "whiplash-sandbox-client-secret",
-                },  # fmt: skip
-                timeout=5,
-            ).json()["access_token"]
+            token = _whiplash_token(wl.url)
             order = requests.post(
                 f"{wl.url}/api/v2/orders",
                 json={
@@ -197,15 +186,7 @@ def test_sandbox_data_survives_a_restart(tmp_path):
         status = _get(f"{url}/_sandbox/activity")
         assert status["ticks"] == saved["ticks"] and status["seconds"] == 0
         assert status["subscriptions"] == ["http://127.0.0.1:9/hooks/x/"]
-        token = requests.post(
-            f"{url}/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": "ekyam-sandbox-client",
-                "client_secret": "whiplash-sandbox-client-secret",
-            },  # fmt: skip
-            timeout=5,
-        ).json()["access_token"]
+        token = _whiplash_token(url)
         items = requests.get(
             f"{url}/api/v2/items", params={"per_page": 500}, headers={"Authorization": f"Bearer {token}"}, timeout=5
         ).json()

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from connectors.shopify.client import CostModel
-from tests.workflows.test_seed_flows import WHIPLASH_ORDER_RULES, connect, execute
+from tests.workflows.test_seed_flows import connect, execute, shipment_sync
 from workflows import actions, conf
 from workflows.reconcile.models import JobStatus
 
@@ -59,22 +59,13 @@ def inventory_flow(org_a):
 @pytest.fixture
 def shipment_flow(org_a):
     """NetSuite → Shipment Sync → Whiplash, never run."""
-    from connectors.mapping.actions import create_mapping
 
     netsuite, whiplash = get_connector("netsuite"), get_connector("whiplash")
     with (
         SandboxServer(netsuite.sandbox_app(records=60)) as ns,
         SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl,
     ):
-        source, destination = connect(org_a, "netsuite", ns), connect(org_a, "whiplash", wl)
-        workflow = actions.create_from_blueprint(
-            org_a, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
-        )
-        sync = workflow.node("sync")
-        if not sync.write_mapping_id:
-            mapping = create_mapping(org_a, connection=destination, stream="orders", direction="write",
-                                     standard="shipment", rules=WHIPLASH_ORDER_RULES)  # fmt: skip
-            actions.update_node(sync, write_mapping_id=mapping.pk)
+        workflow = shipment_sync(org_a, ns, wl)
         yield workflow, ns, wl
 
 

@@ -41,6 +41,23 @@ def connect(org, slug, server) -> Connection:
     return connection
 
 
+def shipment_sync(org, ns, wl):
+    """NetSuite → Shipment Sync → Whiplash over two sandbox servers, enabled, never run; with the Whiplash
+    orders writer mapping these tests use where the connector ships no default."""
+    from connectors.mapping.actions import create_mapping
+
+    source, destination = connect(org, "netsuite", ns), connect(org, "whiplash", wl)
+    workflow = actions.create_from_blueprint(
+        org, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
+    )
+    sync = workflow.node("sync")
+    if not sync.write_mapping_id:
+        mapping = create_mapping(org, connection=destination, stream="orders", direction="write",
+                                 standard="shipment", rules=WHIPLASH_ORDER_RULES)  # fmt: skip
+        actions.update_node(sync, write_mapping_id=mapping.pk)
+    return workflow
+
+
 def execute(workflow, trigger=Trigger.MANUAL, params=None) -> Run:
     run = actions.request_run(workflow, trigger, params)
     engine.execute_run(run.pk)
@@ -57,19 +74,9 @@ def sandboxes():
 
 @pytest.mark.django_db
 def test_netsuite_shipments_become_whiplash_orders_once(org_a, sandboxes):
-    from connectors.mapping.actions import create_mapping
-
     ns, wl = sandboxes
-    source, destination = connect(org_a, "netsuite", ns), connect(org_a, "whiplash", wl)
-    workflow = actions.create_from_blueprint(
-        org_a, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
-    )
-    sync = workflow.node("sync")
-    assert sync.read_mapping_id, "the NetSuite shipments default mapping is used"
-    if not sync.write_mapping_id:  # until the Whiplash orders default mapping ships
-        mapping = create_mapping(org_a, connection=destination, stream="orders", direction="write",
-                                 standard="shipment", rules=WHIPLASH_ORDER_RULES)  # fmt: skip
-        actions.update_node(sync, write_mapping_id=mapping.pk)
+    workflow = shipment_sync(org_a, ns, wl)
+    assert workflow.node("sync").read_mapping_id, "the NetSuite shipments default mapping is used"
 
     run = execute(workflow)
 
@@ -77,7 +84,9 @@ def test_netsuite_shipments_become_whiplash_orders_once(org_a, sandboxes):
     assert run.read_count == 30 and run.written_count + run.failed_count == 30
     assert run.written_count >= 25, list(run.record_errors.values_list("message", flat=True))[:3]
     source_records = {
-        str(r["id"]): r for page in build_connector(source).read("shipments", page_size=100) for r in page.records
+        str(r["id"]): r
+        for page in build_connector(workflow.node("source").connection).read("shipments", page_size=100)
+        for r in page.records
     }
     orders = {o["originator"]["original_id"]: o for o in wl.app.orders.values()}
     read_mapping = mappings.pinned(run.read_mapping_version_id)
