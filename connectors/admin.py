@@ -7,6 +7,9 @@ from connectors import actions
 from connectors.models import Connection, InboundWebhook
 from ekyam.admin_scoping import OrgScopedAdmin
 
+# What an operator may change on a connection here; every other field on the form is shown read-only.
+CONNECTION_EDITABLE_FIELDS = ("organization", "name", "concurrency_limit")
+
 
 @admin.register(Connection)
 class ConnectionAdmin(OrgScopedAdmin):
@@ -36,16 +39,7 @@ class ConnectionAdmin(OrgScopedAdmin):
         "created_at",
         "updated_at",
     ]
-    readonly_fields = [
-        "connector_type",
-        "status",
-        "last_checked_at",
-        "last_error_reason",
-        "last_error",
-        "credentials",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = [name for name in fields if name not in CONNECTION_EDITABLE_FIELDS]
     actions = ["check_selected"]
 
     def has_add_permission(self, request):

@@ -31,6 +31,8 @@ and the `Connection` model (connectors/models.py) persists what they hand back (
 
 from __future__ import annotations
 
+import importlib
+import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -42,12 +44,13 @@ class ConnectorError(Exception):
     """A failure talking to a vendor. `permanent` tells the caller whether retrying can help."""
 
     permanent: ClassVar[bool] = True
+    default_code: ClassVar[str] = "error"  # the `code` when none is given; each kind of failure names its own
 
     def __init__(
         self,
         message: str,
         *,
-        code: str = "error",
+        code: str | None = None,
         status: int | None = None,
         vendor_code: str | None = None,
         retry_after: float | None = None,
@@ -55,7 +58,8 @@ class ConnectorError(Exception):
     ):
         super().__init__(message)
         self.message = message
-        self.code = code  # Ekyam's classification, e.g. "auth", "rate_limit", "validation", "conflict"
+        # Ekyam's classification, e.g. "auth", "rate_limit", "validation", "conflict"
+        self.code = self.default_code if code is None else code
         self.status = status
         self.vendor_code = vendor_code  # the vendor's own code, e.g. "INVALID_LOGIN"
         self.retry_after = retry_after
@@ -81,27 +85,19 @@ class TransientError(ConnectorError):
 
 
 class AuthError(PermanentError):
-    def __init__(self, message: str, **kw):
-        kw.setdefault("code", "auth")
-        super().__init__(message, **kw)
+    default_code = "auth"
 
 
 class ValidationError(PermanentError):
-    def __init__(self, message: str, **kw):
-        kw.setdefault("code", "validation")
-        super().__init__(message, **kw)
+    default_code = "validation"
 
 
 class ConflictError(PermanentError):
-    def __init__(self, message: str, **kw):
-        kw.setdefault("code", "conflict")
-        super().__init__(message, **kw)
+    default_code = "conflict"
 
 
 class RateLimitError(TransientError):
-    def __init__(self, message: str, **kw):
-        kw.setdefault("code", "rate_limit")
-        super().__init__(message, **kw)
+    default_code = "rate_limit"
 
 
 @dataclass(frozen=True)
@@ -262,6 +258,17 @@ def parse_since(since: datetime | date | str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def decode_json_cursor(cursor: str | None, vendor: str) -> Any:
+    """A JSON cursor decoded: {} when there is none, a ValidationError naming `vendor` when it does not parse.
+    What a decoded value that is not an object means is the vendor reader's call."""
+    if not cursor:
+        return {}
+    try:
+        return json.loads(cursor)
+    except ValueError:
+        raise ValidationError(f"Unreadable {vendor} cursor {cursor!r}.") from None
+
+
 def ceil_to_second(moment: datetime) -> datetime:
     """The first whole second at or after `moment`: for vendors whose timestamps (and filters) have
     second precision, a record stamped in the second that `moment` falls inside is before it."""
@@ -279,6 +286,9 @@ class Connector:
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     streams: ClassVar[tuple[StreamSpec, ...]] = ()
     default_concurrency: ClassVar[int] = 5
+    # Dotted path of the vendor's sandbox emulator class (a connectors.sandbox.SandboxApp), imported only
+    # when a sandbox is asked for: production never loads the emulators.
+    sandbox_class: ClassVar[str] = ""
     # Set by `build_connector` when the stored connection has authenticated before. Lets a connector treat
     # an ambiguous vendor answer (NetSuite's 401-under-load) as transient instead of "bad credentials".
     credentials_verified: bool = False
@@ -346,9 +356,29 @@ class Connector:
         return errors
 
     @classmethod
-    def sandbox_app(cls, **options):
-        """The vendor's sandbox emulator (a connectors.sandbox.SandboxApp)."""
-        raise NotImplementedError
+    def require_writer_stream(cls, name: str) -> StreamSpec:
+        """The writer stream `name`; a ValidationError that lists the writer streams there are otherwise."""
+        for spec in cls.writer_streams():
+            if spec.name == name:
+                return spec
+        writes = ", ".join(s.name for s in cls.writer_streams())
+        if not writes:
+            raise ValidationError(f"{cls.name} has no writer: it is read-only.")
+        raise ValidationError(f"{cls.name} has no writer for {name!r}; it writes {writes}.")
+
+    @classmethod
+    def sandbox_app(cls, seed: int = 42, records: int | None = None, **options):
+        """The vendor's sandbox emulator (a connectors.sandbox.SandboxApp): `sandbox_class` built with a
+        seed, a record count (None: the sandbox's default) and the sandbox's own options."""
+        if not cls.sandbox_class:
+            raise NotImplementedError
+        module, _, name = cls.sandbox_class.rpartition(".")
+        return getattr(importlib.import_module(module), name)(seed=seed, records=records, **options)
+
+    @classmethod
+    def has_sandbox(cls) -> bool:
+        """Whether `sandbox_app` builds an emulator: `sandbox_class` is set, or the subclass builds its own."""
+        return bool(cls.sandbox_class) or cls.sandbox_app.__func__ is not Connector.sandbox_app.__func__
 
     @classmethod
     def sandbox_credentials(cls, sandbox_url: str) -> dict[str, str]:

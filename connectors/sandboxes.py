@@ -37,13 +37,7 @@ def sandbox_activity_seconds() -> float:
 def sandboxed_connectors():
     from connectors.registry import all_connectors
 
-    return [c for c in all_connectors() if c.slug in SANDBOX_ORDER and _has_sandbox(c)]
-
-
-def _has_sandbox(connector) -> bool:
-    from connectors.base import Connector
-
-    return connector.sandbox_app.__func__ is not Connector.sandbox_app.__func__
+    return [c for c in all_connectors() if c.slug in SANDBOX_ORDER and c.has_sandbox()]
 
 
 def offered_sandbox_credentials(connector_class) -> dict[str, str] | None:
@@ -51,7 +45,7 @@ def offered_sandbox_credentials(connector_class) -> dict[str, str] | None:
     on embedded defaults (never in the production profile); None when there is nothing to offer."""
     from django.conf import settings
 
-    if settings.PRODUCTION or connector_class.slug not in SANDBOX_ORDER or not _has_sandbox(connector_class):
+    if settings.PRODUCTION or connector_class.slug not in SANDBOX_ORDER or not connector_class.has_sandbox():
         return None
     return connector_class.sandbox_credentials(sandbox_url(connector_class.slug))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import (
@@ -75,6 +76,7 @@ class NetSuiteConnector(Connector):
     )
     logo = "connectors/logos/netsuite.svg"
     default_concurrency = 5
+    sandbox_class = "connectors.netsuite.sandbox.app.NetSuiteSandbox"
     credential_fields = (
         CredentialField(
             "account_id",
@@ -141,10 +143,6 @@ class NetSuiteConnector(Connector):
     default_page_size = 100
     check_attempts = 2
 
-    def __init__(self, credentials, **kw):
-        super().__init__(credentials, **kw)
-        self._client: NetSuiteClient | None = None
-
     @classmethod
     def validate_credentials(cls, credentials: dict[str, str]) -> dict[str, str]:
         errors = super().validate_credentials(credentials)
@@ -170,17 +168,15 @@ class NetSuiteConnector(Connector):
         return ZoneInfo(name) if name else UTC
 
     # --- the client --------------------------------------------------------------------------
-    @property
+    @cached_property
     def client(self) -> NetSuiteClient:
-        if self._client is None:
-            self._client = NetSuiteClient(
-                self.credentials,
-                http=self._http,
-                limiter=self.concurrency_limiter,
-                credentials_verified=self.credentials_verified,
-                on_credentials_changed=self.on_credentials_changed,
-            )
-        return self._client
+        return NetSuiteClient(
+            self.credentials,
+            http=self._http,
+            limiter=self.concurrency_limiter,
+            credentials_verified=self.credentials_verified,
+            on_credentials_changed=self.on_credentials_changed,
+        )
 
     @property
     def concurrency(self) -> int:
@@ -281,12 +277,6 @@ class NetSuiteConnector(Connector):
         return Cursor(modified=mark, id=0, floor=mark).encode()
 
     # --- sandbox -------------------------------------------------------------------------------
-    @classmethod
-    def sandbox_app(cls, seed: int = 42, records: int | None = None, **options):
-        from connectors.netsuite.sandbox.app import NetSuiteSandbox
-
-        return NetSuiteSandbox(seed=seed, records=records, **options)
-
     @classmethod
     def sandbox_credentials(cls, sandbox_url: str) -> dict[str, str]:
         from connectors.netsuite.sandbox import app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from connectors.base import (
     AuthError,
     CheckResult,
@@ -11,7 +13,6 @@ from connectors.base import (
     StreamField,
     StreamSpec,
     TransientError,
-    ValidationError,
 )
 from connectors.registry import register
 from connectors.shopify import planning, queries, webhooks
@@ -76,6 +77,7 @@ class ShopifyConnector(Connector):
     description = "Shopify storefront (Admin GraphQL API): set available inventory, read products and locations."
     logo = "connectors/logos/shopify.svg"
     default_concurrency = 4
+    sandbox_class = "connectors.shopify.sandbox.ShopifySandbox"
     credential_fields = (
         CredentialField(
             "shop_domain",
@@ -123,34 +125,17 @@ class ShopifyConnector(Connector):
         ),
     )
 
-    def __init__(self, credentials, **kwargs):
-        super().__init__(credentials, **kwargs)
-        self._client: ShopifyClient | None = None
-        self._writer: InventoryWriter | None = None
-
-    @property
+    @cached_property
     def client(self) -> ShopifyClient:
-        if self._client is None:
-            self._client = ShopifyClient(
-                self.credentials, http=self._http, concurrency_limiter=self.concurrency_limiter
-            )
-        return self._client
+        return ShopifyClient(self.credentials, http=self._http, concurrency_limiter=self.concurrency_limiter)
 
-    @property
+    @cached_property
     def writer(self) -> InventoryWriter:
-        if self._writer is None:
-            self._writer = InventoryWriter(
-                self.client,
-                default_location=self.credentials.get("default_location") or "",
-                reason=self.credentials.get("adjustment_reason") or "correction",
-            )
-        return self._writer
-
-    @classmethod
-    def sandbox_app(cls, seed: int = 42, records: int | None = None, **options):
-        from connectors.shopify.sandbox import ShopifySandbox
-
-        return ShopifySandbox(seed=seed, records=records, **options)
+        return InventoryWriter(
+            self.client,
+            default_location=self.credentials.get("default_location") or "",
+            reason=self.credentials.get("adjustment_reason") or "correction",
+        )
 
     @classmethod
     def sandbox_credentials(cls, sandbox_url: str) -> dict[str, str]:
@@ -202,8 +187,7 @@ class ShopifyConnector(Connector):
         return cursor_from_date(since)
 
     def write(self, stream, records, *, context=None):
-        if stream != "inventory":
-            raise ValidationError(f"Shopify has no writer for {stream!r}; it writes inventory.")
+        self.require_writer_stream(stream)
         context = context or {}
         return self.writer.write(
             list(records),
@@ -213,14 +197,12 @@ class ShopifyConnector(Connector):
         )
 
     def plan(self, stream, records, *, context=None):
-        if stream != "inventory":
-            raise ValidationError(f"Shopify has no writer for {stream!r}; it writes inventory.")
+        self.require_writer_stream(stream)
         context = context or {}
         return planning.plan(self.writer, list(records), list(context.get("keys") or []), context.get("state"))
 
     def current_state(self, stream, *, page_size=None):
-        if stream != "inventory":
-            raise ValidationError(f"Shopify has no writer for {stream!r}; it writes inventory.")
+        self.require_writer_stream(stream)
         return planning.current_state(self.writer, page_size=page_size)
 
     def verify_webhook(self, headers, body):

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 
-from connectors.base import Page, ValidationError, ceil_to_second, parse_since
+from connectors.base import Page, ValidationError, ceil_to_second, decode_json_cursor, parse_since
 from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient
 
@@ -22,12 +22,7 @@ VARIANTS_FIRST = 20
 
 
 def _cursor(cursor: str | None) -> dict:
-    if not cursor:
-        return {}
-    try:
-        data = json.loads(cursor)
-    except ValueError:
-        raise ValidationError(f"Unreadable Shopify cursor {cursor!r}.") from None
+    data = decode_json_cursor(cursor, "Shopify")
     return data if isinstance(data, dict) else {}
 
 

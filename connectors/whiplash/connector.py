@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from connectors.base import (
     AuthError,
     CheckResult,
@@ -11,7 +13,6 @@ from connectors.base import (
     StreamField,
     StreamSpec,
     TransientError,
-    ValidationError,
 )
 from connectors.registry import register
 from connectors.whiplash import webhooks
@@ -97,6 +98,7 @@ class WhiplashConnector(Connector):
     description = "Fulfillment by Whiplash (Rydership API v2): send shipments as orders, read inventory and tracking."
     logo = "connectors/logos/whiplash.svg"
     default_concurrency = 4
+    sandbox_class = "connectors.whiplash.sandbox.WhiplashSandbox"
     credential_fields = (
         CredentialField(
             "base_url",
@@ -174,32 +176,19 @@ class WhiplashConnector(Connector):
         ),
     )
 
-    def __init__(self, credentials, **kwargs):
-        super().__init__(credentials, **kwargs)
-        self._client: WhiplashClient | None = None
-
-    @property
+    @cached_property
     def client(self) -> WhiplashClient:
-        if self._client is None:
-            self._client = WhiplashClient(
-                self.credentials,
-                http=self._http,
-                on_credentials_changed=self.on_credentials_changed,
-                concurrency_limiter=self.concurrency_limiter,
-            )
-            # Token fetches under the connection's cross-process lock, after re-reading stored tokens.
-            self._client.tokens.coordinate(
-                credentials_lock=self.credentials_lock, reload_credentials=self.reload_credentials
-            )
-        return self._client
+        client = WhiplashClient(
+            self.credentials,
+            http=self._http,
+            on_credentials_changed=self.on_credentials_changed,
+            concurrency_limiter=self.concurrency_limiter,
+        )
+        # Token fetches under the connection's cross-process lock, after re-reading stored tokens.
+        client.tokens.coordinate(credentials_lock=self.credentials_lock, reload_credentials=self.reload_credentials)
+        return client
 
     # --- sandbox ---------------------------------------------------------------------------
-    @classmethod
-    def sandbox_app(cls, seed: int = 42, records: int | None = None, **options):
-        from connectors.whiplash.sandbox import WhiplashSandbox
-
-        return WhiplashSandbox(seed=seed, records=records, **options)
-
     @classmethod
     def sandbox_credentials(cls, sandbox_url: str) -> dict[str, str]:
         from connectors.whiplash.sandbox import CLIENT_ID, CLIENT_SECRET
@@ -246,8 +235,7 @@ class WhiplashConnector(Connector):
         return cursor_from_date(since)
 
     def write(self, stream, records, *, context=None):
-        if stream != "orders":
-            raise ValidationError(f"Whiplash has no writer for {stream!r}; it writes orders.")
+        self.require_writer_stream(stream)
         context = context or {}
         if context.get("expected") is not None:
             return OrdersPlanner(self.client).guarded_write(
@@ -256,14 +244,12 @@ class WhiplashConnector(Connector):
         return OrdersWriter(self.client).write(list(records), list(context.get("keys") or []))
 
     def plan(self, stream, records, *, context=None):
-        if stream != "orders":
-            raise ValidationError(f"Whiplash has no writer for {stream!r}; it writes orders.")
+        self.require_writer_stream(stream)
         context = context or {}
         return OrdersPlanner(self.client).plan(list(records), list(context.get("keys") or []), context.get("state"))
 
     def current_state(self, stream, *, page_size=None):
-        if stream != "orders":
-            raise ValidationError(f"Whiplash has no writer for {stream!r}; it writes orders.")
+        self.require_writer_stream(stream)
         return OrdersPlanner(self.client).current_state(page_size=page_size)
 
     def verify_webhook(self, headers, body):

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 
-from connectors.base import Page, ValidationError, parse_since
+from connectors.base import Page, ValidationError, decode_json_cursor, parse_since
 from connectors.whiplash.client import WhiplashClient
 
 DEFAULT_PAGE_SIZE = 50
@@ -28,12 +28,7 @@ def _when(value) -> datetime | None:
 
 
 def parse_cursor(cursor: str | None) -> dict:
-    if not cursor:
-        return {}
-    try:
-        data = json.loads(cursor)
-    except ValueError:
-        raise ValidationError(f"Unreadable Whiplash cursor {cursor!r}.") from None
+    data = decode_json_cursor(cursor, "Whiplash")
     if not isinstance(data, dict):
         raise ValidationError(f"Unreadable Whiplash cursor {cursor!r}.")
     return data
