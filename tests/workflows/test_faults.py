@@ -126,17 +126,10 @@ def test_an_oversized_value_is_a_record_error_naming_the_field(workflow, source_
 
 @pytest.fixture
 def netsuite_whiplash(org_a):
-    from connectors.registry import get_connector
-    from connectors.sandbox import SandboxServer
-    from tests.workflows.test_seed_flows import connect
+    from tests.workflows.test_seed_flows import shipment_sync_over_sandboxes
 
-    netsuite, whiplash = get_connector("netsuite"), get_connector("whiplash")
-    with SandboxServer(netsuite.sandbox_app(records=12)) as ns, SandboxServer(whiplash.sandbox_app()) as wl:
-        source, destination = connect(org_a, "netsuite", ns), connect(org_a, "whiplash", wl)
-        workflow = actions.create_from_blueprint(
-            org_a, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
-        )
-        yield workflow, ns, wl
+    with shipment_sync_over_sandboxes(org_a, records=12) as flow:
+        yield flow
 
 
 @pytest.mark.django_db
