@@ -9,7 +9,7 @@ from django.core.cache import cache
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from connectors.shopify.client import CostModel
-from tests.workflows.test_seed_flows import connect, execute, shipment_sync_over_sandboxes
+from tests.workflows.test_seed_flows import connect, execute, shipment_sync_fixture
 from workflows import actions, conf
 from workflows.reconcile.models import JobStatus
 
@@ -56,11 +56,7 @@ def inventory_flow(org_a):
         yield workflow, wl, sh
 
 
-@pytest.fixture
-def shipment_flow(org_a):
-    """NetSuite → Shipment Sync → Whiplash, never run."""
-    with shipment_sync_over_sandboxes(org_a, records=60, rate_limit=0) as flow:
-        yield flow
+shipment_flow = shipment_sync_fixture(records=60, rate_limit=0)  # NetSuite → Shipment Sync → Whiplash, never run
 
 
 __all__ = ["MAIN", "POPUP", "execute", "knobs"]

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from tests.workflows.test_live_status import pushed_during_a_run
-from tests.workflows.test_seed_flows import execute, shipment_sync_over_sandboxes
+from tests.workflows.test_seed_flows import execute, shipment_sync_fixture
 from workflows.models import Lineage, OutcomeKind, RecordOutcome, Run, RunStatus, Trigger
 from workflows.status import snapshot
 
@@ -44,15 +44,12 @@ def test_every_record_gets_an_outcome_with_its_reason(workflow, source_sandbox):
     assert all(reason for _kind, reason in seen.values())  # nothing without a reason
 
 
-@pytest.fixture
-def whiplash_flow(org_a):
-    with shipment_sync_over_sandboxes(org_a, records=6) as (workflow, _ns, wl):
-        yield workflow, wl
+whiplash_flow = shipment_sync_fixture(records=6)
 
 
 @pytest.mark.django_db
 def test_whiplash_orders_say_which_order_already_has_the_content(whiplash_flow):
-    workflow, wl = whiplash_flow
+    workflow, _ns, wl = whiplash_flow
     first = execute(workflow)
     assert first.status == RunStatus.SUCCEEDED, first.error_summary
     lineage = Lineage.objects.filter(workflow=workflow).order_by("pk").first()

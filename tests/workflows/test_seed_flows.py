@@ -48,6 +48,17 @@ def shipment_sync_over_sandboxes(org, records: int, **whiplash_options):
         yield shipment_sync(org, ns, wl), ns, wl
 
 
+def shipment_sync_fixture(records: int, **whiplash_options):
+    """A fixture yielding `shipment_sync_over_sandboxes` for org_a: (workflow, ns, wl)."""
+
+    @pytest.fixture
+    def flow(org_a):
+        with shipment_sync_over_sandboxes(org_a, records, **whiplash_options) as made:
+            yield made
+
+    return flow
+
+
 def execute(workflow, trigger=Trigger.MANUAL, params=None) -> Run:
     run = actions.request_run(workflow, trigger, params)
     engine.execute_run(run.pk)
@@ -55,10 +66,7 @@ def execute(workflow, trigger=Trigger.MANUAL, params=None) -> Run:
     return run
 
 
-@pytest.fixture
-def shipments_to_orders(org_a):
-    with shipment_sync_over_sandboxes(org_a, records=30) as flow:
-        yield flow
+shipments_to_orders = shipment_sync_fixture(records=30)
 
 
 @pytest.mark.django_db
