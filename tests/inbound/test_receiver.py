@@ -190,7 +190,6 @@ def test_shopify_tampered_body_is_refused(hooked):
     from connectors.shopify.webhooks import sign
 
     _server, _, url = hooked(ShopifyConnector)
-
     body = b'{"inventory_item_id": 9001, "location_id": 1001, "available": 4}'
     headers = {
         "X-Shopify-Hmac-Sha256": sign(APP_SECRET, body),
