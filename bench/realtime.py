@@ -16,12 +16,11 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 from django.conf import settings
 
-from bench.common import database_url
+from bench.common import database_url, poll
 from ekyam.embedded import ServerThread, stop_process
 
 
@@ -43,14 +42,15 @@ class Child:
             self.lines = [*self.lines[-200:], line]
 
     def wait_for_line(self, text: str, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def said():
             if any(text in line for line in self.lines):
-                return
+                return True
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n" + "".join(self.lines[-30:]))
-            time.sleep(0.1)
-        raise TimeoutError(f"{self.name} did not say {text!r} in {timeout:.0f}s:\n" + "".join(self.lines[-30:]))
+            return False
+
+        if not poll(said, timeout, interval=0.1):
+            raise TimeoutError(f"{self.name} did not say {text!r} in {timeout:.0f}s:\n" + "".join(self.lines[-30:]))
 
     def stop(self, timeout: float = 20.0) -> None:
         stop_process(self.process, timeout)

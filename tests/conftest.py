@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from ekyam import actions
@@ -25,29 +26,21 @@ def _member(org, username, role, **extra):
     return user
 
 
-@pytest.fixture
-def owner_a(org_a):
-    return _member(org_a, "owner_a", Role.OWNER)
+def _member_fixture(organization: str, username: str, role: str):
+    """A fixture: a user of the organization fixture named `organization`, in `role`."""
+
+    @pytest.fixture
+    def member(request):
+        return _member(request.getfixturevalue(organization), username, role)
+
+    return member
 
 
-@pytest.fixture
-def admin_a(org_a):
-    return _member(org_a, "admin_a", Role.ADMIN)
-
-
-@pytest.fixture
-def developer_a(org_a):
-    return _member(org_a, "dev_a", Role.DEVELOPER)
-
-
-@pytest.fixture
-def viewer_a(org_a):
-    return _member(org_a, "viewer_a", Role.VIEWER)
-
-
-@pytest.fixture
-def owner_b(org_b):
-    return _member(org_b, "owner_b", Role.OWNER)
+owner_a = _member_fixture("org_a", "owner_a", Role.OWNER)
+admin_a = _member_fixture("org_a", "admin_a", Role.ADMIN)
+developer_a = _member_fixture("org_a", "dev_a", Role.DEVELOPER)
+viewer_a = _member_fixture("org_a", "viewer_a", Role.VIEWER)
+owner_b = _member_fixture("org_b", "owner_b", Role.OWNER)
 
 
 @pytest.fixture
@@ -60,16 +53,25 @@ def api_client():
     return APIClient()
 
 
-@pytest.fixture
-def client_for():
-    """An APIClient logged in (session auth) as the given user."""
-
+def _signed_in(client_class):
     def build(user):
-        client = APIClient()
+        client = client_class()
         client.force_login(user)
         return client
 
     return build
+
+
+@pytest.fixture
+def client_for():
+    """An APIClient logged in (session auth) as the given user."""
+    return _signed_in(APIClient)
+
+
+@pytest.fixture
+def web_for():
+    """A Django test client logged in as the given user (session auth, like the browser)."""
+    return _signed_in(Client)
 
 
 @pytest.fixture

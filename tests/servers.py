@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,11 +22,13 @@ UNSAFE_URLS = [
 ]
 
 
-class ScriptedServer(ServerThread):
-    """Answers each request with the next scripted (status, headers, body, delay) tuple."""
+class _RecordingServer(ServerThread):
+    """A loopback HTTP server that keeps every request it gets in `requests` (method, path, headers, body)
+    and answers each with what `answer(request)` returns: (status, headers, body)."""
+
+    methods = ("GET", "POST", "PUT", "DELETE")
 
     def __init__(self):
-        self.script: list[tuple[int, dict, bytes, float]] = []
         self.requests: list[dict] = []
         owner = self
 
@@ -33,12 +36,9 @@ class ScriptedServer(ServerThread):
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                owner.requests.append(
-                    {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
-                )
-                status, headers, payload, delay = owner.script.pop(0) if owner.script else (200, {}, b"ok", 0)
-                if delay:
-                    time.sleep(delay)
+                request = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+                owner.requests.append(request)
+                status, headers, payload = owner.answer(request)
                 try:
                     self.send_response(status)
                     for name, value in headers.items():
@@ -49,47 +49,48 @@ class ScriptedServer(ServerThread):
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up first (timeout tests): nothing left to answer
 
-            do_GET = do_POST = do_PUT = do_DELETE = _handle
-
             def log_message(self, *args):
                 pass
 
+        for method in self.methods:
+            setattr(Handler, f"do_{method}", Handler._handle)
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
         super().__init__(httpd)
 
+    def answer(self, request: dict) -> tuple[int, dict, bytes]:
+        raise NotImplementedError
 
-class GatedServer(ServerThread):
-    """Answers 200 to every request, but only once `gate` is set (or after `hold` seconds): an
-    endpoint that hangs for as long as a test needs it to."""
+
+class ScriptedServer(_RecordingServer):
+    """Answers each request with the next scripted (status, headers, body, delay) tuple (200 "ok" once the
+    script has run out)."""
+
+    def __init__(self):
+        self.script: list[tuple[int, dict, bytes, float]] = []
+        super().__init__()
+
+    def answer(self, request):
+        status, headers, payload, delay = self.script.pop(0) if self.script else (200, {}, b"ok", 0)
+        if delay:
+            time.sleep(delay)
+        return status, headers, payload
+
+
+class GatedServer(_RecordingServer):
+    """Answers 200 to every POST, but only once `gate` is set (or after `hold` seconds): an endpoint that
+    hangs for as long as a test needs it to."""
+
+    methods = ("POST",)
 
     def __init__(self, hold: float = 30.0):
-        import threading
-
         self.gate = threading.Event()
-        self.requests: list[dict] = []
-        owner = self
+        self.hold = hold
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                owner.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                owner.gate.wait(hold)
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"ok")
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
-        super().__init__(httpd)
+    def answer(self, request):
+        self.gate.wait(self.hold)
+        return 200, {}, b"ok"
 
     def __exit__(self, *exc):
         self.gate.set()

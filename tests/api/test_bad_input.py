@@ -129,8 +129,10 @@ def test_a_lookup_table_without_values_answers_400(api):
     assert_error(_post(api, "/api/v1/lookup-tables/", {"name": "t"}), 400, "values")
 
 
-def test_over_long_strings_and_huge_integers_answer_400(api, workflow, connections):
-    base = {
+@pytest.fixture
+def custom_flow(connections) -> dict:
+    """A valid body for a new workflow, Whiplash inventory → Shopify inventory."""
+    return {
         "name": "Custom flow",
         "source_connection": connections["whiplash"].pk,
         "source_stream": "inventory",
@@ -138,6 +140,10 @@ def test_over_long_strings_and_huge_integers_answer_400(api, workflow, connectio
         "destination_stream": "inventory",
         "standard": "inventory_level",
     }
+
+
+def test_over_long_strings_and_huge_integers_answer_400(api, workflow, custom_flow):
+    base = custom_flow
     assert_error(_post(api, "/api/v1/workflows/", {**base, "source_stream": "s" * 200}), 400, "source_stream")
     cron = {"schedule_kind": "cron", "cron": "1," * 70 + "1 * * * *"}
     assert_error(_post(api, "/api/v1/workflows/", {**base, **cron}), 400, "cron")
@@ -151,15 +157,8 @@ def test_over_long_strings_and_huge_integers_answer_400(api, workflow, connectio
     assert not Workflow.objects.filter(name="Custom flow").exists()
 
 
-def test_stream_names_the_connector_does_not_have_answer_400(api, workflow, connections):
-    body = {
-        "name": "Custom flow",
-        "source_connection": connections["whiplash"].pk,
-        "source_stream": "invoices",
-        "destination_connection": connections["shopify"].pk,
-        "destination_stream": "inventory",
-        "standard": "inventory_level",
-    }
+def test_stream_names_the_connector_does_not_have_answer_400(api, workflow, connections, custom_flow):
+    body = {**custom_flow, "source_stream": "invoices"}
     error = assert_error(_post(api, "/api/v1/workflows/", body), 400, "source_stream")
     assert "known: inventory, products, orders" in error["fields"]["source_stream"][0]
     assert_error(

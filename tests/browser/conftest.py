@@ -110,3 +110,18 @@ def login(page, base_url, username, password):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/$"))
+
+
+def sign_up(page, base_url, username, password, organization, shot):
+    """Create an account with a new organization from the log-in page (e-mail username@example.com):
+    screenshots the filled form and waits for the setup wizard."""
+    page.goto(f"{base_url}/login/")
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("E-mail address").fill(f"{username}@example.com")
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Password confirmation").fill(password)
+    page.get_by_label("Organization name").fill(organization)
+    shot(page, "sign-up")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r".*/setup/$"))

@@ -27,7 +27,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ekyam.embedded import free_port
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, sign_up
 from tests.foundation.test_standalone_smoke import bare_machine_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -106,16 +106,7 @@ def portal(tmp_path):
 
 
 def _sign_up(page, shot, portal) -> None:
-    page.goto(f"{portal.url}/login/")
-    page.get_by_role("link", name="Create an account").click()
-    page.get_by_label("Username").fill("maya")
-    page.get_by_label("E-mail address").fill("maya@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
-    page.get_by_label("Organization name").fill("Maya's Maps")
-    shot(page, "sign-up")
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(re.compile(r".*/setup/$"))
+    sign_up(page, portal.url, "maya", PASSWORD, "Maya's Maps", shot)
     expect(page.locator(".org-name")).to_have_text("Maya's Maps")
     expect(page.locator(".wizard-steps li.done")).to_have_count(0)  # a fresh organization starts at step 1
     shot(page, "wizard-step-1")

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 
 from ekyam.models import Invitation, Membership, Role
+from tests.browser.conftest import sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,16 +18,7 @@ PASSWORD = "Juniper-Lantern-5930"
 def test_sign_up_invite_and_accept_through_the_mailed_link(live_portal, new_page):
     mail.outbox.clear()
     first = new_page()
-    first.goto(f"{live_portal.url}/login/")
-    first.get_by_role("link", name="Create an account").click()
-    first.get_by_label("Username").fill("riya")
-    first.get_by_label("E-mail address").fill("riya@example.com")
-    first.get_by_label("Password", exact=True).fill(PASSWORD)
-    first.get_by_label("Password confirmation").fill(PASSWORD)
-    first.get_by_label("Organization name").fill("Riya's Rugs")
-    new_page.shot(first, "sign-up")
-    first.get_by_role("button", name="Create account").click()
-    first.wait_for_url(re.compile(r".*/setup/$"))
+    sign_up(first, live_portal.url, "riya", PASSWORD, "Riya's Rugs", new_page.shot)
     assert first.locator(".org-name").inner_text() == "Riya's Rugs"
     assert first.locator(".badge.demo").count() == 0
     new_page.shot(first, "wizard-step-1")

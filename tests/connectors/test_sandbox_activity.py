@@ -23,7 +23,7 @@ from connectors.sandbox import SandboxServer
 from connectors.sandbox_life import SandboxLife, write_atomically
 from connectors.whiplash.sandbox import CLIENT_ID, CLIENT_SECRET
 from ekyam.embedded import free_port
-from tests.workflows.test_seed_flows import connect, execute, shipment_sync
+from tests.workflows.test_seed_flows import connect, execute, shipment_sync_over_sandboxes
 from workflows.models import RunStatus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,12 +44,7 @@ def test_activity_is_deterministic_from_the_seed(slug):
 
 @pytest.mark.django_db
 def test_activity_on_a_fast_cadence_brings_fulfillments_that_the_shipment_sync_writes(org_a):
-    netsuite, whiplash = get_connector("netsuite"), get_connector("whiplash")
-    with (
-        SandboxServer(netsuite.sandbox_app(records=8)) as ns,
-        SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl,
-    ):
-        workflow = shipment_sync(org_a, ns, wl)
+    with shipment_sync_over_sandboxes(org_a, records=8, rate_limit=0) as (workflow, ns, wl):
         first = execute(workflow)
         assert first.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL), first.error_summary
         orders_before = len(wl.app.orders)

@@ -7,26 +7,36 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
+from bench.common import wait_for
 from ekyam.embedded import free_port
 from tests.foundation.test_standalone_smoke import _get, bare_machine_env
 
 pytestmark = pytest.mark.slow
 
 
+def _watch(lines, proc, timeout, seen, what):
+    """What `seen(lines)` returns once it is true (`bench.common.wait_for`); fails at once if standalone
+    exits first, and with its last output if `timeout` seconds pass."""
+
+    def check():
+        value = seen(list(lines))
+        assert value or proc.poll() is None, "standalone exited:\n" + "".join(lines[-60:])
+        return value
+
+    try:
+        return wait_for(check, timeout, interval=0.2, what=what)
+    except TimeoutError as error:
+        raise AssertionError(f"no {what}:\n" + "".join(lines[-60:])) from error
+
+
 def _wait_for(lines, pattern, timeout, proc):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in list(lines):
-            match = re.search(pattern, line)
-            if match:
-                return match
-        assert proc.poll() is None, "standalone exited:\n" + "".join(lines[-60:])
-        time.sleep(0.2)
-    raise AssertionError(f"no line matching {pattern!r}:\n" + "".join(lines[-60:]))
+    def first_match(seen):
+        return next((match for line in seen if (match := re.search(pattern, line))), None)
+
+    return _watch(lines, proc, timeout, first_match, f"line matching {pattern!r}")
 
 
 def test_a_killed_worker_is_restarted_and_the_portal_stays_up(tmp_path):
@@ -57,10 +67,7 @@ def test_a_killed_worker_is_restarted_and_the_portal_stays_up(tmp_path):
 
         os.killpg(restarted, signal.SIGKILL)  # a second death waits twice as long
         _wait_for(lines, r"worker exited with code -9; restarting it in 2 s \(restart 2 of at most 5", 30, proc)
-        deadline = time.monotonic() + 30
-        while sum("worker restarted" in line for line in lines) < 2:
-            assert time.monotonic() < deadline and proc.poll() is None, "".join(lines[-60:])
-            time.sleep(0.2)
+        _watch(lines, proc, 30, lambda seen: sum("worker restarted" in line for line in seen) >= 2, "second restart")
         assert proc.poll() is None
     finally:
         proc.send_signal(signal.SIGINT)

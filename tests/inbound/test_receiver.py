@@ -43,12 +43,27 @@ def _hook_url(live_server, connection) -> str:
     return f"{live_server.url}/hooks/{connection.connector_type}/{connection.webhook_token}/"
 
 
-def test_whiplash_inventory_change_becomes_one_event(live_server, sandbox, org_a):
-    server = sandbox(WhiplashConnector)
-    connection = _connection(org_a, WhiplashConnector, server.url)
+def _first_sku(server: Sandbox) -> str:
+    return next(iter(server.app.items.values()))["sku"]
+
+
+@pytest.fixture
+def hooked(live_server, sandbox, org_a):
+    """hooked(connector_class) → (sandbox, connection of org_a to it, the receiver URL of that connection)."""
+
+    def start(connector_class) -> tuple[Sandbox, Connection, str]:
+        server = sandbox(connector_class)
+        connection = _connection(org_a, connector_class, server.url)
+        return server, connection, _hook_url(live_server, connection)
+
+    return start
+
+
+def test_whiplash_inventory_change_becomes_one_event(hooked, org_a):
+    server, connection, url = hooked(WhiplashConnector)
     requests_before = server.app.request_count
-    sku = next(iter(server.app.items.values()))["sku"]
-    fired = server.fire(event="item.inventory_changed", sku=sku, quantity=17, url=_hook_url(live_server, connection))
+    sku = _first_sku(server)
+    fired = server.fire(event="item.inventory_changed", sku=sku, quantity=17, url=url)
     assert [d["status"] for d in fired["deliveries"]] == [200]
     assert server.app.request_count == requests_before + 1  # the receiver called nothing back
     row = InboundWebhook.objects.get(connection=connection)
@@ -66,24 +81,19 @@ def test_whiplash_inventory_change_becomes_one_event(live_server, sandbox, org_a
     )
 
 
-def test_whiplash_replayed_delivery_is_stored_and_emitted_once(live_server, sandbox, org_a):
-    server = sandbox(WhiplashConnector)
-    connection = _connection(org_a, WhiplashConnector, server.url)
-    sku = next(iter(server.app.items.values()))["sku"]
-    fired = server.fire(
-        event="item.inventory_changed", sku=sku, quantity=3, repeat=3, url=_hook_url(live_server, connection)
-    )
+def test_whiplash_replayed_delivery_is_stored_and_emitted_once(hooked):
+    server, connection, url = hooked(WhiplashConnector)
+    fired = server.fire(event="item.inventory_changed", sku=_first_sku(server), quantity=3, repeat=3, url=url)
     assert [d["status"] for d in fired["deliveries"]] == [200, 200, 200]
     row = InboundWebhook.objects.get(connection=connection)
     assert row.duplicate_count == 2
     assert OutboxEvent.objects.filter(type="inventory.updated").count() == 1
 
 
-def test_whiplash_order_shipped_carries_tracking(live_server, sandbox, org_a):
-    server = sandbox(WhiplashConnector)
-    connection = _connection(org_a, WhiplashConnector, server.url)
+def test_whiplash_order_shipped_carries_tracking(hooked):
+    server, connection, url = hooked(WhiplashConnector)
     connector = WhiplashConnector(connection.get_credentials())
-    sku = next(iter(server.app.items.values()))["sku"]
+    sku = _first_sku(server)
     written = connector.write(
         "orders",
         [
@@ -101,7 +111,7 @@ def test_whiplash_order_shipped_carries_tracking(live_server, sandbox, org_a):
         event="order.shipped",
         original_id="netsuite:itemFulfillment:9",
         tracking="1ZABC",
-        url=_hook_url(live_server, connection),
+        url=url,
     )
     assert fired["deliveries"][0]["status"] == 200
     event = OutboxEvent.objects.get(type="shipment.shipped")
@@ -110,23 +120,19 @@ def test_whiplash_order_shipped_carries_tracking(live_server, sandbox, org_a):
     assert event.payload["data"]["original_id"] == "netsuite:itemFulfillment:9"
 
 
-def test_whiplash_wrong_secret_is_refused(live_server, sandbox, org_a):
-    server = sandbox(WhiplashConnector)
-    connection = _connection(org_a, WhiplashConnector, server.url)
+def test_whiplash_wrong_secret_is_refused(hooked):
+    server, _, url = hooked(WhiplashConnector)
     server.knobs(webhook_secret="not-the-client-secret")
-    sku = next(iter(server.app.items.values()))["sku"]
-    fired = server.fire(event="item.inventory_changed", sku=sku, quantity=1, url=_hook_url(live_server, connection))
+    fired = server.fire(event="item.inventory_changed", sku=_first_sku(server), quantity=1, url=url)
     assert fired["deliveries"][0]["status"] == 401
     assert not InboundWebhook.objects.exists() and not OutboxEvent.objects.exists()
 
 
-def test_whiplash_tampered_body_is_refused(live_server, sandbox, org_a):
-    server = sandbox(WhiplashConnector)
-    connection = _connection(org_a, WhiplashConnector, server.url)
+def test_whiplash_tampered_body_is_refused(hooked):
+    _server, connection, url = hooked(WhiplashConnector)
     secret = connection.get_credentials()["client_secret"]
     body = json.dumps({"event_name": "item.inventory_changed", "item": {"id": 1001, "sku": "X", "quantity": 5}})
     signature = whiplash_sign(secret, body.encode())
-    url = _hook_url(live_server, connection)
     tampered = body.replace('"quantity": 5', '"quantity": 500')
     refused = requests.post(url, data=tampered, headers={"X-WHIPLASH-SIGNATURE": signature}, timeout=5)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_signature"
@@ -137,22 +143,17 @@ def test_whiplash_tampered_body_is_refused(live_server, sandbox, org_a):
     assert InboundWebhook.objects.count() == 1
 
 
-def test_unknown_token_or_vendor_is_404_and_get_is_405(live_server, sandbox, org_a):
-    server = sandbox(WhiplashConnector)
-    connection = _connection(org_a, WhiplashConnector, server.url)
+def test_unknown_token_or_vendor_is_404_and_get_is_405(live_server, hooked):
+    _server, connection, url = hooked(WhiplashConnector)
     assert requests.post(f"{live_server.url}/hooks/whiplash/nope/", data=b"{}", timeout=5).status_code == 404
     wrong_vendor = f"{live_server.url}/hooks/shopify/{connection.webhook_token}/"
     assert requests.post(wrong_vendor, data=b"{}", timeout=5).status_code == 404
-    assert requests.get(_hook_url(live_server, connection), timeout=5).status_code == 405
+    assert requests.get(url, timeout=5).status_code == 405
 
 
-def test_shopify_inventory_update_dedupes_on_event_id(live_server, sandbox, org_a):
-    server = sandbox(ShopifyConnector)
-    connection = _connection(org_a, ShopifyConnector, server.url)
-    sku = next(iter(server.app.items.values()))["sku"]
-    fired = server.fire(
-        topic="inventory_levels/update", sku=sku, available=12, repeat=2, url=_hook_url(live_server, connection)
-    )
+def test_shopify_inventory_update_dedupes_on_event_id(hooked):
+    server, connection, url = hooked(ShopifyConnector)
+    fired = server.fire(topic="inventory_levels/update", sku=_first_sku(server), available=12, repeat=2, url=url)
     assert [d["status"] for d in fired["deliveries"]] == [200, 200]
     row = InboundWebhook.objects.get(connection=connection)
     assert row.payload["delivery_id"] == fired["event_id"] and row.duplicate_count == 1
@@ -173,7 +174,7 @@ def test_shopify_accepts_the_previous_secret_during_rotation(live_server, sandbo
     rotating_done.save()
     fired = server.fire(
         topic="products/update",
-        sku=next(iter(server.app.items.values()))["sku"],
+        sku=_first_sku(server),
         url=_hook_url(live_server, rotating),
     )
     assert fired["deliveries"][0]["status"] == 200
@@ -185,18 +186,16 @@ def test_shopify_accepts_the_previous_secret_during_rotation(live_server, sandbo
     assert OutboxEvent.objects.get(type="order.updated").payload["record_ids"] == ["gid://shopify/Order/5001"]
 
 
-def test_shopify_tampered_body_is_refused(live_server, sandbox, org_a):
-    server = sandbox(ShopifyConnector)
-    connection = _connection(org_a, ShopifyConnector, server.url)
+def test_shopify_tampered_body_is_refused(hooked):
     from connectors.shopify.webhooks import sign
 
+    _server, _, url = hooked(ShopifyConnector)
     body = b'{"inventory_item_id": 9001, "location_id": 1001, "available": 4}'
     headers = {
         "X-Shopify-Hmac-Sha256": sign(APP_SECRET, body),
         "X-Shopify-Topic": "inventory_levels/update",
         "X-Shopify-Event-Id": "evt-1",
     }
-    url = _hook_url(live_server, connection)
     assert requests.post(url, data=body.replace(b"4}", b"40}"), headers=headers, timeout=5).status_code == 401
     assert requests.post(url, data=body, headers=headers, timeout=5).status_code == 200
     assert InboundWebhook.objects.get().payload["delivery_id"] == "evt-1"

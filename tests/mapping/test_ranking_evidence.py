@@ -1,5 +1,7 @@
 """Evidence beyond shared words: distinctive sample shapes, generated keys, deadlines, reordered words."""
 
+import pytest
+
 from connectors.mapping.engine import compile_mapping
 from connectors.mapping.features import analyse, heuristic, make_source, targets_of
 from connectors.mapping.shapes import detect, has
@@ -36,25 +38,35 @@ def test_generated_keys_are_detected():
     assert not has(detect(["SO-10042", "100231", "TS-BLU-M"]), "opaque_id")
 
 
-def test_a_generated_key_is_not_the_order_number_when_a_readable_number_exists():
-    fields = [
-        {"path": "OrderId", "samples": ["7b6a0ed1-1bd5-4c56-8a1b-0d3f6a8d2f11"]},
-        {"path": "NumOrderId", "samples": [100231, 100232]},
-        {"path": "GeneralInfo.ReceivedDate", "samples": ["2024-03-05T14:22:10"]},
-    ]
+@pytest.mark.parametrize(
+    ("fields", "target", "readable"),
+    [
+        pytest.param(
+            [
+                {"path": "OrderId", "samples": ["7b6a0ed1-1bd5-4c56-8a1b-0d3f6a8d2f11"]},
+                {"path": "NumOrderId", "samples": [100231, 100232]},
+                {"path": "GeneralInfo.ReceivedDate", "samples": ["2024-03-05T14:22:10"]},
+            ],
+            "order_number",
+            "NumOrderId",
+            id="not-the-order-number-when-a-readable-number-exists",
+        ),
+        pytest.param(
+            [
+                {"path": "lineItems[*].id", "samples": ["5f1d2a7b8c9e4d3f"]},
+                {"path": "lineItems[*].payload.productNumber", "samples": ["SWDEMO10005"]},
+                {"path": "lineItems[*].quantity", "samples": [2]},
+                {"path": "lineItems[*].unitPrice", "samples": [29.95]},
+            ],
+            "lines[].sku",
+            "lineItems[*].payload.productNumber",
+            id="a-lines-bare-id-is-not-its-sku",
+        ),
+    ],
+)
+def test_a_generated_key_loses_to_a_readable_identifier(fields, target, readable):
     result = suggest_mappings("order", "read", fields, rerank=False)
-    assert sources(result, "order_number")[0] == "NumOrderId"
-
-
-def test_a_lines_bare_id_is_not_its_sku():
-    fields = [
-        {"path": "lineItems[*].id", "samples": ["5f1d2a7b8c9e4d3f"]},
-        {"path": "lineItems[*].payload.productNumber", "samples": ["SWDEMO10005"]},
-        {"path": "lineItems[*].quantity", "samples": [2]},
-        {"path": "lineItems[*].unitPrice", "samples": [29.95]},
-    ]
-    result = suggest_mappings("order", "read", fields, rerank=False)
-    assert sources(result, "lines[].sku")[0] == "lineItems[*].payload.productNumber"
+    assert sources(result, target)[0] == readable
 
 
 def test_a_deadline_or_an_estimate_is_a_weak_candidate_for_when_something_happened():

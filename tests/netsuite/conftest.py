@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -38,6 +38,15 @@ def connect(netsuite):
 def stamp(moment: datetime) -> str:
     """A moment as the record API writes lastModifiedDate (UTC, to the second)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stamp_fulfillments(sandbox, since: datetime, offsets: list[timedelta]) -> set[str]:
+    """Fulfillments 9001, 9002, … last modified at `since` plus each offset in turn; returns the ids of all
+    the sandbox's fulfillments modified on or after `since`."""
+    for number, offset in enumerate(offsets):
+        sandbox.change("itemFulfillment", str(9001 + number), lastModifiedDate=stamp(since + offset))
+    modified = sandbox.app.data.modified["itemFulfillment"]
+    return {record_id for record_id, when in modified.items() if when >= since}
 
 
 def read_all(connector, stream="shipments", **kw):

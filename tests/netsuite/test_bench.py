@@ -2,14 +2,12 @@
 
 import re
 
-from bench.registry import BENCHMARKS
+from tests.benchmarks import benchmark_output
 
 
 def test_netsuite_read_benchmark_prints_figures(capsys):
-    run, description = BENCHMARKS["netsuite_read"]
+    description, out = benchmark_output(capsys, "netsuite_read", ["--records", "120", "--page-size", "25"])
     assert "NetSuite" in description
-    run(["--records", "120", "--page-size", "25"])
-    out = capsys.readouterr().out
     assert re.search(r"connector\s+120 records\s+[\d.]+ records/s\s+121 requests", out), out
     assert re.search(r"connector\s+30 records\s+peak memory\s+[\d.]+ MiB", out), out
     assert re.search(r"baseline\s+120 records\s+[\d.]+ records/s", out), out

@@ -74,10 +74,7 @@ def test_oauth2_client_credentials_with_a_ps256_assertion(connect, netsuite):
         client_id="client-1",
         certificate_id="cert-1",
         private_key=private_pem,
-        consumer_key="",
-        consumer_secret="",
-        token_id="",
-        token_secret="",
+        **dict.fromkeys(("consumer_key", "consumer_secret", "token_id", "token_secret"), ""),  # no TBA keys
     )
     assert connector.check().ok
     assert connector.updates and connector.updates[0]["access_token"]  # persisted for other workers to reuse

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from connectors.base import ValidationError
-from tests.netsuite.conftest import read_all, stamp
+from tests.netsuite.conftest import read_all, stamp, stamp_fulfillments
 
 SINCE = datetime(2025, 9, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -18,13 +18,9 @@ def spread(netsuite):
     """Fulfillments stamped around SINCE (besides the seeded ones, spread over six months): exactly at it,
     one second and three minutes (inside the reader's overlap window) before, one second after.
     Returns the ids a read from SINCE must yield."""
-    netsuite.change("itemFulfillment", "9001", lastModifiedDate=stamp(SINCE))
-    netsuite.change("itemFulfillment", "9002", lastModifiedDate=stamp(SINCE - timedelta(seconds=1)))
-    netsuite.change("itemFulfillment", "9003", lastModifiedDate=stamp(SINCE - timedelta(minutes=3)))
-    netsuite.change("itemFulfillment", "9004", lastModifiedDate=stamp(SINCE + timedelta(seconds=1)))
-    modified = netsuite.app.data.modified["itemFulfillment"]
-    newer = {record_id for record_id, when in modified.items() if when >= SINCE}
-    older = set(modified) - newer
+    second, overlap = timedelta(seconds=1), timedelta(minutes=3)
+    newer = stamp_fulfillments(netsuite, SINCE, [timedelta(0), -second, -overlap, second])
+    older = set(netsuite.app.data.modified["itemFulfillment"]) - newer
     assert len(newer) >= 10 and len(older) >= 10  # the seeded data really straddles SINCE
     return newer
 

@@ -13,43 +13,27 @@ ITEMS = "/services/rest/record/v1/inventoryItem"
 FULFILLMENTS = "/services/rest/record/v1/itemFulfillment"
 
 
+SANDBOX_KEYS = {
+    "realm": ns.ACCOUNT_ID,
+    "consumer_key": ns.CONSUMER_KEY,
+    "consumer_secret": ns.CONSUMER_SECRET,
+    "token_id": ns.TOKEN_ID,
+    "token_secret": ns.TOKEN_SECRET,
+}
+SIGNATURE_FIELDS = {*SANDBOX_KEYS, "timestamp", "nonce"}
+
+
 def _header(method, url, **overrides) -> str:
-    """A TBA header signed with the sandbox's keys (any of them replaced by `overrides`)."""
-    keys = {
-        "realm": ns.ACCOUNT_ID,
-        "consumer_key": ns.CONSUMER_KEY,
-        "consumer_secret": ns.CONSUMER_SECRET,
-        "token_id": ns.TOKEN_ID,
-        "token_secret": ns.TOKEN_SECRET,
-    }
-    return tba.authorization_header(method, url, **{**keys, **overrides})
+    """A TBA header signed with the sandbox's keys (any of them, the timestamp or the nonce replaced by
+    `overrides`)."""
+    return tba.authorization_header(method, url, **{**SANDBOX_KEYS, **overrides})
 
 
-def signed(
-    method,
-    url,
-    *,
-    realm=ns.ACCOUNT_ID,
-    consumer_key=ns.CONSUMER_KEY,
-    consumer_secret=ns.CONSUMER_SECRET,
-    token_id=ns.TOKEN_ID,
-    token_secret=ns.TOKEN_SECRET,
-    timestamp=None,
-    nonce=None,
-    **kw,
-):
-    header = _header(
-        method,
-        url,
-        realm=realm,
-        consumer_key=consumer_key,
-        consumer_secret=consumer_secret,
-        token_id=token_id,
-        token_secret=token_secret,
-        timestamp=timestamp,
-        nonce=nonce,
-    )
-    headers = {"Authorization": header, **kw.pop("headers", {})}
+def signed(method, url, **kw):
+    """A request signed by `_header`: keyword arguments naming a signature field go to it, the rest to
+    `requests.request`."""
+    overrides = {name: kw.pop(name) for name in SIGNATURE_FIELDS & set(kw)}
+    headers = {"Authorization": _header(method, url, **overrides), **kw.pop("headers", {})}
     return requests.request(method, url, headers=headers, timeout=10, **kw)
 
 

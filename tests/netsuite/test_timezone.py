@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.netsuite.connector import NetSuiteConnector
-from tests.netsuite.conftest import read_all, stamp
+from tests.netsuite.conftest import read_all, stamp, stamp_fulfillments
 
 ZONE = "America/Los_Angeles"
 SINCE = datetime(2025, 9, 1, 12, 0, 0, tzinfo=UTC)
@@ -43,12 +43,8 @@ def test_without_the_setting_a_pacific_account_reads_changes_again(connect, paci
 
 
 def test_a_backfill_starts_at_the_instant_in_the_users_zone(connect, pacific):
-    pacific.change("itemFulfillment", "9001", lastModifiedDate=stamp(SINCE))
-    pacific.change("itemFulfillment", "9002", lastModifiedDate=stamp(SINCE - timedelta(seconds=1)))
-    pacific.change("itemFulfillment", "9003", lastModifiedDate=stamp(SINCE - timedelta(hours=3)))
-    pacific.change("itemFulfillment", "9004", lastModifiedDate=stamp(SINCE + timedelta(hours=3)))
-    modified = pacific.app.data.modified["itemFulfillment"]
-    newer = {record_id for record_id, when in modified.items() if when >= SINCE}
+    second, hours = timedelta(seconds=1), timedelta(hours=3)
+    newer = stamp_fulfillments(pacific, SINCE, [timedelta(0), -second, -hours, hours])
 
     connector = connect(timezone=ZONE)
     records, _, _ = read_all(connector, cursor=connector.cursor_from_date("shipments", SINCE))

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from connectors.shopify.client import CostModel
-from tests.workflows.test_seed_flows import connect, execute, shipment_sync
+from tests.workflows.test_seed_flows import connect, execute, shipment_sync_fixture
 from workflows import actions, conf
 from workflows.reconcile.models import JobStatus
 
@@ -56,17 +56,7 @@ def inventory_flow(org_a):
         yield workflow, wl, sh
 
 
-@pytest.fixture
-def shipment_flow(org_a):
-    """NetSuite → Shipment Sync → Whiplash, never run."""
-
-    netsuite, whiplash = get_connector("netsuite"), get_connector("whiplash")
-    with (
-        SandboxServer(netsuite.sandbox_app(records=60)) as ns,
-        SandboxServer(whiplash.sandbox_app(rate_limit=0)) as wl,
-    ):
-        workflow = shipment_sync(org_a, ns, wl)
-        yield workflow, ns, wl
+shipment_flow = shipment_sync_fixture(records=60, rate_limit=0)  # NetSuite → Shipment Sync → Whiplash, never run
 
 
 __all__ = ["MAIN", "POPUP", "execute", "knobs"]

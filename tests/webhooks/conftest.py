@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from bench.common import database_url
+from bench.common import database_url, poll
 from ekyam import embedded
 from ekyam.celery import app as celery_app
 
@@ -117,14 +116,16 @@ class ConsumerProcess:
         return self.assignments[-1] if self.assignments else []
 
     def wait_assigned(self, timeout: float = 90, minimum: int = 1):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def assigned():
             if len(self.partitions) >= minimum:
-                return self.partitions
+                return True
             if self.process.poll() is not None:
                 raise RuntimeError("consumer exited:\n" + "".join(self.lines[-30:]))
-            time.sleep(0.1)
-        raise TimeoutError("consumer got no partitions:\n" + "".join(self.lines[-30:]))
+            return False
+
+        if not poll(assigned, timeout, interval=0.1):
+            raise TimeoutError("consumer got no partitions:\n" + "".join(self.lines[-30:]))
+        return self.partitions
 
     def kill(self):
         if self.process.poll() is None:

@@ -33,12 +33,18 @@ def _emit_one_entity(org, start: int, count: int) -> None:
             emit(org, "shipment.synced", {"key": "s:1", "record": {"i": i}}, key="shipment:1")
 
 
-def test_batches_of_several_events_are_not_taken_for_lost_data(org_a, producer, watcher):
+def _relay_two_batches(org, producer) -> dict[int, int]:
+    """Ten events of one entity relayed, then five more; the offsets the broker acknowledged per partition."""
     acked: dict[int, int] = {}
-    _emit_one_entity(org_a, 0, 10)
+    _emit_one_entity(org, 0, 10)
     assert relay_once(producer, acked=acked) == 10
-    _emit_one_entity(org_a, 10, 5)
+    _emit_one_entity(org, 10, 5)
     assert relay_once(producer, acked=acked) == 5
+    return acked
+
+
+def test_batches_of_several_events_are_not_taken_for_lost_data(org_a, producer, watcher):
+    acked = _relay_two_batches(org_a, producer)
     assert list(acked) and all(offset >= 10 for offset in acked.values())
     assert not broker_lost_data(watcher, kafka.events_topic(), acked)
 
@@ -46,11 +52,7 @@ def test_batches_of_several_events_are_not_taken_for_lost_data(org_a, producer, 
 def test_a_topic_that_came_back_empty_is_lost_data(org_a, producer, watcher):
     from confluent_kafka.admin import AdminClient
 
-    acked: dict[int, int] = {}
-    _emit_one_entity(org_a, 0, 10)
-    assert relay_once(producer, acked=acked) == 10
-    _emit_one_entity(org_a, 10, 5)
-    assert relay_once(producer, acked=acked) == 5
+    acked = _relay_two_batches(org_a, producer)
     topic = kafka.events_topic()
     admin = AdminClient({"bootstrap.servers": kafka.bootstrap_servers()})
     for future in admin.delete_topics([topic]).values():

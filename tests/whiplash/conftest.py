@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.models import Connection
 from connectors.whiplash.connector import WhiplashConnector
 from ekyam.http import HttpClient
 from tests.sandboxes import sandbox_fixture
@@ -28,6 +29,23 @@ def connect(whiplash):
         return connector, updates
 
     return build
+
+
+def refresh_token_connection(org, whiplash, refresh_token: str, **credentials) -> Connection:
+    """A saved connection to the sandbox on the refresh-token flow (no client-side rate limit), with any
+    further `credentials`."""
+    connection = Connection(organization=org, connector_type="whiplash", name="Whiplash")
+    connection.set_credentials(
+        {
+            **WhiplashConnector.sandbox_credentials(whiplash.url),
+            "auth_flow": "refresh_token",
+            "refresh_token": refresh_token,
+            "requests_per_second": "0",
+            **credentials,
+        }
+    )
+    connection.save()
+    return connection
 
 
 def shipment_order(city="Portland", sku="TSHIRT-BLA-S", quantity=2, **extra) -> dict:

@@ -9,8 +9,7 @@ import pytest
 from connectors.actions import build_connector
 from connectors.base import RateLimitError
 from connectors.models import Connection
-from connectors.whiplash.connector import WhiplashConnector
-from tests.whiplash.conftest import fast_http
+from tests.whiplash.conftest import fast_http, refresh_token_connection
 
 
 def test_client_credentials_token_is_cached_and_refreshed_transparently(whiplash, connect):
@@ -34,16 +33,7 @@ def test_a_token_about_to_expire_is_replaced_before_use(whiplash, connect):
 @pytest.mark.django_db
 def test_rotated_refresh_tokens_are_persisted_through_build_connector(whiplash, org_a):
     first_refresh = whiplash.app.issue_refresh_token()
-    connection = Connection(organization=org_a, connector_type="whiplash", name="Whiplash")
-    connection.set_credentials(
-        {
-            **WhiplashConnector.sandbox_credentials(whiplash.url),
-            "auth_flow": "refresh_token",
-            "refresh_token": first_refresh,
-            "requests_per_second": "0",
-        }
-    )
-    connection.save()
+    connection = refresh_token_connection(org_a, whiplash, first_refresh)
     assert build_connector(connection, http=fast_http()).check().ok
     connection.refresh_from_db()
     stored = connection.get_credentials()

@@ -13,8 +13,7 @@ from connectors import limits
 from connectors.actions import build_connector
 from connectors.base import TransientError
 from connectors.models import Connection
-from connectors.whiplash.connector import WhiplashConnector
-from tests.whiplash.conftest import fast_http
+from tests.whiplash.conftest import fast_http, refresh_token_connection
 
 # Every lock this deployment can have: process-local always, a row lock on a database that has them,
 # and the Redis lock when Redis is configured.
@@ -28,18 +27,9 @@ LOCK_MODES = [
 def saved_connection(org, whiplash) -> tuple[Connection, str]:
     """A refresh-token connection whose stored access token has expired."""
     refresh = whiplash.app.issue_refresh_token()
-    connection = Connection(organization=org, connector_type="whiplash", name="Whiplash")
-    connection.set_credentials(
-        {
-            **WhiplashConnector.sandbox_credentials(whiplash.url),
-            "auth_flow": "refresh_token",
-            "refresh_token": refresh,
-            "access_token": "wl-at-expired",
-            "access_token_expires_at": "1000",
-            "requests_per_second": "0",
-        }
+    connection = refresh_token_connection(
+        org, whiplash, refresh, access_token="wl-at-expired", access_token_expires_at="1000"
     )
-    connection.save()
     return connection, refresh
 
 

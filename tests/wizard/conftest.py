@@ -1,9 +1,8 @@
-"""Fixtures of the wizard view tests: NetSuite and Whiplash sandboxes on loopback, a logged-in client."""
+"""Fixtures of the wizard view tests: NetSuite and Whiplash sandboxes on loopback."""
 
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
@@ -28,15 +27,3 @@ def whiplash_sandbox():
     server = _sandbox("whiplash", 12)
     yield server
     server.stop()
-
-
-@pytest.fixture
-def web_for():
-    """A Django test client logged in as the given user (session auth, like the browser)."""
-
-    def build(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return build

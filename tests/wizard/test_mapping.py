@@ -39,14 +39,15 @@ def test_map_configurations_pulls_samples_and_prefills_the_default(web_for, owne
     assert "sample records map cleanly" in page
 
 
+def _save(client, connection, changes: dict):
+    """Pull samples, then save the shipments form as the browser shows it, with `changes` made."""
+    _pull(client, connection)
+    url = reverse("wizard-map-stream", args=[connection.pk, "shipments"])
+    return client.post(url, {**_form_values(client.get(url)), "action": "save", **changes})
+
+
 def test_save_creates_a_new_version(web_for, owner_a, netsuite):
-    client = web_for(owner_a)
-    _pull(client, netsuite)
-    url = reverse("wizard-map-stream", args=[netsuite.pk, "shipments"])
-    data = _form_values(client.get(url))
-    data["action"] = "save"
-    data["src:instructions"] = ""  # drop an optional field
-    response = client.post(url, data)
+    response = _save(web_for(owner_a), netsuite, {"src:instructions": ""})  # drop an optional field
     assert response.status_code == 302, response.content.decode()[:3000]
     version = Mapping.objects.get(connection=netsuite, stream="shipments").current_version()
     assert version.number == 2 and version.is_complete
@@ -56,12 +57,7 @@ def test_save_creates_a_new_version(web_for, owner_a, netsuite):
 
 
 def test_unmapped_required_field_blocks_save(web_for, owner_a, netsuite):
-    client = web_for(owner_a)
-    _pull(client, netsuite)
-    url = reverse("wizard-map-stream", args=[netsuite.pk, "shipments"])
-    data = _form_values(client.get(url))
-    data.update({"action": "save", "src:ship_to.city": ""})
-    response = client.post(url, data)
+    response = _save(web_for(owner_a), netsuite, {"src:ship_to.city": ""})
     assert response.status_code == 200
     page = response.content.decode()
     assert "Map these required fields before saving: ship_to.city" in page
@@ -69,12 +65,7 @@ def test_unmapped_required_field_blocks_save(web_for, owner_a, netsuite):
 
 
 def test_bad_transform_json_is_reported_on_its_field(web_for, owner_a, netsuite):
-    client = web_for(owner_a)
-    _pull(client, netsuite)
-    url = reverse("wizard-map-stream", args=[netsuite.pk, "shipments"])
-    data = _form_values(client.get(url))
-    data.update({"action": "save", "tx:carrier": "[{op: trim}"})
-    page = client.post(url, data).content.decode()
+    page = _save(web_for(owner_a), netsuite, {"tx:carrier": "[{op: trim}"}).content.decode()
     assert "Transforms is not valid JSON" in page
 
 

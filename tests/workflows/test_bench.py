@@ -4,15 +4,13 @@ import re
 
 import pytest
 
-from bench.registry import BENCHMARKS
+from tests.benchmarks import benchmark_output
 
 
 @pytest.mark.django_db(transaction=True)
 def test_workflow_benchmark_prints_figures(capsys):
-    run, description = BENCHMARKS["workflow"]
+    description, out = benchmark_output(capsys, "workflow", ["--shipments", "40", "--whiplash-rate", "0"])
     assert "Shipment Sync" in description
-    run(["--shipments", "40", "--whiplash-rate", "0"])
-    out = capsys.readouterr().out
     assert re.search(r"baseline\s+shipments=\s+10 status=succeeded written=\s+10 .*shipments/s=[\d.]+", out), out
     assert re.search(r"measured\s+shipments=\s+40 status=succeeded written=\s+40 .*peak_worker_memory=[\d.]+MB "
                      r"requests/shipment=[\d.]+", out), out  # fmt: skip
@@ -23,10 +21,8 @@ def test_workflow_benchmark_prints_figures(capsys):
 @pytest.mark.kafka
 @pytest.mark.django_db(transaction=True)
 def test_inventory_latency_benchmark_prints_median_p95_and_ratio(capsys):
-    run, description = BENCHMARKS["inventory_latency"]
+    description, out = benchmark_output(capsys, "inventory_latency", ["--events", "4"])
     assert "webhook" in description
-    run(["--events", "4"])
-    out = capsys.readouterr().out
     assert re.search(r"baseline\s+events=\s+4 lost=0 median=[\d.]+ms p95=[\d.]+ms", out), out
     assert re.search(r"measured\s+events=\s+4 lost=0 median=[\d.]+ms p95=[\d.]+ms \(webhook → Kafka → worker\)", out), (
         out

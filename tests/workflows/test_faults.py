@@ -12,7 +12,9 @@ from django.db import connections
 from django.utils import timezone
 
 from ekyam.events.models import OutboxEvent
+from tests.sandboxes import fast_backoff  # noqa: F401  (autouse here)
 from tests.workflows.helpers import run_to_end
+from tests.workflows.test_seed_flows import shipment_sync_fixture
 from workflows import actions, conf, engine, tasks
 from workflows.models import RecordError, Run, RunStatus, Trigger
 
@@ -124,19 +126,7 @@ def test_an_oversized_value_is_a_record_error_naming_the_field(workflow, source_
     assert not any(len(k) > 255 for k in destination_sandbox.app.written)
 
 
-@pytest.fixture
-def netsuite_whiplash(org_a):
-    from connectors.registry import get_connector
-    from connectors.sandbox import SandboxServer
-    from tests.workflows.test_seed_flows import connect
-
-    netsuite, whiplash = get_connector("netsuite"), get_connector("whiplash")
-    with SandboxServer(netsuite.sandbox_app(records=12)) as ns, SandboxServer(whiplash.sandbox_app()) as wl:
-        source, destination = connect(org_a, "netsuite", ns), connect(org_a, "whiplash", wl)
-        workflow = actions.create_from_blueprint(
-            org_a, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
-        )
-        yield workflow, ns, wl
+netsuite_whiplash = shipment_sync_fixture(records=12)
 
 
 @pytest.mark.django_db
@@ -199,10 +189,7 @@ def test_empty_overlap_pages_do_not_reset_the_read_retries_and_the_sign_says_why
 
 
 @pytest.mark.django_db
-def test_a_targeted_run_that_cannot_read_keeps_its_events_as_retryable_record_errors(
-    workflow, source_sandbox, settings
-):
-    settings.HTTP_BACKOFF_BASE, settings.HTTP_BACKOFF_MAX = 0.01, 0.05
+def test_a_targeted_run_that_cannot_read_keeps_its_events_as_retryable_record_errors(workflow, source_sandbox):
     source_sandbox.app.knobs.fail_next = [503] * 200  # the source stays down for the whole run
 
     run = run_now(workflow, Trigger.EVENT, {"record_ids": ["3", "4"]})

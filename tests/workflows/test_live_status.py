@@ -59,29 +59,35 @@ def test_other_organizations_and_anonymous_users_cannot_subscribe(owner_b, workf
     async_to_sync(scenario)()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_run_progress_is_pushed(owner_a, workflow):
+def pushed_during_a_run(user, workflow) -> tuple[int, list[dict]]:
+    """Subscribe as `user`, run the workflow once; the run's id and every status pushed after the first,
+    up to the one showing the run succeeded."""
     from workflows import engine
 
     async def scenario():
-        communicator = communicator_for(owner_a, workflow.pk)
+        communicator = communicator_for(user, workflow.pk)
         await communicator.connect()
         await communicator.receive_json_from(timeout=5)
-
         run = await database_sync_to_async(actions.request_run)(workflow)
         await database_sync_to_async(engine.execute_run)(run.pk)
         seen = []
         while True:
-            message = await communicator.receive_json_from(timeout=5)
-            seen.append(message["data"])
-            if message["data"]["recent_runs"] and message["data"]["recent_runs"][0]["status"] == "succeeded":
+            data = (await communicator.receive_json_from(timeout=5))["data"]
+            seen.append(data)
+            if data["recent_runs"] and data["recent_runs"][0]["status"] == "succeeded":
                 break
-        written = [d["current_run"]["written"] for d in seen if d["current_run"]]
-        assert any(0 < w < 25 for w in written), written  # progress between batches, not only the end
-        assert seen[-1]["recent_runs"][0]["written"] == 25
         await communicator.disconnect()
+        return run.pk, seen
 
-    async_to_sync(scenario)()
+    return async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_progress_is_pushed(owner_a, workflow):
+    _run_id, seen = pushed_during_a_run(owner_a, workflow)
+    written = [d["current_run"]["written"] for d in seen if d["current_run"]]
+    assert any(0 < w < 25 for w in written), written  # progress between batches, not only the end
+    assert seen[-1]["recent_runs"][0]["written"] == 25
 
 
 @pytest.mark.django_db(transaction=True)

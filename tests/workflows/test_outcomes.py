@@ -4,16 +4,10 @@ run page, the lineage page, the live snapshot and the API (fake vendor and the r
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
 from django.test import Client
 
-from connectors.mapping.actions import create_mapping
-from connectors.registry import get_connector
-from connectors.sandbox import SandboxServer
-from tests.workflows.test_live_status import communicator_for
-from tests.workflows.test_seed_flows import WHIPLASH_ORDER_RULES, connect, execute
-from workflows import actions, engine
+from tests.workflows.test_live_status import pushed_during_a_run
+from tests.workflows.test_seed_flows import execute, shipment_sync_fixture
 from workflows.models import Lineage, OutcomeKind, RecordOutcome, Run, RunStatus, Trigger
 from workflows.status import snapshot
 
@@ -50,25 +44,12 @@ def test_every_record_gets_an_outcome_with_its_reason(workflow, source_sandbox):
     assert all(reason for _kind, reason in seen.values())  # nothing without a reason
 
 
-@pytest.fixture
-def whiplash_flow(org_a):
-    netsuite, whiplash = get_connector("netsuite"), get_connector("whiplash")
-    with SandboxServer(netsuite.sandbox_app(records=6)) as ns, SandboxServer(whiplash.sandbox_app()) as wl:
-        source, destination = connect(org_a, "netsuite", ns), connect(org_a, "whiplash", wl)
-        workflow = actions.create_from_blueprint(
-            org_a, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
-        )
-        sync = workflow.node("sync")
-        if not sync.write_mapping_id:
-            mapping = create_mapping(org_a, connection=destination, stream="orders", direction="write",
-                                     standard="shipment", rules=WHIPLASH_ORDER_RULES)  # fmt: skip
-            actions.update_node(sync, write_mapping_id=mapping.pk)
-        yield workflow, wl
+whiplash_flow = shipment_sync_fixture(records=6)
 
 
 @pytest.mark.django_db
 def test_whiplash_orders_say_which_order_already_has_the_content(whiplash_flow):
-    workflow, wl = whiplash_flow
+    workflow, _ns, wl = whiplash_flow
     first = execute(workflow)
     assert first.status == RunStatus.SUCCEEDED, first.error_summary
     lineage = Lineage.objects.filter(workflow=workflow).order_by("pk").first()
@@ -158,43 +139,8 @@ def test_snapshot_carries_the_latest_outcomes_with_lineage(workflow):
 
 @pytest.mark.django_db(transaction=True)
 def test_outcomes_are_pushed_live_after_each_batch(owner_a, workflow):
-    async def scenario():
-        communicator = communicator_for(owner_a, workflow.pk)
-        await communicator.connect()
-        await communicator.receive_json_from(timeout=5)
-        run = await database_sync_to_async(actions.request_run)(workflow)
-        await database_sync_to_async(engine.execute_run)(run.pk)
-        pushed = []
-        while True:
-            data = (await communicator.receive_json_from(timeout=5))["data"]
-            if data["outcomes"]:
-                pushed.append(data["outcomes"])
-            if data["recent_runs"] and data["recent_runs"][0]["status"] == "succeeded":
-                break
-        await communicator.disconnect()
-        return run.pk, pushed
-
-    run_id, pushed = async_to_sync(scenario)()
+    run_id, seen = pushed_during_a_run(owner_a, workflow)
+    pushed = [data["outcomes"] for data in seen if data["outcomes"]]
     with_records = [p for p in pushed if p["records"]]
     assert with_records and all(p["run_id"] == run_id for p in with_records)
     assert with_records[-1]["records"][0]["source_key"] == "fakeshop:items:25"
-
-
-@pytest.mark.django_db
-def test_old_outcomes_are_pruned_and_lineage_stays(workflow, monkeypatch):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from workflows import conf, outcomes, tasks
-
-    run = execute(workflow)
-    monkeypatch.setattr(conf, "OUTCOME_RETENTION_BATCH", 7)  # several statements
-    RecordOutcome.objects.filter(run=run, source_key__in=["fakeshop:items:1", "fakeshop:items:2"]).update(
-        created_at=timezone.now() - timedelta(days=conf.OUTCOME_RETENTION_DAYS, minutes=1)
-    )
-    assert outcomes.prune() == 2
-    assert RecordOutcome.objects.filter(run=run).count() == 23
-    assert tasks.prune_outcomes() == 0  # safe to run twice
-    assert outcomes.prune(now=timezone.now() + timedelta(days=conf.OUTCOME_RETENTION_DAYS + 1)) == 23
-    assert Lineage.objects.filter(workflow=workflow).count() == 25

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from connectors.actions import build_connector
 from connectors.models import Connection, ConnectionStatus
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
+from tests.sandboxes import running
 from workflows import actions, engine, mappings
 from workflows.models import Lineage, Run, RunStatus, Trigger
-
-WHIPLASH_ORDER_RULES = [
-    {"target": "shipping_name", "source": "ship_to.name"},
-    {"target": "shipping_company", "source": "ship_to.company"},
-    {"target": "shipping_address_1", "source": "ship_to.line1"},
-    {"target": "shipping_address_2", "source": "ship_to.line2"},
-    {"target": "shipping_city", "source": "ship_to.city"},
-    {"target": "shipping_state", "source": "ship_to.region"},
-    {"target": "shipping_zip", "source": "ship_to.postal_code"},
-    {"target": "shipping_country", "source": "ship_to.country"},
-    {"target": "email", "source": "customer.email"},
-    {"target": "shop_shipping_method_text", "source": "service_level"},
-    {"target": "order_orig", "source": "shipment_number"},
-    {
-        "target": "order_items_attributes",
-        "each": "lines[*]",
-        "rules": [{"target": "sku", "source": "sku"}, {"target": "quantity", "source": "quantity"}],
-    },
-]
 
 
 def connect(org, slug, server) -> Connection:
@@ -42,20 +26,37 @@ def connect(org, slug, server) -> Connection:
 
 
 def shipment_sync(org, ns, wl):
-    """NetSuite → Shipment Sync → Whiplash over two sandbox servers, enabled, never run; with the Whiplash
-    orders writer mapping these tests use where the connector ships no default."""
-    from connectors.mapping.actions import create_mapping
-
+    """NetSuite → Shipment Sync → Whiplash over two sandbox servers, enabled, never run, with the mappings
+    both connectors ship (the blueprint picks them)."""
     source, destination = connect(org, "netsuite", ns), connect(org, "whiplash", wl)
     workflow = actions.create_from_blueprint(
         org, "shipment-sync", source_connection=source, destination_connection=destination, enabled=True
     )
     sync = workflow.node("sync")
-    if not sync.write_mapping_id:
-        mapping = create_mapping(org, connection=destination, stream="orders", direction="write",
-                                 standard="shipment", rules=WHIPLASH_ORDER_RULES)  # fmt: skip
-        actions.update_node(sync, write_mapping_id=mapping.pk)
+    assert sync.read_mapping_id and sync.write_mapping_id, "the blueprint uses the shipped default mappings"
     return workflow
+
+
+@contextmanager
+def shipment_sync_over_sandboxes(org, records: int, **whiplash_options):
+    """`shipment_sync` over fresh sandboxes, NetSuite with `records` fulfillments and Whiplash with
+    `whiplash_options`: yields (workflow, ns, wl) and stops both servers after."""
+    with (
+        running(get_connector("netsuite"), records=records) as ns,
+        running(get_connector("whiplash"), **whiplash_options) as wl,
+    ):
+        yield shipment_sync(org, ns, wl), ns, wl
+
+
+def shipment_sync_fixture(records: int, **whiplash_options):
+    """A fixture yielding `shipment_sync_over_sandboxes` for org_a: (workflow, ns, wl)."""
+
+    @pytest.fixture
+    def flow(org_a):
+        with shipment_sync_over_sandboxes(org_a, records, **whiplash_options) as made:
+            yield made
+
+    return flow
 
 
 def execute(workflow, trigger=Trigger.MANUAL, params=None) -> Run:
@@ -65,17 +66,12 @@ def execute(workflow, trigger=Trigger.MANUAL, params=None) -> Run:
     return run
 
 
-@pytest.fixture
-def sandboxes():
-    netsuite, whiplash = get_connector("netsuite"), get_connector("whiplash")
-    with SandboxServer(netsuite.sandbox_app(records=30)) as ns, SandboxServer(whiplash.sandbox_app()) as wl:
-        yield ns, wl
+shipments_to_orders = shipment_sync_fixture(records=30)
 
 
 @pytest.mark.django_db
-def test_netsuite_shipments_become_whiplash_orders_once(org_a, sandboxes):
-    ns, wl = sandboxes
-    workflow = shipment_sync(org_a, ns, wl)
+def test_netsuite_shipments_become_whiplash_orders_once(shipments_to_orders):
+    workflow, _ns, wl = shipments_to_orders
     assert workflow.node("sync").read_mapping_id, "the NetSuite shipments default mapping is used"
 
     run = execute(workflow)
