@@ -45,9 +45,8 @@ def signup(request):
                 data["username"], data["email"], data["password1"], data["organization_name"]
             )
             login(request, user, backend=MODEL_BACKEND)
-            request.session[SESSION_KEY] = organization.pk
-            messages.success(request, f"Welcome to Ekyam. {organization.name} is yours: connect your first system.")
-            return redirect("wizard-start")
+            welcome = f"Welcome to Ekyam. {organization.name} is yours: connect your first system."
+            return _enter(request, organization.pk, welcome, "wizard-start")
     return render(request, "registration/signup.html", {"form": form})
 
 
@@ -56,9 +55,7 @@ def new_organization(request):
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         organization = actions.create_organization(form.cleaned_data["organization_name"], owner=request.user)
-        request.session[SESSION_KEY] = organization.pk
-        messages.success(request, f"Created {organization.name}; you are its owner.")
-        return redirect("wizard-start")
+        return _enter(request, organization.pk, f"Created {organization.name}; you are its owner.", "wizard-start")
     return render(request, "registration/organization_new.html", {"form": form})
 
 
@@ -118,9 +115,14 @@ def _join(request, found, user):
 
 
 def _joined(request, found):
-    request.session[SESSION_KEY] = found.organization_id
-    messages.success(request, f"You are now a member of {found.organization.name}.")
-    return redirect("home")
+    return _enter(request, found.organization_id, f"You are now a member of {found.organization.name}.", "home")
+
+
+def _enter(request, organization_id: int, message: str, page: str):
+    """Into the organization just created or joined: it becomes the session's, then on to `page`."""
+    request.session[SESSION_KEY] = organization_id
+    messages.success(request, message)
+    return redirect(page)
 
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):

@@ -2,11 +2,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
 from ekyam import actions
-from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline, organization_ids
+from ekyam.admin_scoping import OrgScopedAdmin, ReadOnlyInline, organization_ids
 from ekyam.models import ApiKey, Invitation, Membership, Organization, Role
 
 
-class MembershipInline(OrgScopedInline, admin.TabularInline):
+class MembershipInline(ReadOnlyInline, admin.TabularInline):
     """Read-only: roles change on the Membership admin (through the owner rule), people join by invitation."""
 
     model = Membership
@@ -14,15 +14,6 @@ class MembershipInline(OrgScopedInline, admin.TabularInline):
     fields = ["user", "role", "created_at"]
     readonly_fields = fields
     write_role = Role.OWNER
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Organization)
@@ -120,9 +111,9 @@ class InvitationAdmin(OrgScopedAdmin):
 
     @admin.action(description="Revoke selected invitations")
     def revoke_selected(self, request, queryset):
-        for invitation in queryset:
-            actions.revoke_invitation(invitation)
-        self.message_user(request, f"Revoked the pending ones of {queryset.count()} invitation(s).")
+        self.act_on_each(
+            request, queryset, actions.revoke_invitation, "Revoked the pending ones of {count} invitation(s)."
+        )
 
 
 @admin.register(ApiKey)
@@ -146,6 +137,4 @@ class ApiKeyAdmin(OrgScopedAdmin):
 
     @admin.action(description="Revoke selected API keys")
     def revoke_selected(self, request, queryset):
-        for key in queryset:
-            actions.revoke_api_key(key)
-        self.message_user(request, f"Revoked {queryset.count()} key(s).")
+        self.act_on_each(request, queryset, actions.revoke_api_key, "Revoked {count} key(s).")

@@ -1,7 +1,8 @@
 """Admin scoping: superusers see everything; other staff see and choose only their organizations' rows,
 through the same scoping helper as the rest of Ekyam.
 
-- `OrgScopedAdmin` (every tenant model's admin) and `OrgScopedInline` (every inline): lists, change
+- `OrgScopedAdmin` (every tenant model's admin) and `OrgScopedInline` (every inline; `ReadOnlyInline` for
+  one that only shows rows): lists, change
   forms, every foreign-key / many-to-many choice (raw-id and autocomplete fields included), list filters
   and actions see the caller's organizations only. Writing needs the admin's `write_role` (developer by
   default) in the object's organization; a viewer gets read-only pages. A saved object may reference
@@ -172,6 +173,13 @@ class OrgScopedAdmin(_ScopedChoices, admin.ModelAdmin):
             raise PermissionDenied("Not allowed in this organization.")
         super().save_model(request, obj, form, change)
 
+    def act_on_each(self, request, queryset, act, done: str) -> None:
+        """A bulk action: `act` on every selected row, then `done` told to the user (`{count}`: how many were
+        selected)."""
+        for obj in queryset:
+            act(obj)
+        self.message_user(request, done.format(count=queryset.count()))
+
 
 class OrgScopedInline(_ScopedChoices):
     """Mix into every inline (before TabularInline/StackedInline)."""
@@ -184,6 +192,19 @@ class OrgScopedInline(_ScopedChoices):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._may_write(request, obj)
+
+
+class ReadOnlyInline(OrgScopedInline):
+    """An inline that only shows rows: they are added, changed and removed elsewhere."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def restrict_to_superusers(site: admin.AdminSite) -> None:

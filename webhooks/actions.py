@@ -402,19 +402,24 @@ def resend_message(message: Message) -> list[Delivery]:
 
 def _requeue(delivery: Delivery, now) -> bool:
     """Due now, from the first step of its schedule; a dead letter of it is marked replaying."""
-    updated = Delivery.objects.filter(_unclaimed(now), pk=delivery.pk).update(
-        status=Delivery.Status.PENDING,
-        replay_base=F("attempt_count"),
-        next_attempt_at=now,
-        claimed_until=None,
-        claim_token="",
-        updated_at=now,
-    )
+    updated = Delivery.objects.filter(_unclaimed(now), pk=delivery.pk).update(**_rescheduled(now))
     if updated:
         DeadLetter.objects.filter(delivery_id=delivery.pk, status=DeadLetter.Status.DEAD).update(
             status=DeadLetter.Status.REPLAYING, replayed_at=now
         )
     return bool(updated)
+
+
+def _rescheduled(now) -> dict:
+    """The fields of a delivery put back on its schedule from the first step, due now and unclaimed."""
+    return {
+        "status": Delivery.Status.PENDING,
+        "replay_base": F("attempt_count"),
+        "next_attempt_at": now,
+        "claimed_until": None,
+        "claim_token": "",
+        "updated_at": now,
+    }
 
 
 def _unclaimed(now) -> Q:
@@ -505,14 +510,7 @@ def replay_dead_letters(queryset) -> int:
             )
             if not updated:
                 continue
-            Delivery.objects.filter(pk=dead.delivery_id).update(
-                status=Delivery.Status.PENDING,
-                replay_base=F("attempt_count"),
-                next_attempt_at=now,
-                claimed_until=None,
-                claim_token="",
-                updated_at=now,
-            )
+            Delivery.objects.filter(pk=dead.delivery_id).update(**_rescheduled(now))
             count += 1
     return count
 

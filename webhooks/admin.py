@@ -57,9 +57,7 @@ class EndpointAdmin(OrgScopedAdmin):
 
     @admin.action(description="Enable selected endpoints (their held messages are delivered)")
     def enable_selected(self, request, queryset):
-        for endpoint in queryset:
-            actions.enable_endpoint(endpoint)
-        self.message_user(request, f"Enabled {queryset.count()} endpoint(s).")
+        self.act_on_each(request, queryset, actions.enable_endpoint, "Enabled {count} endpoint(s).")
 
 
 class AttemptInline(OrgScopedInline, admin.TabularInline):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
@@ -43,6 +45,15 @@ def _unfiltered_object(view):
     obj = generics.get_object_or_404(view.get_queryset(), pk=view.kwargs["pk"])
     view.check_object_permissions(view.request, obj)
     return obj
+
+
+@contextmanager
+def _refusal_as_detail():
+    """An action's refusal (a Django ValidationError) answers 400 with its reasons under `detail`."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({"detail": exc.messages}) from None
 
 
 class EndpointViewSet(OrgScopedMixin, viewsets.ModelViewSet):
@@ -130,10 +141,8 @@ class MessageViewSet(OrgScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
         """Deliver the message again now to every active endpoint it was for, each on a fresh retry schedule."""
-        try:
+        with _refusal_as_detail():
             queued = actions.resend_message(_unfiltered_object(self))
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"detail": exc.messages}) from None
         return Response(DeliverySerializer(queued, many=True).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -150,10 +159,8 @@ class DeliveryViewSet(OrgScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         """The next attempt now, instead of at its scheduled time (a dead-lettered delivery is replayed)."""
-        try:
+        with _refusal_as_detail():
             delivery = actions.retry_delivery_now(_unfiltered_object(self))
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"detail": exc.messages}) from None
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -6,34 +6,20 @@ reveals nothing a member could not read anyway; the socket closes (4403) when th
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.contrib.auth import get_user_model
 
 from ekyam.access import user_group
-from ekyam.tenancy import resolve_membership
+from ekyam.sockets import CLOSE_ACCESS_REVOKED, SignedInConsumer, current_membership
 from webhooks.live import group_name
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_ACCESS_REVOKED = 4403
 
 
 def _organization_id(user, session) -> int | None:
-    user = get_user_model()._default_manager.filter(pk=user.pk, is_active=True).first()
-    if user is None:
-        return None
-    membership = resolve_membership(SimpleNamespace(user=user, session=session or {}))
+    membership = current_membership(user, session)
     return membership.organization_id if membership else None
 
 
-class MessageListConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+class MessageListConsumer(SignedInConsumer):
+    async def connect_user(self, user):
         organization_id = await database_sync_to_async(_organization_id)(user, self.scope.get("session"))
         if organization_id is None:
             await self.close(code=CLOSE_ACCESS_REVOKED)

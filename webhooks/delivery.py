@@ -59,9 +59,18 @@ class Result:
     finished_at: float = field(default_factory=time.time)
 
 
-def endpoint_settings(endpoint) -> dict:
-    """The Job fields that come from an endpoint's own delivery settings."""
+def addressing(endpoint, message) -> dict:
+    """The Job fields that come from the endpoint (its address, secrets and own delivery settings) and the
+    message, whichever attempt the job makes."""
     return {
+        "endpoint_id": endpoint.pk,
+        "url": endpoint.url,
+        "secrets_token": endpoint.secrets_encrypted,
+        "custom_headers": endpoint.headers,
+        "webhook_id": message.webhook_id,
+        "event_type": message.event_type,
+        "traceparent": message.trace_context,
+        "rate_limit": endpoint.rate_limit_per_second,
         "timeout": float(endpoint.timeout_seconds) if endpoint.timeout_seconds else None,
         "concurrency": endpoint.max_concurrency or None,
         "retry_schedule": list(endpoint.retry_schedule) if endpoint.retry_schedule else None,

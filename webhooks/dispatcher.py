@@ -113,20 +113,12 @@ def job_for(d: Delivery) -> delivery.Job:
     return delivery.Job(
         delivery_id=d.pk,
         organization_id=d.organization_id,
-        endpoint_id=endpoint.pk,
-        url=endpoint.url,
-        secrets_token=endpoint.secrets_encrypted,
-        custom_headers=endpoint.headers,
-        webhook_id=message.webhook_id,
         body=delivery.encode_body(message.body),
         number=d.attempt_count + 1,
         schedule_index=schedule_index,
         claim_token=d.claim_token,
         trigger=trigger,
-        event_type=message.event_type,
-        rate_limit=endpoint.rate_limit_per_second,
-        traceparent=message.trace_context,
-        **delivery.endpoint_settings(endpoint),
+        **delivery.addressing(endpoint, message),
     )
 
 

@@ -143,19 +143,11 @@ def _store(events: list[dict]) -> list[delivery.Job]:
             delivery.Job(
                 delivery_id=delivery_id,
                 organization_id=message.organization_id,
-                endpoint_id=endpoint.pk,
-                url=endpoint.url,
-                secrets_token=endpoint.secrets_encrypted,
-                custom_headers=endpoint.headers,
-                webhook_id=message.webhook_id,
                 body=message.body_json.encode(),
                 number=1,
                 schedule_index=0,
                 claim_token=token,
-                event_type=message.event_type,
-                rate_limit=endpoint.rate_limit_per_second,
-                traceparent=message.trace_context,
-                **delivery.endpoint_settings(endpoint),
+                **delivery.addressing(endpoint, message),
             )
         )
     return jobs

@@ -24,6 +24,16 @@ class EndpointSerializer(ScopedModelSerializer):
 
     class Meta:
         model = Endpoint
+        read_only_fields = [
+            "is_active",
+            "disabled_reason",
+            "disabled_at",
+            "failing_since",
+            "consecutive_failed_messages",
+            "secret_revealed_at",
+            "created_at",
+            "updated_at",
+        ]
         fields = [
             "id",
             "url",
@@ -36,24 +46,7 @@ class EndpointSerializer(ScopedModelSerializer):
             "timeout_seconds",
             "max_concurrency",
             "ordered",
-            "is_active",
-            "disabled_reason",
-            "disabled_at",
-            "failing_since",
-            "consecutive_failed_messages",
-            "secret_revealed_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = [
-            "is_active",
-            "disabled_reason",
-            "disabled_at",
-            "failing_since",
-            "consecutive_failed_messages",
-            "secret_revealed_at",
-            "created_at",
-            "updated_at",
+            *read_only_fields,  # what the endpoint's state and history show, after what a caller sets
         ]
 
 

@@ -8,28 +8,20 @@ tells every socket of that user to re-check.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.contrib.auth import get_user_model
 
 from ekyam.access import user_group
-from ekyam.tenancy import resolve_membership, scoped
+from ekyam.sockets import CLOSE_ACCESS_REVOKED, SignedInConsumer, current_membership
+from ekyam.tenancy import scoped
 from workflows.live import group_name
 from workflows.models import Workflow
 from workflows.status import snapshot
 
-CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
-CLOSE_ACCESS_REVOKED = 4403
 
 
 def _workflow_for(user, session, workflow_id: int) -> Workflow | None:
-    user = get_user_model()._default_manager.filter(pk=user.pk, is_active=True).first()  # the current row
-    if user is None:
-        return None
-    membership = resolve_membership(SimpleNamespace(user=user, session=session or {}))
+    membership = current_membership(user, session)
     if membership is None:
         return None
     return scoped(Workflow, membership.organization).filter(pk=workflow_id).first()
@@ -44,12 +36,8 @@ def _still_allowed(user, session, workflow_id: int) -> bool:
     return _workflow_for(user, session, workflow_id) is not None
 
 
-class WorkflowStatusConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+class WorkflowStatusConsumer(SignedInConsumer):
+    async def connect_user(self, user):
         workflow_id = int(self.scope["url_route"]["kwargs"]["workflow_id"])
         data = await database_sync_to_async(_workflow_snapshot_for)(user, self.scope.get("session"), workflow_id)
         if data is None:

@@ -41,7 +41,6 @@ from workflows.models import (
     Builtin,
     ErrorClass,
     Lineage,
-    NodeKind,
     OutcomeKind,
     RecordError,
     RecordErrorStatus,
@@ -106,14 +105,10 @@ class RunExecutor:
         self.troubled = bool(run.error_summary)
         self.page_progressed = True  # the page being processed read something new (see `_pages`)
         self.workflow = Workflow.objects.select_related("organization").get(pk=run.workflow_id)
-        nodes = {n.kind: n for n in self.workflow.nodes.select_related("connection")}
-        self.source, self.sync, self.destination = (
-            nodes.get(NodeKind.SOURCE),
-            nodes.get(NodeKind.SYNC),
-            nodes.get(NodeKind.DESTINATION),
-        )
-        if not (self.source and self.sync and self.destination) or self.source.connection is None:
-            raise RunFailed("The workflow diagram needs a source connection, a sync step and a destination.")
+        nodes = self.workflow.runnable_nodes()
+        if nodes is None:
+            raise RunFailed(Workflow.INCOMPLETE_DIAGRAM)
+        self.source, self.sync, self.destination = nodes
         self.read_map = mappings.pinned(run.read_mapping_version_id)
         if self.read_map is None:
             raise RunFailed(f"{self.sync.label} has no read mapping (or its version was deleted).")

@@ -74,23 +74,25 @@ def record_error_created(error) -> None:
     )
 
 
-def record_synced(run, standard: str, *, source_key: str, destination: dict, record: dict, connection_id) -> None:
-    event_type = RECORD_EVENTS.get(standard)
+def record_written(run, event_type: str | None, source_key: str, data: dict) -> None:
+    """The event of a record a run wrote (synced or reconciled); none when its standard has no event type."""
     if event_type is None:
         return
+    # `workflow_id` marks the event as the outcome of a sync, so the trigger consumer never loops on it.
     emit(
         run.organization,
         event_type,
-        {
-            # `workflow_id` marks the event as the outcome of a sync, so the trigger consumer never loops on it.
-            "workflow_id": run.workflow_id,
-            "run_id": run.pk,
-            "connection_id": connection_id,
-            "source_key": source_key,
-            "destination": destination,
-            "record": record,
-        },
+        {"workflow_id": run.workflow_id, "run_id": run.pk, **data},
         key=f"record:{source_key}",
+    )
+
+
+def record_synced(run, standard: str, *, source_key: str, destination: dict, record: dict, connection_id) -> None:
+    record_written(
+        run,
+        RECORD_EVENTS.get(standard),
+        source_key,
+        {"connection_id": connection_id, "source_key": source_key, "destination": destination, "record": record},
     )
 
 

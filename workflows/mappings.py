@@ -54,27 +54,25 @@ def _pin(version) -> PinnedMapping:
     )
 
 
-def current(mapping_id: int | None) -> PinnedMapping | None:
-    """The newest version of a mapping, or None when the mapping (or any version) is missing."""
-    if not mapping_id:
-        return None
+def _installed_models():
+    """The mapping app's two models, or None when the app is not installed."""
     try:
-        mapping_model, _version_model = _models()
+        return _models()
     except LookupError:
         return None
-    mapping = mapping_model.objects.filter(pk=mapping_id).first()
+
+
+def current(mapping_id: int | None) -> PinnedMapping | None:
+    """The newest version of a mapping, or None when the mapping (or any version) is missing."""
+    models = _installed_models() if mapping_id else None
+    mapping = models[0].objects.filter(pk=mapping_id).first() if models else None
     version = mapping.current_version() if mapping else None
     return _pin(version) if version else None
 
 
 def pinned(version_id: int | None) -> PinnedMapping | None:
-    if not version_id:
-        return None
-    try:
-        _mapping_model, version_model = _models()
-    except LookupError:
-        return None
-    version = version_model.objects.select_related("mapping").filter(pk=version_id).first()
+    models = _installed_models() if version_id else None
+    version = models[1].objects.select_related("mapping").filter(pk=version_id).first() if models else None
     return _pin(version) if version else None
 
 

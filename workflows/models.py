@@ -70,6 +70,17 @@ class Workflow(OrgOwned):
     def node(self, kind: str) -> WorkflowNode | None:
         return next((n for n in self.nodes.all() if n.kind == kind), None)
 
+    INCOMPLETE_DIAGRAM = "The workflow diagram needs a source connection, a sync step and a destination."
+
+    def runnable_nodes(self) -> tuple[WorkflowNode, WorkflowNode, WorkflowNode] | None:
+        """The source, sync step and destination, connections loaded; None when the diagram cannot run (a node
+        is missing, or the source has no connection): see `INCOMPLETE_DIAGRAM`."""
+        nodes = {n.kind: n for n in self.nodes.select_related("connection")}
+        source, sync, destination = (nodes.get(kind) for kind in (NodeKind.SOURCE, NodeKind.SYNC, NodeKind.DESTINATION))
+        if not (source and sync and destination) or source.connection is None:
+            return None
+        return source, sync, destination
+
 
 class NodeKind(models.TextChoices):
     SOURCE = "source", "Source"

@@ -97,46 +97,44 @@ def _rows_as_messages(batch_size: int) -> _Batch:
     """Up to `batch_size` unpublished rows as a `_Batch`."""
     batch, topic = _Batch(), kafka.events_topic()
     if set_based_writes():
+        # Marked published already; the payload comes as JSON text and is sent as it is.
         rows = mark_outbox_batch(batch_size, now=timezone.now())
-        for _pk, event_id, organization_id, type_, version, key, payload_json, occurred_at, trace_context in rows:
-            traceparent = batch.traceparent(trace_context, event_id, type_, topic)
-            batch.messages.append(
-                (
-                    kafka.partition_key(organization_id, key),
-                    kafka.encode_event_with_payload_json(
-                        event_id=event_id,
-                        organization_id=organization_id,
-                        type=type_,
-                        version=version,
-                        key=key,
-                        payload_json=payload_json,
-                        occurred_at=occurred_at,
-                        traceparent=traceparent,
-                    ),
-                    kafka.trace_headers(traceparent),
-                )
-            )
-        return batch
-    for row in _unpublished(batch_size):
-        traceparent = batch.traceparent(row.trace_context, row.event_id, row.type, topic)
+        encode = _encode_payload_json
+    else:
+        unpublished = _unpublished(batch_size)
+        rows = [
+            (r.pk, r.event_id, r.organization_id, r.type, r.version, r.key, r.payload, r.occurred_at, r.trace_context)
+            for r in unpublished
+        ]
+        batch.to_mark = [r.pk for r in unpublished]
+        encode = _encode_payload
+    for _pk, event_id, organization_id, type_, version, key, payload, occurred_at, trace_context in rows:
+        traceparent = batch.traceparent(trace_context, event_id, type_, topic)
         batch.messages.append(
             (
-                kafka.partition_key(row.organization_id, row.key),
-                kafka.encode_event(
-                    event_id=row.event_id,
-                    organization_id=row.organization_id,
-                    type=row.type,
-                    version=row.version,
-                    key=row.key,
-                    data=row.payload,
-                    occurred_at=row.occurred_at,
+                kafka.partition_key(organization_id, key),
+                encode(
+                    payload,
+                    event_id=event_id,
+                    organization_id=organization_id,
+                    type=type_,
+                    version=version,
+                    key=key,
+                    occurred_at=occurred_at,
                     traceparent=traceparent,
                 ),
                 kafka.trace_headers(traceparent),
             )
         )
-        batch.to_mark.append(row.pk)
     return batch
+
+
+def _encode_payload(payload: dict, **envelope) -> bytes:
+    return kafka.encode_event(data=payload, **envelope)
+
+
+def _encode_payload_json(payload_json: str, **envelope) -> bytes:
+    return kafka.encode_event_with_payload_json(payload_json=payload_json, **envelope)
 
 
 def _publish(

@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from ekyam.admin_scoping import OrgScopedAdmin, OrgScopedInline, ScopedAdminForm
+from ekyam.admin_scoping import OrgScopedAdmin, ReadOnlyInline, ScopedAdminForm
 from workflows.reconcile import actions
 from workflows.reconcile.models import Plan, PlanItem, ReconcileSettings, Reconciliation, ReconciliationItem
 
@@ -27,7 +27,7 @@ class _FirstItems(BaseInlineFormSet):
         return super().get_queryset()[:ITEMS_SHOWN]
 
 
-class _ItemInline(OrgScopedInline, admin.TabularInline):
+class _ItemInline(ReadOnlyInline, admin.TabularInline):
     formset = _FirstItems
     verbose_name_plural = f"items (the first {ITEMS_SHOWN}; the portal page lists them all)"
     extra = 0
@@ -36,15 +36,6 @@ class _ItemInline(OrgScopedInline, admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReconciliationItemInline(_ItemInline):

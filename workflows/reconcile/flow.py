@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from connectors.actions import build_connector
 from workflows import mappings, sinks
-from workflows.models import NodeKind, Workflow
+from workflows.models import Workflow
 
 
 class FlowError(Exception):
@@ -32,14 +32,10 @@ class Staged:
 class Flow:
     def __init__(self, workflow: Workflow, *, read_version_id=None, write_version_id=None):
         self.workflow = workflow
-        nodes = {n.kind: n for n in workflow.nodes.select_related("connection")}
-        self.source, self.sync, self.destination = (
-            nodes.get(NodeKind.SOURCE),
-            nodes.get(NodeKind.SYNC),
-            nodes.get(NodeKind.DESTINATION),
-        )
-        if not (self.source and self.sync and self.destination) or self.source.connection is None:
-            raise FlowError("The workflow diagram needs a source connection, a sync step and a destination.")
+        nodes = workflow.runnable_nodes()
+        if nodes is None:
+            raise FlowError(Workflow.INCOMPLETE_DIAGRAM)
+        self.source, self.sync, self.destination = nodes
         if self.destination.builtin or self.destination.connection is None:
             raise FlowError(
                 f"{self.destination.label} is not a connection: only flows into a vendor can be planned or reconciled."

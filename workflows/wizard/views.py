@@ -85,19 +85,16 @@ def connect(request, slug):
     form = CredentialForm(connector_class, request.POST or None, initial=initial, show_initial_secrets=use_sandbox)
     failure = None
     if request.method == "POST" and form.is_valid():
-        try:
-            connection = lifecycle.create_checked_connection(
+        connection, failure = _checked(
+            form,
+            lambda: lifecycle.create_checked_connection(
                 request.organization,
                 connector_type=slug,
                 name=form.cleaned_data["name"],
                 credentials=form.credentials(),
-            )
-        except DjangoValidationError as exc:
-            form.add_credential_errors(exc.message_dict)
-        except lifecycle.CheckFailed as exc:
-            failure = exc
-            form.add_check_failure(exc)
-        else:
+            ),
+        )
+        if connection is not None:
             messages.success(request, f"Check passed: {connection.name} is connected.")
             return redirect("wizard-auth", connection.pk)
     return _auth_page(request, connector_class, form, None, failure=failure, offer=offer, use_sandbox=use_sandbox)
@@ -122,19 +119,30 @@ def auth(request, pk):
     if request.method == "POST":
         require_role(request, WRITE_ROLE)
         if form.is_valid():
-            try:
+
+            def save():
                 if form.cleaned_data["name"] != connection.name:
                     lifecycle.rename_connection(connection, form.cleaned_data["name"])
-                result = lifecycle.change_credentials(connection, form.credentials())
-            except DjangoValidationError as exc:
-                form.add_credential_errors(exc.message_dict)
-            except lifecycle.CheckFailed as exc:
-                failure = exc
-                form.add_check_failure(exc)
-            else:
+                return lifecycle.change_credentials(connection, form.credentials())
+
+            result, failure = _checked(form, save)
+            if result is not None:
                 messages.success(request, f"Check passed: {result.message}")
                 return redirect("wizard-auth", connection.pk)
     return _auth_page(request, connector_class, form, connection, failure=failure)
+
+
+def _checked(form, save):
+    """Runs `save`, which checks the credentials against the vendor before storing them: its result, or None
+    with the refusal shown on the form (a failed check is also returned, for the page's check panel)."""
+    try:
+        return save(), None
+    except DjangoValidationError as exc:
+        form.add_credential_errors(exc.message_dict)
+        return None, None
+    except lifecycle.CheckFailed as exc:
+        form.add_check_failure(exc)
+        return None, exc
 
 
 def _auth_page(request, connector_class, form, connection, *, failure=None, offer=None, use_sandbox=False):
