@@ -332,7 +332,9 @@ def _compile_rule(rule, position: int, scope: Scope):
         errors.append(RecordMappingError(label, source_label, source_value, message))
 
     if mode == 0 and condition is None:
-        # The common case, kept lean: a plain source path read from the record itself.
+        # The common case, kept lean: a plain source path read from the record itself. It repeats `run`'s
+        # steps below on purpose, without the condition and mode branches and with a direct key write:
+        # this closure runs once per field per record (`bench mapping` measures it).
         def run_plain(record, parent, out, errors):
             value = raw = fetch(record)
             if pipeline is not None:
