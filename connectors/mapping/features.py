@@ -55,6 +55,7 @@ class Source:
     roles: set[str] = field(default_factory=set)  # from the ancestors: ship, bill, return, origin, customer
     address_block: bool = False  # siblings look like an address
     line_list: bool = False  # inside a list whose elements look like order lines
+    sku_sibling: bool = False  # another field of the same object is named as a SKU
     leaf_words: tuple[str, ...] = ()
 
     @property
@@ -97,6 +98,8 @@ def _segments(path: str) -> list[tuple[str, ...]]:
 # A record's own `number`, `status`, `date` or `type` is read as `<noun> number`... (see make_source).
 _RECORD_NOUNS = {"order": {"order"}, "shipment": {"shipment", "fulfillment"}, "product": {"product", "item"}}
 _RECORD_LEAVES = {("number",), ("status",), ("date",), ("type",), ("id",)}
+# What an amount's own path says when it only says "the amount": `amount.value`, `priceSet.shopMoney.amount`.
+_AMOUNT_WORDS = {"amount", "value", "price", "set", "total", "sum", "cent"}
 
 
 def make_source(spec: dict) -> Source:
@@ -121,6 +124,12 @@ def make_source(spec: dict) -> Source:
     ]
     if label:
         variants.append((tokens(label), 0.95))
+    if path.count("[*]") > 1 and segments and {w for seg in segments for w in seg} <= _AMOUNT_WORDS:
+        # The amount of an element of a list inside a list (`lineItems[*].taxes[*].amount.value`): the inner
+        # list says what it is, a line's tax.
+        inner = _segments(path.rsplit("[*]", 2)[-2])
+        if inner:
+            variants.append((inner[-1], 0.9))
     if not in_list and len(whole) == 1 and leaf in _RECORD_LEAVES:
         variants.append((("record", *leaf), 0.9))  # `number` of an order is its order number
     context = {w for seg in whole[:-1] for w in seg}
@@ -159,6 +168,9 @@ def analyse(sources: list[Source]) -> None:
     for source in sources:
         source.address_block = len(block_words.get(source.block, set()) & ADDRESS_WORDS) >= 2
         source.line_list = bool(source.outer_list and list_words.get(source.outer_list, set()) & LINE_WORDS)
+    named_sku = {source.block for source in sources if "sku" in source.leaf_words}
+    for source in sources:
+        source.sku_sibling = source.block in named_sku and "sku" not in source.leaf_words
 
 
 # --- Targets ---------------------------------------------------------------------------------
@@ -279,6 +291,35 @@ _ORDERED_WORDS = {"order", "open", "backorder", "remain", "remaining", "cancel",
 # should happen, not when it did.
 _DEADLINE_WORDS = {"by", "due", "deadline", "estimate", "estimated", "expected", "earliest", "latest", "promise"}
 _TIME_WORDS = {"date", "time", "timestamp", "at", "created", "updated", "modified", "on", "when"}
+# A yes/no flag that says whether a product is live (`is_visible`, `archived`, `purchasing_disabled`,
+# `IsSold`), unlike one about something else (`is_featured`, `is_free_shipping`, `IsTrackedAsInventory`).
+_STATUS_FLAGS = {
+    "active",
+    "inactive",
+    "enable",
+    "disable",
+    "archive",
+    "visible",
+    "visibility",
+    "hidden",
+    "sellable",
+    "sold",
+    "publish",
+    "delete",
+    "discontinued",
+    "purchasable",
+    "available",
+    "availability",
+    "blocked",
+    "live",
+    "valid",
+}
+# Another party or thing whose id or name is no document number: `customer_id`, `store_name`, `items[*].name`.
+_OTHER_ENTITIES = {"customer", "buyer", "user", "store", "shop", "product", "item", "variant", "carrier", "warehouse"}
+_DOCUMENT_WORDS = {"order", "shipment", "fulfillment", "receipt", "document", "increment", "record", "invoice"}
+_MAKERS = {"manufacturer", "vendor", "supplier", "mpn", "brand"}
+# Words of the field that points to a product's parent (`itemMatrixID`, `group_id`, `ParentRef`).
+_PARENT_WORDS = {"parent", "group", "matrix", "template", "master", "style", "family", "model", "handle"}
 SHAPE_NAMES = {
     "gtin": "UPC/EAN codes with valid check digits",
     "email": "e-mail addresses",
@@ -430,6 +471,18 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
         adjust -= 0.25  # the product's id or name inside a stock record
     if leaf in ("order_number", "shipment_number") and words & _NOT_THE_NUMBER:
         adjust -= 0.15
+    own = set(source.leaf_words)
+    if leaf in ("order_number", "shipment_number") and words & _OTHER_ENTITIES and not own & _DOCUMENT_WORDS:
+        adjust -= 0.2
+        notes.append("another party's or item's key")
+    if target.standard == "product" and leaf == "status" and shape_detect.has(source.shapes, "boolean"):
+        if own & _STATUS_FLAGS:
+            adjust += 0.15
+            notes.append("a yes/no flag of whether the product is live")
+        else:
+            adjust -= 0.1
+    if leaf == "parent_sku" and not (words & _PARENT_WORDS):
+        adjust -= 0.15  # the product's own SKU or key, not its parent's
     if target.in_list and leaf == "quantity":
         # The field's own name only: `order_lines[*].quantity` is any line's quantity.
         own = set(source.leaf_words)
@@ -440,6 +493,12 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
         elif ordered and not shipped:
             adjust += -0.1 if shipment else 0.05
     return adjust
+
+
+def _wanted_address_in_list(target: Target, source: Source) -> bool:
+    """An address part inside a list of deliveries or fulfillments whose ancestors name the wanted address
+    (`deliveries[*].shippingOrderAddress.firstName`): nested, but the record's ship-to all the same."""
+    return target.address_part and source.address_block and role_of(target, source) > 0
 
 
 def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pair | None:
@@ -464,7 +523,7 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
     elif not target.in_list and source.in_list and target.kind != "list":
         # A record-level field inside the lines is unlikely; inside another list (a wrapper holding the
         # shipping details, say) less so.
-        confidence *= 0.4 if source.line_list else 0.7
+        confidence *= 0.4 if source.line_list else 0.9 if _wanted_address_in_list(target, source) else 0.7
     elif target.in_list and source.in_list:
         confidence += 0.05
     # Which address / party the field belongs to.
@@ -488,7 +547,18 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
         notes.append("samples are generated keys")
     adjust += _context_adjustment(target, source, notes)
     if target.leaf == "sku" and source.leaf_words == ("id",) and not exact:
-        adjust -= 0.15  # a bare `id` is the record's (or line's) technical key, not its SKU
+        # A bare `id` is the record's (or line's) technical key, not its SKU; all the more as a plain counter.
+        adjust -= 0.25 if shape_detect.has(source.shapes, "integer") else 0.15
+    elif target.leaf == "sku" and source.leaf_words[-1:] == ("id",) and source.sku_sibling:
+        adjust -= 0.3  # `item_id` beside a field named SKU: the technical key
+        notes.append("a key beside a field named SKU")
+    if target.kind == "money" and target.leaf != "subtotal" and "subtotal" in source.leaf_words:
+        adjust -= 0.1  # `subtotal_tax`: before discounts, beside the `total_tax` that was charged
+    if target.leaf == "sku" and "sku" in source.leaf_words:
+        # Named as a SKU (`customSku`, `item_sku`), unless it is the maker's or the supplier's part number.
+        adjust += -0.15 if (set(source.leaf_words) | source.context) & _MAKERS else 0.1
+    if target.address_part and target.leaf != "name" and not source.address_block and not source.roles:
+        adjust -= 0.1  # `fulfillments[*].state` among no street or city: a status, not a region
     if target.kind in ("date", "datetime") and source.leaf_words and set(source.leaf_words) & _DEADLINE_WORDS:
         adjust -= 0.15
         notes.append("a deadline or estimate")

@@ -132,6 +132,10 @@ def rank(standard: str, sources: list[Source], learned: dict, fitted: dict | Non
                 # One value of the record read from a list: which element is for the user to say.
                 candidate.needs_review = True
                 candidate.reason = "; ".join(filter(None, [candidate.reason, "inside a list: pick the element"]))
+            elif target.in_list and candidate.source.path.count("[*]") > 1:
+                # A list inside each line (a line's taxes): one element, or their sum, is for the user to say.
+                candidate.needs_review = True
+                candidate.reason = "; ".join(filter(None, [candidate.reason, "a list inside the line: pick or sum"]))
     return ranked
 
 
@@ -140,12 +144,20 @@ _SAME_MOMENT = (("created_at", "placed_at"), ("placed_at", "created_at"))
 
 
 def _share_record_times(ranked: dict[str, list[Candidate]]) -> None:
-    for empty, other in _SAME_MOMENT:
-        if empty in ranked and not ranked[empty] and ranked.get(other):
-            ranked[empty] = [
-                Candidate(c.source, c.confidence * 0.8, "; ".join(filter(None, [c.reason, f"as {other}"])), [])
-                for c in ranked[other]
-            ]
+    """A field with no candidate, or only weak ones, takes the other's while that one has a strong first pick:
+    an order's `orderDate` or `ReceivedDate` is when it was created, rather than a line's `statusDate`."""
+    for mine, other in _SAME_MOMENT:
+        own, theirs = ranked.get(mine), ranked.get(other)
+        if own is None or not theirs:
+            continue
+        if own and (own[0].confidence >= REVIEW_CONFIDENCE or theirs[0].confidence < REVIEW_CONFIDENCE):
+            continue
+        borrowed = [
+            Candidate(c.source, c.confidence * 0.8, "; ".join(filter(None, [c.reason, f"as {other}"])), [])
+            for c in theirs
+        ]
+        taken = {c.source.path for c in borrowed}
+        ranked[mine] = borrowed + [c for c in own if c.source.path not in taken]
 
 
 def _calibrate(candidates: list[Candidate], top1: dict) -> None:

@@ -1,0 +1,139 @@
+"""Evidence read from the tuning misses: lists inside lines, yes/no status flags, keys beside SKUs, other
+parties' keys, parents, record times that stand for each other, address lines, roles and plurals.
+
+One small schema per behaviour; the assertion is on the first candidate."""
+
+from connectors.mapping.suggest import suggest_mappings
+from connectors.mapping.words import tokens
+
+
+def first(standard, fields, target):
+    result = suggest_mappings(standard, "read", fields, rerank=False)
+    entry = next(entry for entry in result["fields"] if entry["target"] == target)
+    return entry["candidates"][0] if entry["candidates"] else None
+
+
+def test_plurals_in_es_keep_their_stem():
+    assert tokens("taxes") == ("tax",) and tokens("addresses") == ("address",)
+    assert tokens("statuses") == ("status",) and tokens("batches") == ("batch",)
+    assert tokens("warehouses") == ("warehouse",) and tokens("sizes") == ("size",)
+
+
+def test_a_lines_tax_is_read_from_the_list_of_taxes_inside_the_line_and_shown_for_review():
+    fields = [
+        {"path": "lineItems[*].sku", "samples": ["TS-BLU-M"]},
+        {"path": "lineItems[*].quantity", "samples": [2]},
+        {"path": "lineItems[*].taxes[*].amount.value", "samples": ["1.60"]},
+        {"path": "pricingSummary.tax.value", "samples": ["3.20"]},
+    ]
+    top = first("order", fields, "lines[].tax")
+    assert top["source"] == "lineItems[*].taxes[*].amount.value"
+    assert top["review"] and "a list inside the line" in top["reason"]
+
+
+def test_a_products_status_is_the_yes_no_flag_that_says_whether_it_is_live():
+    fields = [
+        {"path": "name", "samples": ["Wool hat"]},
+        {"path": "is_featured", "type": "boolean", "samples": [False, True]},
+        {"path": "is_visible", "type": "boolean", "samples": [True, True]},
+        {"path": "is_free_shipping", "type": "boolean", "samples": [False]},
+    ]
+    assert first("product", fields, "status")["source"] == "is_visible"
+    archived = [
+        {"path": "description", "samples": ["Wool hat"]},
+        {"path": "archived", "type": "string", "samples": ["false", "true"]},
+        {"path": "tax", "type": "string", "samples": ["true"]},
+    ]
+    assert first("product", archived, "status")["source"] == "archived"
+
+
+def test_a_key_beside_a_field_named_sku_is_not_the_sku():
+    fields = [
+        {"path": "item_id", "samples": ["4815000000044208"]},
+        {"path": "sku", "samples": ["BT-4PK"]},
+        {"path": "name", "samples": ["Batteries 4-pack"]},
+        {"path": "group_id", "samples": ["4815000000044100"]},
+    ]
+    assert first("product", fields, "sku")["source"] == "sku"
+    assert first("product", fields, "parent_sku")["source"] == "group_id"
+
+
+def test_the_makers_part_number_is_not_the_sku():
+    fields = [
+        {"path": "itemID", "samples": ["2211"]},
+        {"path": "manufacturerSku", "samples": ["MW-2211"]},
+        {"path": "customSku", "samples": ["HAT-WOOL-GRY"]},
+        {"path": "description", "samples": ["Wool hat"]},
+    ]
+    assert first("product", fields, "sku")["source"] == "customSku"
+
+
+def test_another_partys_key_is_not_the_order_number():
+    fields = [
+        {"path": "customer_id", "samples": [5021]},
+        {"path": "receipt_id", "samples": [2912345678]},
+        {"path": "buyer_email", "samples": ["jane@example.com"]},
+    ]
+    assert first("order", fields, "order_number")["source"] == "receipt_id"
+
+
+def test_an_order_created_at_is_when_it_was_placed_when_nothing_else_says_so():
+    fields = [
+        {"path": "AmazonOrderId", "samples": ["902-3159896-1390916"]},
+        {"path": "PurchaseDate", "samples": ["2024-03-05T14:22:10Z"]},
+        {"path": "LastUpdateDate", "samples": ["2024-03-06T09:00:00Z"]},
+        {"path": "EarliestShipDate", "samples": ["2024-03-06T00:00:00Z"]},
+    ]
+    assert first("order", fields, "created_at")["source"] == "PurchaseDate"
+    walmart = [
+        {"path": "purchaseOrderId", "samples": ["1796277083022"]},
+        {"path": "orderDate", "samples": [1709648530000]},
+        {"path": "orderLines.orderLine[*].item.sku", "samples": ["TS-BLU-M"]},
+        {"path": "orderLines.orderLine[*].orderLineQuantity.amount", "samples": ["2"]},
+        {"path": "orderLines.orderLine[*].statusDate", "samples": [1709648990000]},
+    ]
+    assert first("order", walmart, "created_at")["source"] == "orderDate"
+
+
+def test_placed_on_is_when_the_order_was_placed():
+    fields = [
+        {"path": "createdOn", "samples": ["2024-03-05T14:22:10+00:00"]},
+        {"path": "placedOn", "samples": ["2024-03-05T14:20:00+00:00"]},
+    ]
+    assert first("order", fields, "placed_at")["source"] == "placedOn"
+
+
+def test_first_and_second_line_are_the_address_lines():
+    fields = [
+        {"path": "name", "samples": ["Jane Doe"]},
+        {"path": "first_line", "samples": ["1 Main St"]},
+        {"path": "second_line", "samples": ["Apt 4"]},
+        {"path": "city", "samples": ["Springfield"]},
+        {"path": "zip", "samples": ["62701"]},
+        {"path": "formatted_address", "samples": ["Jane Doe\n1 Main St\nApt 4\nSpringfield, IL 62701"]},
+    ]
+    assert first("order", fields, "ship_to.line1")["source"] == "first_line"
+    assert first("order", fields, "ship_to.line2")["source"] == "second_line"
+
+
+def test_a_state_among_no_address_fields_is_not_the_region():
+    recipient = "fulfillments[*].shipment_details.recipient"
+    fields = [
+        {"path": "fulfillments[*].state", "samples": ["PROPOSED", "COMPLETED"]},
+        {"path": f"{recipient}.address.address_line_1", "samples": ["1 Main St"]},
+        {"path": f"{recipient}.address.locality", "samples": ["Springfield"]},
+        {"path": f"{recipient}.address.administrative_district_level_1", "samples": ["IL"]},
+        {"path": f"{recipient}.address.postal_code", "samples": ["62701"]},
+    ]
+    top = first("order", fields, "ship_to.region")
+    assert top["source"] == f"{recipient}.address.administrative_district_level_1"
+
+
+def test_a_lines_tax_after_discounts_beats_the_one_before():
+    fields = [
+        {"path": "line_items[*].sku", "samples": ["TS-BLU-M"]},
+        {"path": "line_items[*].quantity", "samples": [2]},
+        {"path": "line_items[*].subtotal_tax", "samples": ["2.00"]},
+        {"path": "line_items[*].total_tax", "samples": ["1.80"]},
+    ]
+    assert first("order", fields, "lines[].tax")["source"] == "line_items[*].total_tax"
