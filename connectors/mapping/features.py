@@ -56,6 +56,8 @@ class Source:
     address_block: bool = False  # siblings look like an address
     line_list: bool = False  # inside a list whose elements look like order lines
     sku_sibling: bool = False  # another field of the same object is named as a SKU
+    category_in_record: bool = False  # some field of the record is named as a category
+    variant_sku_sibling: bool = False  # another field of the same object is the variant's or offer's SKU
     leaf_words: tuple[str, ...] = ()
 
     @property
@@ -169,8 +171,14 @@ def analyse(sources: list[Source]) -> None:
         source.address_block = len(block_words.get(source.block, set()) & ADDRESS_WORDS) >= 2
         source.line_list = bool(source.outer_list and list_words.get(source.outer_list, set()) & LINE_WORDS)
     named_sku = {source.block for source in sources if "sku" in source.leaf_words}
+    variant_sku = {
+        source.block for source in sources if "sku" in source.leaf_words and _VARIANT_WORDS & set(source.leaf_words)
+    }
+    categorised = any(_CATEGORY_WORDS & (set(source.leaf_words) | source.context) for source in sources)
     for source in sources:
         source.sku_sibling = source.block in named_sku and "sku" not in source.leaf_words
+        source.category_in_record = categorised
+        source.variant_sku_sibling = source.block in variant_sku and not _VARIANT_WORDS & set(source.leaf_words)
 
 
 # --- Targets ---------------------------------------------------------------------------------
@@ -274,12 +282,12 @@ _EXCLUSIVE = {"email": "email", "url": "image_url", "gtin": "barcode", "tracking
 _WEAK_ROLE_WORDS = {"to"}
 _TEXT_LEAVES = {"name", "email", "phone", "description", "company", "brand"}
 # Fields a person reads and types: a generated key (UUID, long hex) is the record's technical id instead.
-_HUMAN_IDENTIFIERS = {"sku", "order_number", "shipment_number"}
+_HUMAN_IDENTIFIERS = {"sku", "order_number", "shipment_number", "product_type", "brand"}
 # Shapes distinctive enough to propose a field whose name shares no word with the target.
 _SHAPE_ONLY = {"country", "currency", "email", "gtin", "tracking"}
 # Ancestors or words that make a field part of something other than an address or a party: the shipping
 # *method's* name, a discount's or a fee's amount, a product's id inside a stock record.
-_NOT_A_PARTY = {"method", "service", "carrier", "rate", "option", "courier", "provider", "level"}
+_NOT_A_PARTY = {"method", "service", "carrier", "rate", "option", "courier", "provider", "level", "via"}
 _ADJUSTMENTS = {"discount", "adjustment", "promotion", "coupon", "tax", "fee", "refund", "duty", "applied"}
 _ITEM_WORDS = {"product", "item", "variant", "sku", "article", "material"}
 # A person or a secondary reference is no document number: `salesRepCode`, `externalReference`.
@@ -317,7 +325,40 @@ _STATUS_FLAGS = {
 # Another party or thing whose id or name is no document number: `customer_id`, `store_name`, `items[*].name`.
 _OTHER_ENTITIES = {"customer", "buyer", "user", "store", "shop", "product", "item", "variant", "carrier", "warehouse"}
 _DOCUMENT_WORDS = {"order", "shipment", "fulfillment", "receipt", "document", "increment", "record", "invoice"}
+_VARIANT_WORDS = {"variant", "offer", "model", "seller", "merchant", "variation"}
+_SELLER_SIDE = {"seller", "private", "internal", "staff", "merchant", "admin"}
+_BUYER_SIDE = {"buyer", "customer", "public", "gift"}
+_STOCK_WORDS = {"inventory", "stock", "quantity"}
 _MAKERS = {"manufacturer", "vendor", "supplier", "mpn", "brand"}
+_CATEGORY_WORDS = {"category", "taxonomy"}
+# A product's kind (physical/digital, simple/variable, goods/service), unlike its merchandise category.
+_KIND_WORDS = {"type", "kind"}
+# Another thing whose name a product field may carry: `Category.name`, `Manufacturer.name`, `taxClass.name`.
+_NOT_THE_PRODUCT = {
+    "category",
+    "manufacturer",
+    "brand",
+    "vendor",
+    "supplier",
+    "warehouse",
+    "location",
+    "store",
+    "shop",
+    "tax",
+    "ship",
+    "carrier",
+    "unit",
+    "image",
+    "tag",
+    "option",
+    "attribute",
+    "channel",
+    "customer",
+}
+# A negated kind of stock (`unallocatableQuantity`, `nonSellable`) is not that kind.
+_NEGATIONS = {"un", "non", "not", "unavailable", "unallocated", "unsellable"}
+# Who sells to the merchant: their price is a cost.
+_PURCHASE_WORDS = {"vendor", "supplier", "purchase", "wholesale", "buy", "cost"}
 # Words of the field that points to a product's parent (`itemMatrixID`, `group_id`, `ParentRef`).
 _PARENT_WORDS = {"parent", "group", "matrix", "template", "master", "style", "family", "model", "handle"}
 SHAPE_NAMES = {
@@ -481,6 +522,35 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
             notes.append("a yes/no flag of whether the product is live")
         else:
             adjust -= 0.1
+    if leaf == "product_type" and source.category_in_record and own & _KIND_WORDS and not words & _CATEGORY_WORDS:
+        # Beside a category, a `type` is the product's kind (physical, simple, goods); a named type object
+        # (`productType.name`) is left alone.
+        adjust -= 0.25
+    if target.standard == "product" and leaf == "name" and source.context & _NOT_THE_PRODUCT:
+        adjust -= 0.25
+        notes.append("the name of something else")
+    if leaf == "notes" and own & _SELLER_SIDE and "to" not in own:
+        adjust -= 0.15  # `PrivateNotes`, `message_from_seller`: the merchant's own notes, not the customer's
+    elif leaf == "notes" and own & _BUYER_SIDE and not own & {"id", "name", "username", "email", "user"}:
+        adjust += 0.1  # `PublicNotes`, `message_from_buyer`, `message_to_seller`
+    if target.standard == "inventory_level" and leaf == "updated_at" and own & _STOCK_WORDS:
+        adjust += 0.1  # `inventoryUpdateTimestamp`: when the quantities changed, not the item record
+    if leaf == "sku" and source.context & _NOT_A_PARTY:
+        adjust -= 0.25  # `deliveries[*].shippingMethod.name`: a shipping method, no item
+    if leaf == "id" and shape_detect.has(source.shapes, "words", 0.5):
+        adjust -= 0.25  # `Location` holding "Main Warehouse": a name, not a key
+    if target.kind in ("integer", "number") and leaf != "id" and source.leaf_words[-1:] == ("id",):
+        adjust -= 0.25  # `inventory_id` is a key, no quantity or measure
+    if target.standard == "inventory_level" and target.kind == "integer" and own & _NEGATIONS:
+        adjust -= 0.2  # `unallocatableQuantity`: the opposite of the kind
+    if target.kind == "money" and leaf == "price" and own & _PURCHASE_WORDS:
+        adjust -= 0.15  # `vendorPrice`: what the merchant pays, a cost
+    if (
+        leaf == "phone"
+        and shape_detect.has(source.shapes, "words", 0.5)
+        and not shape_detect.has(source.shapes, "phone")
+    ):
+        adjust -= 0.2  # sentences are no phone number
     if leaf == "parent_sku" and not (words & _PARENT_WORDS):
         adjust -= 0.15  # the product's own SKU or key, not its parent's
     if target.in_list and leaf == "quantity":
@@ -495,6 +565,23 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
     return adjust
 
 
+_PHONE_WORDS = {"phone", "telephone", "mobile", "tel", "cell", "fax"}
+
+
+def _only_a_party_word(target: Target, source: Source) -> bool:
+    """A key or a user name of the party (`customer_id`, `buyer.username`) for one of its text fields: the
+    words shared are the party's, not the field's."""
+    if target.leaf not in _TEXT_LEAVES - {"brand"}:  # a brand's id is the brand, as a reference
+        return False
+    if source.leaf_words[-1:] in (("id",), ("number",)) and target.leaf != "phone":
+        return True
+    return (
+        target.leaf == "phone"
+        and not set(source.leaf_words) & _PHONE_WORDS
+        and not shape_detect.has(source.shapes, "phone")
+    )
+
+
 def _wanted_address_in_list(target: Target, source: Source) -> bool:
     """An address part inside a list of deliveries or fulfillments whose ancestors name the wanted address
     (`deliveries[*].shippingOrderAddress.firstName`): nested, but the record's ship-to all the same."""
@@ -504,6 +591,8 @@ def _wanted_address_in_list(target: Target, source: Source) -> bool:
 def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pair | None:
     """The hand-weighted score of a pair; None when neither the names nor a distinctive shape say anything."""
     best, best_reason, exact = name_match(target, source)
+    if not exact and _only_a_party_word(target, source):
+        best *= 0.6  # `customer_id`, `buyer.username` share only the party's word with the customer's name or phone
     reasons = []
     if best <= 0 and shape_only(target, source):
         best = 0.3  # a weak candidate rather than none; the shape adjustment below adds its evidence
@@ -557,6 +646,8 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
     if target.leaf == "sku" and "sku" in source.leaf_words:
         # Named as a SKU (`customSku`, `item_sku`), unless it is the maker's or the supplier's part number.
         adjust += -0.15 if (set(source.leaf_words) | source.context) & _MAKERS else 0.1
+        if source.variant_sku_sibling and set(source.leaf_words) & (_ITEM_WORDS - {"sku"}):
+            adjust -= 0.3  # beside `model_sku` or `offer_sku`, `item_sku` is the product's, not the sold variant's
     if target.address_part and target.leaf != "name" and not source.address_block and not source.roles:
         adjust -= 0.1  # `fulfillments[*].state` among no street or city: a status, not a region
     if target.kind in ("date", "datetime") and source.leaf_words and set(source.leaf_words) & _DEADLINE_WORDS:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.mapping import reranker
+from connectors.mapping import shapes as shape_detect
 from connectors.mapping.assign import best_assignment
 from connectors.mapping.features import Pair, Source, Target, analyse, heuristic, shape_only, targets_of, vector
 from connectors.mapping.transform_hints import transforms_for
@@ -116,6 +117,8 @@ def rank(standard: str, sources: list[Source], learned: dict, fitted: dict | Non
         ranked[path] = candidates
     _assign(ranked)
     _share_record_times(ranked)
+    if standard == "product":
+        _name_from_description(ranked)
     if fitted is not None and fitted.get("top1"):
         for candidates in ranked.values():
             _calibrate(candidates, fitted["top1"])
@@ -158,6 +161,19 @@ def _share_record_times(ranked: dict[str, list[Candidate]]) -> None:
         ]
         taken = {c.source.path for c in borrowed}
         ranked[mine] = borrowed + [c for c in own if c.source.path not in taken]
+
+
+def _name_from_description(ranked: dict[str, list[Candidate]]) -> None:
+    """A product record with no name field of its own (`description`, `itemDescription` only, as in many ERPs
+    and retail systems): its first short description is what people call it."""
+    own, described = ranked.get("name"), ranked.get("description")
+    if own is None or not described or (own and own[0].confidence >= REVIEW_CONFIDENCE):
+        return
+    short = [c for c in described if not shape_detect.has(c.source.shapes, "long_text", 0.5)][:1]
+    if short and short[0].confidence >= REVIEW_CONFIDENCE:
+        c = short[0]
+        borrowed = Candidate(c.source, c.confidence * 0.8, "; ".join(filter(None, [c.reason, "as the name"])), [])
+        ranked["name"] = [borrowed] + [o for o in own if o.source.path != c.source.path]
 
 
 def _calibrate(candidates: list[Candidate], top1: dict) -> None:

@@ -137,3 +137,121 @@ def test_a_lines_tax_after_discounts_beats_the_one_before():
         {"path": "line_items[*].total_tax", "samples": ["1.80"]},
     ]
     assert first("order", fields, "lines[].tax")["source"] == "line_items[*].total_tax"
+
+
+def test_beside_a_category_a_type_is_the_products_kind_not_its_category():
+    fields = [
+        {"path": "sku", "samples": ["BT-4PK"]},
+        {"path": "product_type", "samples": ["goods", "service"]},
+        {"path": "category_name", "samples": ["Oral Care"]},
+    ]
+    assert first("product", fields, "product_type")["source"] == "category_name"
+    # A named type object is a product type in its own right.
+    saleor = [
+        {"path": "sku", "samples": ["JUICE-1L"]},
+        {"path": "product.productType.name", "samples": ["Juice"]},
+        {"path": "product.name", "samples": ["Apple juice"]},
+    ]
+    assert first("product", saleor, "product_type")["source"] == "product.productType.name"
+
+
+def test_a_product_without_a_name_field_is_named_by_its_short_description():
+    fields = [
+        {"path": "sku", "samples": ["HAT-WOOL-GRY"]},
+        {"path": "itemDescription", "samples": ["Wool hat, grey"]},
+        {"path": "Category.name", "samples": ["Hats"]},
+        {"path": "sellPrice", "samples": [24.99]},
+    ]
+    top = first("product", fields, "name")
+    assert top["source"] == "itemDescription" and "as the name" in top["reason"]
+
+
+def test_a_vendors_price_is_a_cost_not_the_price():
+    fields = [
+        {"path": "sku", "samples": ["HAT-WOOL-GRY"]},
+        {"path": "sellPrice", "samples": [24.99]},
+        {"path": "vendorPrice", "samples": [9.4]},
+    ]
+    assert first("product", fields, "price")["source"] == "sellPrice"
+    assert first("product", fields, "cost")["source"] == "vendorPrice"
+
+
+def test_stock_kinds_read_open_orders_and_purchase_orders_and_not_their_negations():
+    fields = [
+        {"path": "sku", "samples": ["HAT-WOOL-GRY"]},
+        {"path": "availableQuantity", "samples": [140]},
+        {"path": "onHandQuantity", "samples": [150]},
+        {"path": "unallocatableQuantity", "samples": [2]},
+        {"path": "openOrderQuantity", "samples": [8]},
+        {"path": "openPOQuantity", "samples": [200]},
+    ]
+    assert first("inventory_level", fields, "committed")["source"] == "openOrderQuantity"
+    assert first("inventory_level", fields, "incoming")["source"] == "openPOQuantity"
+
+
+def test_sentences_are_no_phone_number():
+    fields = [
+        {"path": "buyerSpecialInstructions", "samples": ["Leave with neighbour at no. 12"]},
+        {"path": "billingInfo.billingPhoneNumber", "samples": ["07700 900123"]},
+        {"path": "billingInfo.billingEmailAddress", "samples": ["jane@example.co.uk"]},
+    ]
+    assert first("shipment", fields, "customer.phone")["source"] == "billingInfo.billingPhoneNumber"
+
+
+def test_a_lines_variant_sku_beats_its_products_sku():
+    fields = [
+        {"path": "item_list[*].item_sku", "samples": ["HAT"]},
+        {"path": "item_list[*].model_sku", "samples": ["HAT-WOOL-GRY"]},
+        {"path": "item_list[*].model_quantity_purchased", "samples": [1]},
+    ]
+    assert first("order", fields, "lines[].sku")["source"] == "item_list[*].model_sku"
+
+
+def test_words_are_a_locations_name_not_its_key_and_a_key_is_no_quantity():
+    fields = [
+        {"path": "ID", "samples": ["8a1e4c57-1f2b-4c9e-9a7d-0b1f1c2d3e4f"]},
+        {"path": "SKU", "samples": ["SHOE-RUN-42"]},
+        {"path": "Location", "samples": ["Main Warehouse", "Shop Floor"]},
+        {"path": "Available", "samples": [42.0]},
+    ]
+    assert first("inventory_level", fields, "location.name")["source"] == "Location"
+    shipbob = [
+        {"path": "inventory_id", "samples": [1180392]},
+        {"path": "sku", "samples": ["HAT-WOOL-GRY"]},
+        {"path": "locations[*].fulfillable_quantity", "samples": [40]},
+        {"path": "locations[*].on_hand_quantity", "samples": [44]},
+    ]
+    assert first("inventory_level", shipbob, "available")["source"] == "locations[*].fulfillable_quantity"
+
+
+def test_the_parties_key_or_user_name_is_not_its_name_or_phone():
+    fields = [
+        {"path": "buyer.username", "samples": ["jsmith_2024"]},
+        {"path": "buyer.buyerRegistrationAddress.primaryPhone.phoneNumber", "samples": ["+1 555 0100"]},
+        {"path": "buyer.buyerRegistrationAddress.email", "samples": ["jsmith@example.com"]},
+    ]
+    assert first("order", fields, "customer.phone")["source"].endswith("primaryPhone.phoneNumber")
+
+
+def test_the_customers_notes_not_the_merchants():
+    fields = [
+        {"path": "PrivateNotes", "samples": ["Check stock before shipping"]},
+        {"path": "PublicNotes", "samples": ["Please gift wrap"]},
+        {"path": "ID", "samples": [1042]},
+    ]
+    assert first("order", fields, "notes")["source"] == "PublicNotes"
+    etsy = [
+        {"path": "buyer_user_id", "samples": [59140234]},
+        {"path": "message_from_buyer", "samples": ["Could you ship it by Friday?"]},
+        {"path": "message_from_seller", "samples": ["Thanks for your order!"]},
+    ]
+    assert first("order", etsy, "notes")["source"] == "message_from_buyer"
+
+
+def test_a_shipping_methods_name_is_no_lines_sku():
+    fields = [
+        {"path": "deliveries[*].shippingMethod.name", "samples": ["Standard"]},
+        {"path": "lineItems[*].payload.productNumber", "samples": ["SWDEMO10005"]},
+        {"path": "lineItems[*].quantity", "samples": [2]},
+    ]
+    assert first("order", fields, "lines[].sku")["source"] == "lineItems[*].payload.productNumber"
