@@ -56,6 +56,7 @@ class Source:
     address_block: bool = False  # siblings look like an address
     line_list: bool = False  # inside a list whose elements look like order lines
     sku_sibling: bool = False  # another field of the same object is named as a SKU
+    sku_in_record: bool = False  # another field of the record is named as a SKU
     category_in_record: bool = False  # some field of the record is named as a category
     variant_sku_sibling: bool = False  # another field of the same object is the variant's or offer's SKU
     leaf_words: tuple[str, ...] = ()
@@ -126,6 +127,8 @@ def make_source(spec: dict) -> Source:
     ]
     if label:
         variants.append((tokens(label), 0.95))
+    if len(leaf) > 1 and leaf[-1] == "1":
+        variants.append((leaf[:-1], 0.9))  # `description1`, `companyName1`: the first of a numbered series
     if path.count("[*]") > 1 and segments and {w for seg in segments for w in seg} <= _AMOUNT_WORDS:
         # The amount of an element of a list inside a list (`lineItems[*].taxes[*].amount.value`): the inner
         # list says what it is, a line's tax.
@@ -174,10 +177,12 @@ def analyse(sources: list[Source]) -> None:
     variant_sku = {
         source.block for source in sources if "sku" in source.leaf_words and _VARIANT_WORDS & set(source.leaf_words)
     }
+    sku_named = any("sku" in source.leaf_words for source in sources)
     categorised = any(_CATEGORY_WORDS & (set(source.leaf_words) | source.context) for source in sources)
     for source in sources:
         source.sku_sibling = source.block in named_sku and "sku" not in source.leaf_words
         source.category_in_record = categorised
+        source.sku_in_record = sku_named and "sku" not in source.leaf_words
         source.variant_sku_sibling = source.block in variant_sku and not _VARIANT_WORDS & set(source.leaf_words)
 
 
@@ -334,7 +339,7 @@ _CATEGORY_WORDS = {"category", "taxonomy"}
 # A product's kind (physical/digital, simple/variable, goods/service), unlike its merchandise category.
 _KIND_WORDS = {"type", "kind"}
 # Another thing whose name a product field may carry: `Category.name`, `Manufacturer.name`, `taxClass.name`.
-_NOT_THE_PRODUCT = {
+NOT_THE_PRODUCT = {
     "category",
     "manufacturer",
     "brand",
@@ -526,9 +531,9 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
         # Beside a category, a `type` is the product's kind (physical, simple, goods); a named type object
         # (`productType.name`) is left alone.
         adjust -= 0.25
-    if target.standard == "product" and leaf == "name" and source.context & _NOT_THE_PRODUCT:
+    if target.standard == "product" and leaf in ("name", "description") and source.context & NOT_THE_PRODUCT:
         adjust -= 0.25
-        notes.append("the name of something else")
+        notes.append("the name or description of something else")
     if leaf == "notes" and own & _SELLER_SIDE and "to" not in own:
         adjust -= 0.15  # `PrivateNotes`, `message_from_seller`: the merchant's own notes, not the customer's
     elif leaf == "notes" and own & _BUYER_SIDE and not own & {"id", "name", "username", "email", "user"}:
@@ -637,7 +642,8 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
     adjust += _context_adjustment(target, source, notes)
     if target.leaf == "sku" and source.leaf_words == ("id",) and not exact:
         # A bare `id` is the record's (or line's) technical key, not its SKU; all the more as a plain counter.
-        adjust -= 0.25 if shape_detect.has(source.shapes, "integer") else 0.15
+        # Beside a field named SKU anywhere in the record (`options[*].sku`), a bare `id` is surely the key.
+        adjust -= 0.3 if source.sku_in_record else 0.25 if shape_detect.has(source.shapes, "integer") else 0.15
     elif target.leaf == "sku" and source.leaf_words[-1:] == ("id",) and source.sku_sibling:
         adjust -= 0.3  # `item_id` beside a field named SKU: the technical key
         notes.append("a key beside a field named SKU")

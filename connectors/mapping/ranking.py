@@ -20,7 +20,17 @@ from dataclasses import dataclass
 from connectors.mapping import reranker
 from connectors.mapping import shapes as shape_detect
 from connectors.mapping.assign import best_assignment
-from connectors.mapping.features import Pair, Source, Target, analyse, heuristic, shape_only, targets_of, vector
+from connectors.mapping.features import (
+    NOT_THE_PRODUCT,
+    Pair,
+    Source,
+    Target,
+    analyse,
+    heuristic,
+    shape_only,
+    targets_of,
+    vector,
+)
 from connectors.mapping.transform_hints import transforms_for
 
 MIN_CONFIDENCE = 0.02
@@ -169,11 +179,20 @@ def _name_from_description(ranked: dict[str, list[Candidate]]) -> None:
     own, described = ranked.get("name"), ranked.get("description")
     if own is None or not described or (own and own[0].confidence >= REVIEW_CONFIDENCE):
         return
-    short = [c for c in described if not shape_detect.has(c.source.shapes, "long_text", 0.5)][:1]
+    short = [
+        c
+        for c in described
+        if not shape_detect.has(c.source.shapes, "long_text", 0.5) and not c.source.context & NOT_THE_PRODUCT
+    ][:1]
     if short and short[0].confidence >= REVIEW_CONFIDENCE:
         c = short[0]
         borrowed = Candidate(c.source, c.confidence * 0.8, "; ".join(filter(None, [c.reason, "as the name"])), [])
         ranked["name"] = [borrowed] + [o for o in own if o.source.path != c.source.path]
+        if described[0] is c and len(described) > 1:
+            # The short one names the product; the next one describes it (`itemDescription` then
+            # `additionalDescription`, `description1` then `description2`).
+            c.confidence = min(c.confidence, described[1].confidence)
+            described[:] = described[1:] + [c]
 
 
 def _calibrate(candidates: list[Candidate], top1: dict) -> None:

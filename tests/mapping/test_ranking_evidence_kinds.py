@@ -164,6 +164,15 @@ def test_a_product_without_a_name_field_is_named_by_its_short_description():
     ]
     top = first("product", fields, "name")
     assert top["source"] == "itemDescription" and "as the name" in top["reason"]
+    # Beside a longer one, the short description names the product and the next one describes it.
+    sage = [
+        {"path": "code", "samples": ["BMSMN0001"]},
+        {"path": "description1", "samples": ["Wool hat grey"]},
+        {"path": "description2", "samples": ["Merino wool, one size"]},
+        {"path": "productCategory.description", "samples": ["Bought-in finished goods"]},
+    ]
+    assert first("product", sage, "name")["source"] == "description1"
+    assert first("product", sage, "description")["source"] == "description2"
 
 
 def test_a_vendors_price_is_a_cost_not_the_price():
@@ -255,3 +264,13 @@ def test_a_shipping_methods_name_is_no_lines_sku():
         {"path": "lineItems[*].quantity", "samples": [2]},
     ]
     assert first("order", fields, "lines[].sku")["source"] == "lineItems[*].payload.productNumber"
+
+
+def test_a_bare_id_is_not_the_sku_when_a_field_of_the_record_is_named_sku():
+    fields = [
+        {"path": "id", "samples": ["p_123"]},
+        {"path": "name", "samples": ["Faire's fantastic candle"]},
+        {"path": "options[*].id", "samples": ["po_123"]},
+        {"path": "options[*].sku", "samples": ["vanilla-2019"]},
+    ]
+    assert first("product", fields, "sku")["source"] == "options[*].sku"
