@@ -331,6 +331,47 @@ _STATUS_FLAGS = {
 _OTHER_ENTITIES = {"customer", "buyer", "user", "store", "shop", "product", "item", "variant", "carrier", "warehouse"}
 _DOCUMENT_WORDS = {"order", "shipment", "fulfillment", "receipt", "document", "increment", "record", "invoice"}
 _VARIANT_WORDS = {"variant", "offer", "model", "seller", "merchant", "variation"}
+_STATUS_TEXT = {"message", "name", "description", "label", "text", "reference"}
+# Words of statuses, as the standards' values and the usual vendors' ones say them.
+_STATUS_VALUE_WORDS = {
+    "transit",
+    "deliver",
+    "delivered",
+    "ship",
+    "shipped",
+    "cancel",
+    "cancelled",
+    "canceled",
+    "pending",
+    "pick",
+    "picked",
+    "pack",
+    "packed",
+    "return",
+    "returned",
+    "fail",
+    "failure",
+    "exception",
+    "fulfil",
+    "fulfilled",
+    "active",
+    "inactive",
+    "archive",
+    "archived",
+    "draft",
+}
+
+
+def _enum_like_share(target: Target, source: Source) -> float:
+    """How many of the string samples name one of the field's values (`TRANSIT`, `DELIVERED` for a shipment
+    status; `SUCCESS`, `QUEUED` do not)."""
+    values = {w for value in target.enum or () for w in tokens(str(value))} | _STATUS_VALUE_WORDS
+    texts = [str(v) for v in source.samples if isinstance(v, str) and v]
+    if not texts:
+        return 0.0
+    return sum(1 for text in texts if set(tokens(text)) & values) / len(texts)
+
+
 _SELLER_SIDE = {"seller", "private", "internal", "staff", "merchant", "admin"}
 _BUYER_SIDE = {"buyer", "customer", "public", "gift"}
 _STOCK_WORDS = {"inventory", "stock", "quantity"}
@@ -534,6 +575,11 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
     if target.standard == "product" and leaf in ("name", "description") and source.context & NOT_THE_PRODUCT:
         adjust -= 0.25
         notes.append("the name or description of something else")
+    if leaf == "status" and "status" in source.context and own & _STATUS_TEXT:
+        adjust += 0.2  # `status.message`, `status.refName`: the status's words, beside its numeric `status.id`
+    if target.enum and leaf == "status" and _enum_like_share(target, source) >= 0.5:
+        adjust += 0.1
+        notes.append("samples look like its values")
     if leaf == "notes" and own & _SELLER_SIDE and "to" not in own:
         adjust -= 0.15  # `PrivateNotes`, `message_from_seller`: the merchant's own notes, not the customer's
     elif leaf == "notes" and own & _BUYER_SIDE and not own & {"id", "name", "username", "email", "user"}:

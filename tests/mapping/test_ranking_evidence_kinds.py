@@ -274,3 +274,15 @@ def test_a_bare_id_is_not_the_sku_when_a_field_of_the_record_is_named_sku():
         {"path": "options[*].sku", "samples": ["vanilla-2019"]},
     ]
     assert first("product", fields, "sku")["source"] == "options[*].sku"
+
+
+def test_a_status_objects_words_beat_its_numeric_id_and_samples_that_name_statuses_count():
+    fields = [
+        {"path": "id", "samples": [1680214]},
+        {"path": "status.id", "samples": [1000, 11]},
+        {"path": "status.message", "samples": ["Ready to send", "Delivered"]},
+        {"path": "tracking_number", "samples": ["3SYZXG132912330"]},
+    ]
+    assert first("shipment", fields, "status")["source"] == "status.message"
+    top = first("shipment", [{"path": "tracking_status", "samples": ["PRE_TRANSIT", "TRANSIT", "DELIVERED"]}], "status")
+    assert top["source"] == "tracking_status" and "samples look like its values" in top["reason"]
