@@ -102,6 +102,7 @@ def _segments(path: str) -> list[tuple[str, ...]]:
 _RECORD_NOUNS = {"order": {"order"}, "shipment": {"shipment", "fulfillment"}, "product": {"product", "item"}}
 _RECORD_LEAVES = {("number",), ("status",), ("date",), ("type",), ("id",)}
 # What an amount's own path says when it only says "the amount": `amount.value`, `priceSet.shopMoney.amount`.
+_AMOUNT_LEAVES = {("amount",), ("value",), ("cent", "amount")}
 _AMOUNT_WORDS = {"amount", "value", "price", "set", "total", "sum", "cent"}
 
 
@@ -121,7 +122,9 @@ def make_source(spec: dict) -> Source:
         significant.pop()
     variants: list[tuple[tuple[str, ...], float]] = [
         (tuple(significant[-1]) if significant else (), 1.0),
-        (leaf, 0.95),
+        # A bare amount leaf (`totalPriceSet.shopMoney.amount`) says little once the segments before it have said
+        # which amount it is.
+        (leaf, 0.95 if tuple(leaf) not in _AMOUNT_LEAVES or len(significant) == len(segments) else 0.6),
         (tuple(w for seg in segments[-2:] for w in seg), 0.95),
         (tuple(w for seg in segments for w in seg), 0.85),
     ]
@@ -372,6 +375,8 @@ def _enum_like_share(target: Target, source: Source) -> float:
     return sum(1 for text in texts if set(tokens(text)) & values) / len(texts)
 
 
+_COUNT_WORDS = {"quantity", "count", "weight", "number"}
+_MONEY_WORDS = {"total", "subtotal", "amount", "price", "cost", "value", "grand"}
 _SELLER_SIDE = {"seller", "private", "internal", "staff", "merchant", "admin"}
 _BUYER_SIDE = {"buyer", "customer", "public", "gift"}
 _STOCK_WORDS = {"inventory", "stock", "quantity"}
@@ -590,6 +595,10 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
         adjust -= 0.25  # `deliveries[*].shippingMethod.name`: a shipping method, no item
     if leaf == "id" and shape_detect.has(source.shapes, "words", 0.5):
         adjust -= 0.25  # `Location` holding "Main Warehouse": a name, not a key
+    if target.kind == "money" and own & _COUNT_WORDS:
+        adjust -= 0.25  # `total_qty_ordered`: a count, no amount
+    if target.parent in ("weight", "dimensions") and own and own <= _MONEY_WORDS:
+        adjust -= 0.2  # a bare `total` or `amount` is money, no weight or size
     if target.kind in ("integer", "number") and leaf != "id" and source.leaf_words[-1:] == ("id",):
         adjust -= 0.25  # `inventory_id` is a key, no quantity or measure
     if target.standard == "inventory_level" and target.kind == "integer" and own & _NEGATIONS:

@@ -500,6 +500,8 @@ VOCABULARY: dict[str, dict[str, list[str]]] = {
         "totals.tax": ["total tax", "tax", "tax total"],
         "totals.shipping": [
             "shipping price",
+            "shipping amount",
+            "shipping charge",
             "ship cost",
             "shipping total",
             "ship total",

@@ -286,3 +286,31 @@ def test_a_status_objects_words_beat_its_numeric_id_and_samples_that_name_status
     assert first("shipment", fields, "status")["source"] == "status.message"
     top = first("shipment", [{"path": "tracking_status", "samples": ["PRE_TRANSIT", "TRANSIT", "DELIVERED"]}], "status")
     assert top["source"] == "tracking_status" and "samples look like its values" in top["reason"]
+
+
+def test_a_count_is_no_amount_and_a_bare_total_is_no_weight():
+    fields = [
+        {"path": "total_qty_ordered", "samples": [3.0]},
+        {"path": "grand_total", "samples": [57.9]},
+        {"path": "shipping_amount", "samples": [5.0]},
+        {"path": "increment_id", "samples": ["000000042"]},
+    ]
+    assert first("order", fields, "totals.shipping")["source"] == "shipping_amount"
+    parcel = [
+        {"path": "orderIdentifier", "samples": [1001]},
+        {"path": "total", "samples": [28.93]},
+        {"path": "weightInGrams", "samples": [450]},
+    ]
+    assert first("shipment", parcel, "weight.value")["source"] == "weightInGrams"
+
+
+def test_which_amount_is_said_by_the_segments_before_a_bare_amount_leaf():
+    money = "shopMoney.amount"
+    fields = [
+        {"path": f"subtotalPriceSet.{money}", "samples": ["40.00"]},
+        {"path": f"totalShippingPriceSet.{money}", "samples": ["5.00"]},
+        {"path": f"totalTaxSet.{money}", "samples": ["3.20"]},
+        {"path": f"totalPriceSet.{money}", "samples": ["48.20"]},
+    ]
+    assert first("order", fields, "totals.shipping")["source"] == f"totalShippingPriceSet.{money}"
+    assert first("order", fields, "totals.total")["source"] == f"totalPriceSet.{money}"
