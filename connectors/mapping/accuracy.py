@@ -6,8 +6,10 @@ candidate is acceptable; top-3 when any of the first three is.
 
 Three folders, two roles:
 - tuning: `data/labelled/` (the schemas the vocabulary was written against) and `data/tuning/` (the first
-  held-out set; the ranking and the re-ranker have been tuned on it since, so it is tuning data now);
-- held-out: `data/held_out/`, systems that appear in no tuning file, never used to tune anything.
+  and second held-out sets and more systems; the ranking and the re-ranker have been tuned on them since,
+  so they are tuning data now);
+- held-out: `data/held_out/`, systems that appear in no tuning file, never used to tune anything. It may
+  be empty while a fresh frozen set is written.
 """
 
 from __future__ import annotations

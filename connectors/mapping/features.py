@@ -55,6 +55,10 @@ class Source:
     roles: set[str] = field(default_factory=set)  # from the ancestors: ship, bill, return, origin, customer
     address_block: bool = False  # siblings look like an address
     line_list: bool = False  # inside a list whose elements look like order lines
+    sku_sibling: bool = False  # another field of the same object is named as a SKU
+    sku_in_record: bool = False  # another field of the record is named as a SKU
+    category_in_record: bool = False  # some field of the record is named as a category
+    variant_sku_sibling: bool = False  # another field of the same object is the variant's or offer's SKU
     leaf_words: tuple[str, ...] = ()
 
     @property
@@ -97,6 +101,9 @@ def _segments(path: str) -> list[tuple[str, ...]]:
 # A record's own `number`, `status`, `date` or `type` is read as `<noun> number`... (see make_source).
 _RECORD_NOUNS = {"order": {"order"}, "shipment": {"shipment", "fulfillment"}, "product": {"product", "item"}}
 _RECORD_LEAVES = {("number",), ("status",), ("date",), ("type",), ("id",)}
+# What an amount's own path says when it only says "the amount": `amount.value`, `priceSet.shopMoney.amount`.
+_AMOUNT_LEAVES = {("amount",), ("value",), ("cent", "amount")}
+_AMOUNT_WORDS = {"amount", "value", "price", "set", "total", "sum", "cent"}
 
 
 def make_source(spec: dict) -> Source:
@@ -115,12 +122,22 @@ def make_source(spec: dict) -> Source:
         significant.pop()
     variants: list[tuple[tuple[str, ...], float]] = [
         (tuple(significant[-1]) if significant else (), 1.0),
-        (leaf, 0.95),
+        # A bare amount leaf (`totalPriceSet.shopMoney.amount`) says little once the segments before it have said
+        # which amount it is.
+        (leaf, 0.95 if tuple(leaf) not in _AMOUNT_LEAVES or len(significant) == len(segments) else 0.6),
         (tuple(w for seg in segments[-2:] for w in seg), 0.95),
         (tuple(w for seg in segments for w in seg), 0.85),
     ]
     if label:
         variants.append((tokens(label), 0.95))
+    if len(leaf) > 1 and leaf[-1] == "1":
+        variants.append((leaf[:-1], 0.9))  # `description1`, `companyName1`: the first of a numbered series
+    if path.count("[*]") > 1 and segments and {w for seg in segments for w in seg} <= _AMOUNT_WORDS:
+        # The amount of an element of a list inside a list (`lineItems[*].taxes[*].amount.value`): the inner
+        # list says what it is, a line's tax.
+        inner = _segments(path.rsplit("[*]", 2)[-2])
+        if inner:
+            variants.append((inner[-1], 0.9))
     if not in_list and len(whole) == 1 and leaf in _RECORD_LEAVES:
         variants.append((("record", *leaf), 0.9))  # `number` of an order is its order number
     context = {w for seg in whole[:-1] for w in seg}
@@ -159,6 +176,17 @@ def analyse(sources: list[Source]) -> None:
     for source in sources:
         source.address_block = len(block_words.get(source.block, set()) & ADDRESS_WORDS) >= 2
         source.line_list = bool(source.outer_list and list_words.get(source.outer_list, set()) & LINE_WORDS)
+    named_sku = {source.block for source in sources if "sku" in source.leaf_words}
+    variant_sku = {
+        source.block for source in sources if "sku" in source.leaf_words and _VARIANT_WORDS & set(source.leaf_words)
+    }
+    sku_named = any("sku" in source.leaf_words for source in sources)
+    categorised = any(_CATEGORY_WORDS & (set(source.leaf_words) | source.context) for source in sources)
+    for source in sources:
+        source.sku_sibling = source.block in named_sku and "sku" not in source.leaf_words
+        source.category_in_record = categorised
+        source.sku_in_record = sku_named and "sku" not in source.leaf_words
+        source.variant_sku_sibling = source.block in variant_sku and not _VARIANT_WORDS & set(source.leaf_words)
 
 
 # --- Targets ---------------------------------------------------------------------------------
@@ -262,12 +290,12 @@ _EXCLUSIVE = {"email": "email", "url": "image_url", "gtin": "barcode", "tracking
 _WEAK_ROLE_WORDS = {"to"}
 _TEXT_LEAVES = {"name", "email", "phone", "description", "company", "brand"}
 # Fields a person reads and types: a generated key (UUID, long hex) is the record's technical id instead.
-_HUMAN_IDENTIFIERS = {"sku", "order_number", "shipment_number"}
+_HUMAN_IDENTIFIERS = {"sku", "order_number", "shipment_number", "product_type", "brand"}
 # Shapes distinctive enough to propose a field whose name shares no word with the target.
 _SHAPE_ONLY = {"country", "currency", "email", "gtin", "tracking"}
 # Ancestors or words that make a field part of something other than an address or a party: the shipping
 # *method's* name, a discount's or a fee's amount, a product's id inside a stock record.
-_NOT_A_PARTY = {"method", "service", "carrier", "rate", "option", "courier", "provider", "level"}
+_NOT_A_PARTY = {"method", "service", "carrier", "rate", "option", "courier", "provider", "level", "via"}
 _ADJUSTMENTS = {"discount", "adjustment", "promotion", "coupon", "tax", "fee", "refund", "duty", "applied"}
 _ITEM_WORDS = {"product", "item", "variant", "sku", "article", "material"}
 # A person or a secondary reference is no document number: `salesRepCode`, `externalReference`.
@@ -279,6 +307,111 @@ _ORDERED_WORDS = {"order", "open", "backorder", "remain", "remaining", "cancel",
 # should happen, not when it did.
 _DEADLINE_WORDS = {"by", "due", "deadline", "estimate", "estimated", "expected", "earliest", "latest", "promise"}
 _TIME_WORDS = {"date", "time", "timestamp", "at", "created", "updated", "modified", "on", "when"}
+# A yes/no flag that says whether a product is live (`is_visible`, `archived`, `purchasing_disabled`,
+# `IsSold`), unlike one about something else (`is_featured`, `is_free_shipping`, `IsTrackedAsInventory`).
+_STATUS_FLAGS = {
+    "active",
+    "inactive",
+    "enable",
+    "disable",
+    "archive",
+    "visible",
+    "visibility",
+    "hidden",
+    "sellable",
+    "sold",
+    "publish",
+    "delete",
+    "discontinued",
+    "purchasable",
+    "available",
+    "availability",
+    "blocked",
+    "live",
+    "valid",
+}
+# Another party or thing whose id or name is no document number: `customer_id`, `store_name`, `items[*].name`.
+_OTHER_ENTITIES = {"customer", "buyer", "user", "store", "shop", "product", "item", "variant", "carrier", "warehouse"}
+_DOCUMENT_WORDS = {"order", "shipment", "fulfillment", "receipt", "document", "increment", "record", "invoice"}
+_VARIANT_WORDS = {"variant", "offer", "model", "seller", "merchant", "variation"}
+_STATUS_TEXT = {"message", "name", "description", "label", "text", "reference"}
+# Words of statuses, as the standards' values and the usual vendors' ones say them.
+_STATUS_VALUE_WORDS = {
+    "transit",
+    "deliver",
+    "delivered",
+    "ship",
+    "shipped",
+    "cancel",
+    "cancelled",
+    "canceled",
+    "pending",
+    "pick",
+    "picked",
+    "pack",
+    "packed",
+    "return",
+    "returned",
+    "fail",
+    "failure",
+    "exception",
+    "fulfil",
+    "fulfilled",
+    "active",
+    "inactive",
+    "archive",
+    "archived",
+    "draft",
+}
+
+
+def _enum_like_share(target: Target, source: Source) -> float:
+    """How many of the string samples name one of the field's values (`TRANSIT`, `DELIVERED` for a shipment
+    status; `SUCCESS`, `QUEUED` do not)."""
+    values = {w for value in target.enum or () for w in tokens(str(value))} | _STATUS_VALUE_WORDS
+    texts = [str(v) for v in source.samples if isinstance(v, str) and v]
+    if not texts:
+        return 0.0
+    return sum(1 for text in texts if set(tokens(text)) & values) / len(texts)
+
+
+_COUNT_WORDS = {"quantity", "count", "weight", "number"}
+_MONEY_WORDS = {"total", "subtotal", "amount", "price", "cost", "value", "grand"}
+_SELLER_SIDE = {"seller", "private", "internal", "staff", "merchant", "admin"}
+_BUYER_SIDE = {"buyer", "customer", "public", "gift"}
+_STOCK_WORDS = {"inventory", "stock", "quantity"}
+_MAKERS = {"manufacturer", "vendor", "supplier", "mpn", "brand"}
+_CATEGORY_WORDS = {"category", "taxonomy"}
+# A product's kind (physical/digital, simple/variable, goods/service), unlike its merchandise category.
+_KIND_WORDS = {"type", "kind"}
+# Another thing whose name a product field may carry: `Category.name`, `Manufacturer.name`, `taxClass.name`.
+NOT_THE_PRODUCT = {
+    "category",
+    "manufacturer",
+    "brand",
+    "vendor",
+    "supplier",
+    "warehouse",
+    "location",
+    "store",
+    "shop",
+    "tax",
+    "ship",
+    "carrier",
+    "unit",
+    "image",
+    "tag",
+    "option",
+    "attribute",
+    "channel",
+    "customer",
+}
+# A negated kind of stock (`unallocatableQuantity`, `nonSellable`) is not that kind.
+_NEGATIONS = {"un", "non", "not", "unavailable", "unallocated", "unsellable"}
+# Who sells to the merchant: their price is a cost.
+_PURCHASE_WORDS = {"vendor", "supplier", "purchase", "wholesale", "buy", "cost"}
+# Words of the field that points to a product's parent (`itemMatrixID`, `group_id`, `ParentRef`).
+_PARENT_WORDS = {"parent", "group", "matrix", "template", "master", "style", "family", "model", "handle"}
 SHAPE_NAMES = {
     "gtin": "UPC/EAN codes with valid check digits",
     "email": "e-mail addresses",
@@ -430,6 +563,56 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
         adjust -= 0.25  # the product's id or name inside a stock record
     if leaf in ("order_number", "shipment_number") and words & _NOT_THE_NUMBER:
         adjust -= 0.15
+    own = set(source.leaf_words)
+    if leaf in ("order_number", "shipment_number") and words & _OTHER_ENTITIES and not own & _DOCUMENT_WORDS:
+        adjust -= 0.2
+        notes.append("another party's or item's key")
+    if target.standard == "product" and leaf == "status" and shape_detect.has(source.shapes, "boolean"):
+        if own & _STATUS_FLAGS:
+            adjust += 0.15
+            notes.append("a yes/no flag of whether the product is live")
+        else:
+            adjust -= 0.1
+    if leaf == "product_type" and source.category_in_record and own & _KIND_WORDS and not words & _CATEGORY_WORDS:
+        # Beside a category, a `type` is the product's kind (physical, simple, goods); a named type object
+        # (`productType.name`) is left alone.
+        adjust -= 0.25
+    if target.standard == "product" and leaf in ("name", "description") and source.context & NOT_THE_PRODUCT:
+        adjust -= 0.25
+        notes.append("the name or description of something else")
+    if leaf == "status" and "status" in source.context and own & _STATUS_TEXT:
+        adjust += 0.2  # `status.message`, `status.refName`: the status's words, beside its numeric `status.id`
+    if target.enum and leaf == "status" and _enum_like_share(target, source) >= 0.5:
+        adjust += 0.1
+        notes.append("samples look like its values")
+    if leaf == "notes" and own & _SELLER_SIDE and "to" not in own:
+        adjust -= 0.15  # `PrivateNotes`, `message_from_seller`: the merchant's own notes, not the customer's
+    elif leaf == "notes" and own & _BUYER_SIDE and not own & {"id", "name", "username", "email", "user"}:
+        adjust += 0.1  # `PublicNotes`, `message_from_buyer`, `message_to_seller`
+    if target.standard == "inventory_level" and leaf == "updated_at" and own & _STOCK_WORDS:
+        adjust += 0.1  # `inventoryUpdateTimestamp`: when the quantities changed, not the item record
+    if leaf == "sku" and source.context & _NOT_A_PARTY:
+        adjust -= 0.25  # `deliveries[*].shippingMethod.name`: a shipping method, no item
+    if leaf == "id" and shape_detect.has(source.shapes, "words", 0.5):
+        adjust -= 0.25  # `Location` holding "Main Warehouse": a name, not a key
+    if target.kind == "money" and own & _COUNT_WORDS:
+        adjust -= 0.25  # `total_qty_ordered`: a count, no amount
+    if target.parent in ("weight", "dimensions") and own and own <= _MONEY_WORDS:
+        adjust -= 0.2  # a bare `total` or `amount` is money, no weight or size
+    if target.kind in ("integer", "number") and leaf != "id" and source.leaf_words[-1:] == ("id",):
+        adjust -= 0.25  # `inventory_id` is a key, no quantity or measure
+    if target.standard == "inventory_level" and target.kind == "integer" and own & _NEGATIONS:
+        adjust -= 0.2  # `unallocatableQuantity`: the opposite of the kind
+    if target.kind == "money" and leaf == "price" and own & _PURCHASE_WORDS:
+        adjust -= 0.15  # `vendorPrice`: what the merchant pays, a cost
+    if (
+        leaf == "phone"
+        and shape_detect.has(source.shapes, "words", 0.5)
+        and not shape_detect.has(source.shapes, "phone")
+    ):
+        adjust -= 0.2  # sentences are no phone number
+    if leaf == "parent_sku" and not (words & _PARENT_WORDS):
+        adjust -= 0.15  # the product's own SKU or key, not its parent's
     if target.in_list and leaf == "quantity":
         # The field's own name only: `order_lines[*].quantity` is any line's quantity.
         own = set(source.leaf_words)
@@ -442,9 +625,34 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
     return adjust
 
 
+_PHONE_WORDS = {"phone", "telephone", "mobile", "tel", "cell", "fax"}
+
+
+def _only_a_party_word(target: Target, source: Source) -> bool:
+    """A key or a user name of the party (`customer_id`, `buyer.username`) for one of its text fields: the
+    words shared are the party's, not the field's."""
+    if target.leaf not in _TEXT_LEAVES - {"brand"}:  # a brand's id is the brand, as a reference
+        return False
+    if source.leaf_words[-1:] in (("id",), ("number",)) and target.leaf != "phone":
+        return True
+    return (
+        target.leaf == "phone"
+        and not set(source.leaf_words) & _PHONE_WORDS
+        and not shape_detect.has(source.shapes, "phone")
+    )
+
+
+def _wanted_address_in_list(target: Target, source: Source) -> bool:
+    """An address part inside a list of deliveries or fulfillments whose ancestors name the wanted address
+    (`deliveries[*].shippingOrderAddress.firstName`): nested, but the record's ship-to all the same."""
+    return target.address_part and source.address_block and role_of(target, source) > 0
+
+
 def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pair | None:
     """The hand-weighted score of a pair; None when neither the names nor a distinctive shape say anything."""
     best, best_reason, exact = name_match(target, source)
+    if not exact and _only_a_party_word(target, source):
+        best *= 0.6  # `customer_id`, `buyer.username` share only the party's word with the customer's name or phone
     reasons = []
     if best <= 0 and shape_only(target, source):
         best = 0.3  # a weak candidate rather than none; the shape adjustment below adds its evidence
@@ -464,7 +672,7 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
     elif not target.in_list and source.in_list and target.kind != "list":
         # A record-level field inside the lines is unlikely; inside another list (a wrapper holding the
         # shipping details, say) less so.
-        confidence *= 0.4 if source.line_list else 0.7
+        confidence *= 0.4 if source.line_list else 0.9 if _wanted_address_in_list(target, source) else 0.7
     elif target.in_list and source.in_list:
         confidence += 0.05
     # Which address / party the field belongs to.
@@ -488,7 +696,21 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
         notes.append("samples are generated keys")
     adjust += _context_adjustment(target, source, notes)
     if target.leaf == "sku" and source.leaf_words == ("id",) and not exact:
-        adjust -= 0.15  # a bare `id` is the record's (or line's) technical key, not its SKU
+        # A bare `id` is the record's (or line's) technical key, not its SKU; all the more as a plain counter.
+        # Beside a field named SKU anywhere in the record (`options[*].sku`), a bare `id` is surely the key.
+        adjust -= 0.3 if source.sku_in_record else 0.25 if shape_detect.has(source.shapes, "integer") else 0.15
+    elif target.leaf == "sku" and source.leaf_words[-1:] == ("id",) and source.sku_sibling:
+        adjust -= 0.3  # `item_id` beside a field named SKU: the technical key
+        notes.append("a key beside a field named SKU")
+    if target.kind == "money" and target.leaf != "subtotal" and "subtotal" in source.leaf_words:
+        adjust -= 0.1  # `subtotal_tax`: before discounts, beside the `total_tax` that was charged
+    if target.leaf == "sku" and "sku" in source.leaf_words:
+        # Named as a SKU (`customSku`, `item_sku`), unless it is the maker's or the supplier's part number.
+        adjust += -0.15 if (set(source.leaf_words) | source.context) & _MAKERS else 0.1
+        if source.variant_sku_sibling and set(source.leaf_words) & (_ITEM_WORDS - {"sku"}):
+            adjust -= 0.3  # beside `model_sku` or `offer_sku`, `item_sku` is the product's, not the sold variant's
+    if target.address_part and target.leaf != "name" and not source.address_block and not source.roles:
+        adjust -= 0.1  # `fulfillments[*].state` among no street or city: a status, not a region
     if target.kind in ("date", "datetime") and source.leaf_words and set(source.leaf_words) & _DEADLINE_WORDS:
         adjust -= 0.15
         notes.append("a deadline or estimate")

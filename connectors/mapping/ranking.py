@@ -18,8 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.mapping import reranker
+from connectors.mapping import shapes as shape_detect
 from connectors.mapping.assign import best_assignment
-from connectors.mapping.features import Pair, Source, Target, analyse, heuristic, shape_only, targets_of, vector
+from connectors.mapping.features import (
+    NOT_THE_PRODUCT,
+    Pair,
+    Source,
+    Target,
+    analyse,
+    heuristic,
+    shape_only,
+    targets_of,
+    vector,
+)
 from connectors.mapping.transform_hints import transforms_for
 
 MIN_CONFIDENCE = 0.02
@@ -116,6 +127,8 @@ def rank(standard: str, sources: list[Source], learned: dict, fitted: dict | Non
         ranked[path] = candidates
     _assign(ranked)
     _share_record_times(ranked)
+    if standard == "product":
+        _name_from_description(ranked)
     if fitted is not None and fitted.get("top1"):
         for candidates in ranked.values():
             _calibrate(candidates, fitted["top1"])
@@ -132,6 +145,10 @@ def rank(standard: str, sources: list[Source], learned: dict, fitted: dict | Non
                 # One value of the record read from a list: which element is for the user to say.
                 candidate.needs_review = True
                 candidate.reason = "; ".join(filter(None, [candidate.reason, "inside a list: pick the element"]))
+            elif target.in_list and candidate.source.path.count("[*]") > 1:
+                # A list inside each line (a line's taxes): one element, or their sum, is for the user to say.
+                candidate.needs_review = True
+                candidate.reason = "; ".join(filter(None, [candidate.reason, "a list inside the line: pick or sum"]))
     return ranked
 
 
@@ -140,12 +157,42 @@ _SAME_MOMENT = (("created_at", "placed_at"), ("placed_at", "created_at"))
 
 
 def _share_record_times(ranked: dict[str, list[Candidate]]) -> None:
-    for empty, other in _SAME_MOMENT:
-        if empty in ranked and not ranked[empty] and ranked.get(other):
-            ranked[empty] = [
-                Candidate(c.source, c.confidence * 0.8, "; ".join(filter(None, [c.reason, f"as {other}"])), [])
-                for c in ranked[other]
-            ]
+    """A field with no candidate, or only weak ones, takes the other's while that one has a strong first pick:
+    an order's `orderDate` or `ReceivedDate` is when it was created, rather than a line's `statusDate`."""
+    for mine, other in _SAME_MOMENT:
+        own, theirs = ranked.get(mine), ranked.get(other)
+        if own is None or not theirs:
+            continue
+        if own and (own[0].confidence >= REVIEW_CONFIDENCE or theirs[0].confidence < REVIEW_CONFIDENCE):
+            continue
+        borrowed = [
+            Candidate(c.source, c.confidence * 0.8, "; ".join(filter(None, [c.reason, f"as {other}"])), [])
+            for c in theirs
+        ]
+        taken = {c.source.path for c in borrowed}
+        ranked[mine] = borrowed + [c for c in own if c.source.path not in taken]
+
+
+def _name_from_description(ranked: dict[str, list[Candidate]]) -> None:
+    """A product record with no name field of its own (`description`, `itemDescription` only, as in many ERPs
+    and retail systems): its first short description is what people call it."""
+    own, described = ranked.get("name"), ranked.get("description")
+    if own is None or not described or (own and own[0].confidence >= REVIEW_CONFIDENCE):
+        return
+    short = [
+        c
+        for c in described
+        if not shape_detect.has(c.source.shapes, "long_text", 0.5) and not c.source.context & NOT_THE_PRODUCT
+    ][:1]
+    if short and short[0].confidence >= REVIEW_CONFIDENCE:
+        c = short[0]
+        borrowed = Candidate(c.source, c.confidence * 0.8, "; ".join(filter(None, [c.reason, "as the name"])), [])
+        ranked["name"] = [borrowed] + [o for o in own if o.source.path != c.source.path]
+        if described[0] is c and len(described) > 1:
+            # The short one names the product; the next one describes it (`itemDescription` then
+            # `additionalDescription`, `description1` then `description2`).
+            c.confidence = min(c.confidence, described[1].confidence)
+            described[:] = described[1:] + [c]
 
 
 def _calibrate(candidates: list[Candidate], top1: dict) -> None:

@@ -56,6 +56,8 @@ def stem(word: str) -> str:
         return _IRREGULAR[word]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes", "tuses")):
+        return word[:-2]  # `taxes`, `addresses`, `batches`, `statuses`: not `taxe`, `addresse`
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from connectors.mapping import ranking, reranker
+from connectors.mapping.accuracy import HELD_OUT_DIR, labelled_sets, tuning_sets
 from connectors.mapping.assign import best_assignment, minimum_cost
 from connectors.mapping.engine import compile_mapping
 from connectors.mapping.shapes import detect
@@ -199,7 +200,10 @@ def test_shipped_model_matches_the_features_and_is_readable():
     shipped = json.loads(reranker.MODEL_PATH.read_text(encoding="utf-8"))
     assert tuple(shipped["features"]) == reranker.FEATURES and len(shipped["weights"]) == len(reranker.FEATURES)
     assert shipped["retrain"] == "manage.py mapping_train"
-    assert not any(name.startswith(("ebay", "magento", "etsy")) for name in shipped["trained_on"])
+    # Trained on the tuning sets only: never on a held-out set (the former one, eBay, Magento, Etsy…, is tuning
+    # data now).
+    assert set(shipped["trained_on"]) == {labelled["name"] for labelled in tuning_sets()}
+    assert not set(shipped["trained_on"]) & {labelled["name"] for labelled in labelled_sets(HELD_OUT_DIR)}
     assert reranker.model() is not None
 
 

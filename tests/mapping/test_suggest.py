@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from connectors.mapping.accuracy import evaluate, labelled_sets
+from connectors.mapping.accuracy import evaluate, labelled_sets, tuning_sets
 from connectors.mapping.engine import compile_mapping
 from connectors.mapping.shapes import detect, gtin_valid
 from connectors.mapping.suggest import suggest_mappings, tokens
@@ -266,9 +266,16 @@ def test_llm_not_configured_is_never_called(monkeypatch):
 # --- Commands -------------------------------------------------------------------------------------
 
 
-def test_accuracy_command_prints_figures_and_targets():
+def test_accuracy_command_prints_figures_and_targets(tmp_path):
+    # A held-out folder of probe schemas, one per standard: tuning schemas presented as systems no tuning
+    # file names (the shipped held-out folder may be empty between two frozen sets).
+    by_name = {labelled["name"]: labelled for labelled in tuning_sets()}
+    for name in ("ebay_order", "easypost_shipment", "odoo_product", "cin7_core_availability"):
+        labelled = by_name[name]
+        probe = {**labelled, "name": f"probe_{labelled['name']}", "system": f"Probe {labelled['system']}"}
+        (tmp_path / f"{probe['name']}.json").write_text(json.dumps(probe), encoding="utf-8")
     out = StringIO()
-    call_command("mapping_accuracy", "--misses", stdout=out)
+    call_command("mapping_accuracy", "--misses", "--held-out-dir", str(tmp_path), stdout=out)
     text = out.getvalue()
     assert "netsuite_item_fulfillment" in text and "whiplash_item" in text and "shopify_product_variant" in text
     for standard in ("product", "shipment", "inventory_level"):
@@ -278,7 +285,7 @@ def test_accuracy_command_prints_figures_and_targets():
     assert "NOT met" not in text
     # The held-out section (systems the vocabulary was not tuned on) is reported apart, with no target.
     held_out = text.split("== Held-out set", 1)[1].split("== Tuning vs held-out", 1)[0]
-    assert "ebay_order" in held_out and "easypost_shipment" in held_out and "bigcommerce" not in held_out
+    assert "probe_ebay_order" in held_out and "probe_easypost_shipment" in held_out and "bigcommerce" not in held_out
     for standard in ("product", "shipment", "inventory_level", "order"):
         line = next(line for line in held_out.splitlines() if line.startswith(f"held-out {standard}"))
         assert "top-1" in line and "top-3" in line and "%" in line and "target" not in line

@@ -3,11 +3,12 @@ top-1 / top-3 suggestion accuracy per standard on the tuning sets and, separatel
 a calibration table (confidence of the first candidate vs how often it is right); the time to suggest
 per schema and for a 200-field schema.
 
-Tuning sets: data/labelled/ (the vocabulary was written against them) and data/tuning/ (the first
-held-out set, tuned on since): their figures are optimistic. The held-out set (data/held_out/) holds
-schemas of systems found in no tuning file, never used to tune the vocabulary, the ranking or the
-re-ranker: its figure is the honest one. When you tune on a held-out set, move it into data/tuning/ and
-write a new held-out set from yet other systems.
+Tuning sets: data/labelled/ (the vocabulary was written against them) and data/tuning/ (the first and
+second held-out sets and more systems, tuned on since): their figures are optimistic. The held-out set
+(data/held_out/) holds schemas of systems found in no tuning file, never used to tune the vocabulary, the
+ranking or the re-ranker: its figure is the honest one. When you tune on a held-out set, move it into
+data/tuning/ and write a new held-out set from yet other systems; while the folder has no schema, the
+report says so and shows the tuning sets only.
 """
 
 from __future__ import annotations
@@ -90,7 +91,9 @@ class Command(BaseCommand):
             report(labelled, write)
             self._misses(labelled, "tuning", misses)
             write("")
-            write(f"== Tuning set ({_display(TUNING_DIR)}): the first held-out set, tuned on since")
+            write(
+                f"== Tuning set ({_display(TUNING_DIR)}): the first held-out set, the second and more systems, tuned on since"
+            )
             extra = evaluate(labelled_sets(TUNING_DIR), rerank=rerank)
             self._table(extra, "tuning")
             self._misses(extra, "tuning", misses)
@@ -143,7 +146,8 @@ class Command(BaseCommand):
         write("")
         write(f"== Held-out set ({_display(directory)}): systems NOT in any tuning set, never tuned on")
         if not sets:
-            write("  no held-out labelled schemas found")
+            # Between two frozen sets (the last one became tuning data): nothing honest to measure yet.
+            write("  the held-out folder is empty: no held-out labelled schemas found (it awaits a fresh set)")
             return None
         results = evaluate(sets, rerank=rerank)
         ranking = "language-model re-ranking when configured" if rerank else "offline ranking"
