@@ -375,6 +375,11 @@ class Connector:
         module, _, name = cls.sandbox_class.rpartition(".")
         return getattr(importlib.import_module(module), name)(seed=seed, records=records, **options)
 
+    def requests_made(self) -> int:
+        """How many HTTP requests this connector's vendor client has made: 0 while none was built (a vendor's
+        `client` is a cached property; looking here never builds one)."""
+        return int(getattr(self.__dict__.get("client"), "requests_made", 0) or 0)
+
     @classmethod
     def has_sandbox(cls) -> bool:
         """Whether `sandbox_app` builds an emulator: `sandbox_class` is set, or the subclass builds its own."""

@@ -45,13 +45,13 @@ def run(job: Job, body: Callable[[], None], finish: Callable[..., Job]) -> Job:
 
 
 class RequestMeter:
-    """The requests the connectors' clients made since the last look (their `requests_made` counters)."""
+    """The requests the connectors' clients made since the last look (`Connector.requests_made`)."""
 
     def __init__(self, *connectors):
         self.connectors = connectors
         self.seen = 0
 
     def spent(self) -> int:
-        now = sum(int(getattr(getattr(c, "_client", None), "requests_made", 0) or 0) for c in self.connectors)
+        now = sum(c.requests_made() for c in self.connectors)
         spent, self.seen = now - self.seen, now
         return spent
