@@ -4,190 +4,21 @@ A source field is read for its words (path segments, label; GraphQL `edges[*].no
 ancestors (which address or party it belongs to: shipping, billing, return, sender, customer), its
 siblings (a block with street/city/postal siblings is an address; a list whose elements have a quantity
 or a SKU is the record's lines) and its sample values (shapes.py). `heuristic` folds these into one
-hand-weighted score; `vector` gives them to the learned re-ranker (reranker.py) one by one.
+hand-weighted score; `vector` gives them to the learned re-ranker (reranker.py) one by one. What is read of
+a source field lives in sources.py, the word sets the rules consult in lexicon.py.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
+from connectors.mapping import lexicon
 from connectors.mapping import shapes as shape_detect
-from connectors.mapping.vocabulary import CONTEXT, GENERIC_LEAVES, VOCABULARY
+from connectors.mapping.sources import ADDRESS_PARTS, RECORD_NOUNS, Source, path_segments
+from connectors.mapping.vocabulary import CONTEXT, VOCABULARY
 from connectors.mapping.words import similarity, tokens
 from connectors.standards import fields_of
-
-_ARRAY = re.compile(r"\[(\*|\d*)\]")
-_GRAPHQL = re.compile(r"\.edges\[\*\]\.node(?=\.|$)")
-# Words of path segments that only wrap: GraphQL connections, envelopes.
-_WRAPPERS = {"edge", "node", "data", "attribute", "extension"}
-_MONEY_WRAPPERS = {"shop", "presentment", "money", "set"}
-ADDRESS_WORDS = {"city", "street", "postal", "zip", "postcode", "country", "state", "province", "region", "line"}
-LINE_WORDS = {"quantity", "sku", "price", "qty"}
-ROLE_WORDS = {
-    "ship": {"ship", "delivery", "recipient", "destination", "to", "consignee"},
-    "bill": {"bill", "billing", "invoice", "payment", "payer"},
-    "return": {"return"},
-    "origin": {"from", "origin", "sender", "shipper"},
-    "customer": {"customer", "buyer", "entity", "contact", "purchaser"},
-}
-ADDRESS_PARTS = {"name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email"}
-
-
-# --- Sources ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Source:
-    path: str  # as given, `[]` normalized to `[*]`
-    label: str
-    type: str
-    samples: list
-    in_list: bool
-    element_path: str  # relative to the list element, or the path itself
-    list_path: str | None  # `item.items[*]`
-    context: set[str]
-    variants: list[tuple[tuple[str, ...], float]]
-    shapes: dict[str, float]
-    block: str = ""  # the parent path: siblings share it
-    outer_list: str | None = None  # the path up to the first `[*]`
-    roles: set[str] = field(default_factory=set)  # from the ancestors: ship, bill, return, origin, customer
-    address_block: bool = False  # siblings look like an address
-    line_list: bool = False  # inside a list whose elements look like order lines
-    sku_sibling: bool = False  # another field of the same object is named as a SKU
-    sku_in_record: bool = False  # another field of the record is named as a SKU
-    category_in_record: bool = False  # some field of the record is named as a category
-    variant_sku_sibling: bool = False  # another field of the same object is the variant's or offer's SKU
-    leaf_words: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return "".join(tokens(self.path))
-
-
-_DECLARED = {
-    "boolean": {"boolean": 1.0},
-    "bool": {"boolean": 1.0},
-    "integer": {"integer": 1.0, "number": 1.0},
-    "int": {"integer": 1.0, "number": 1.0},
-    "number": {"number": 1.0},
-    "float": {"number": 1.0, "decimal": 1.0},
-    "decimal": {"number": 1.0, "decimal": 1.0},
-    "date": {"date": 1.0},
-    "datetime": {"datetime": 1.0},
-    "date-time": {"datetime": 1.0},
-    "array": {"list": 1.0},
-    "object": {"object": 1.0},
-}
-
-
-def normalized_path(path: str) -> str:
-    return _ARRAY.sub(lambda m: "[*]" if m.group(1) in ("", "*") else m.group(0), str(path).strip())
-
-
-def _segments(path: str) -> list[tuple[str, ...]]:
-    out = []
-    for segment in _ARRAY.sub("", _GRAPHQL.sub("[*]", path)).split("."):
-        words = tuple(w for w in tokens(segment) if w not in _WRAPPERS)
-        if set(words) <= _MONEY_WRAPPERS:
-            continue  # `shopMoney`, `presentmentMoney`: which copy of an amount, not what it is
-        words = tuple(w for w in words if w != "money") or words
-        if words:
-            out.append(words)
-    return out
-
-
-# A record's own `number`, `status`, `date` or `type` is read as `<noun> number`... (see make_source).
-_RECORD_NOUNS = {"order": {"order"}, "shipment": {"shipment", "fulfillment"}, "product": {"product", "item"}}
-_RECORD_LEAVES = {("number",), ("status",), ("date",), ("type",), ("id",)}
-# What an amount's own path says when it only says "the amount": `amount.value`, `priceSet.shopMoney.amount`.
-_AMOUNT_LEAVES = {("amount",), ("value",), ("cent", "amount")}
-_AMOUNT_WORDS = {"amount", "value", "price", "set", "total", "sum", "cent"}
-
-
-def make_source(spec: dict) -> Source:
-    path = normalized_path(spec["path"])
-    label = str(spec.get("label") or "")
-    in_list = "[*]" in path
-    list_path, element_path = None, path
-    if in_list:
-        head, _, tail = path.rpartition("[*]")
-        list_path, element_path = head + "[*]", tail.lstrip(".") or path
-    segments = _segments(element_path if in_list and element_path != path else path)
-    whole = _segments(path)
-    leaf = segments[-1] if segments else ()
-    significant = list(segments)
-    while len(significant) > 1 and tuple(significant[-1]) in GENERIC_LEAVES:
-        significant.pop()
-    variants: list[tuple[tuple[str, ...], float]] = [
-        (tuple(significant[-1]) if significant else (), 1.0),
-        # A bare amount leaf (`totalPriceSet.shopMoney.amount`) says little once the segments before it have said
-        # which amount it is.
-        (leaf, 0.95 if tuple(leaf) not in _AMOUNT_LEAVES or len(significant) == len(segments) else 0.6),
-        (tuple(w for seg in segments[-2:] for w in seg), 0.95),
-        (tuple(w for seg in segments for w in seg), 0.85),
-    ]
-    if label:
-        variants.append((tokens(label), 0.95))
-    if len(leaf) > 1 and leaf[-1] == "1":
-        variants.append((leaf[:-1], 0.9))  # `description1`, `companyName1`: the first of a numbered series
-    if path.count("[*]") > 1 and segments and {w for seg in segments for w in seg} <= _AMOUNT_WORDS:
-        # The amount of an element of a list inside a list (`lineItems[*].taxes[*].amount.value`): the inner
-        # list says what it is, a line's tax.
-        inner = _segments(path.rsplit("[*]", 2)[-2])
-        if inner:
-            variants.append((inner[-1], 0.9))
-    if not in_list and len(whole) == 1 and leaf in _RECORD_LEAVES:
-        variants.append((("record", *leaf), 0.9))  # `number` of an order is its order number
-    context = {w for seg in whole[:-1] for w in seg}
-    context |= set(leaf[:-1]) if len(leaf) > 1 else set()
-    detected = shape_detect.detect(spec.get("samples"))
-    for name, share in _DECLARED.get(str(spec.get("type") or "").lower(), {}).items():
-        detected.setdefault(name, share)
-    block = path.rsplit(".", 1)[0] if "." in path else ""
-    return Source(
-        path=path,
-        label=label,
-        type=str(spec.get("type") or ""),
-        samples=list(spec.get("samples") or [])[:20],
-        in_list=in_list,
-        element_path=element_path,
-        list_path=list_path,
-        context=context,
-        variants=[(v, w) for v, w in variants if v],
-        shapes=detected,
-        block=block,
-        outer_list=path.split("[*]", 1)[0] + "[*]" if in_list else None,
-        roles={role for role, words in ROLE_WORDS.items() if context & words},
-        leaf_words=leaf,
-    )
-
-
-def analyse(sources: list[Source]) -> None:
-    """What each field's siblings say: an address block, the record's lines."""
-    block_words: dict[str, set[str]] = {}
-    list_words: dict[str, set[str]] = {}
-    for source in sources:
-        words = set(source.leaf_words)
-        block_words.setdefault(source.block, set()).update(words)
-        if source.outer_list:
-            list_words.setdefault(source.outer_list, set()).update(words)
-    for source in sources:
-        source.address_block = len(block_words.get(source.block, set()) & ADDRESS_WORDS) >= 2
-        source.line_list = bool(source.outer_list and list_words.get(source.outer_list, set()) & LINE_WORDS)
-    named_sku = {source.block for source in sources if "sku" in source.leaf_words}
-    variant_sku = {
-        source.block for source in sources if "sku" in source.leaf_words and _VARIANT_WORDS & set(source.leaf_words)
-    }
-    sku_named = any("sku" in source.leaf_words for source in sources)
-    categorised = any(_CATEGORY_WORDS & (set(source.leaf_words) | source.context) for source in sources)
-    for source in sources:
-        source.sku_sibling = source.block in named_sku and "sku" not in source.leaf_words
-        source.category_in_record = categorised
-        source.sku_in_record = sku_named and "sku" not in source.leaf_words
-        source.variant_sku_sibling = source.block in variant_sku and not _VARIANT_WORDS & set(source.leaf_words)
-
 
 # --- Targets ---------------------------------------------------------------------------------
 
@@ -259,7 +90,7 @@ def targets_of(standard: str) -> tuple[Target, ...]:
                 if other != standard or alias != path:
                     phrases += [p for p in words.get(alias, []) if p not in phrases]
         synonyms = []
-        nouns = _RECORD_NOUNS.get(standard, set())
+        nouns = RECORD_NOUNS.get(standard, set())
         for phrase in phrases:
             words = tokens(phrase)
             recorded = len(words) == 2 and words[0] in nouns and (standard != "product" or words[1] != "id")
@@ -286,132 +117,18 @@ _SHAPE_FOR_LEAF = {
     "sku": ("code", 0.05),
     "description": ("long_text", 0.05),
 }
-_EXCLUSIVE = {"email": "email", "url": "image_url", "gtin": "barcode", "tracking": "tracking_numbers"}
-_WEAK_ROLE_WORDS = {"to"}
-_TEXT_LEAVES = {"name", "email", "phone", "description", "company", "brand"}
-# Fields a person reads and types: a generated key (UUID, long hex) is the record's technical id instead.
-_HUMAN_IDENTIFIERS = {"sku", "order_number", "shipment_number", "product_type", "brand"}
-# Shapes distinctive enough to propose a field whose name shares no word with the target.
-_SHAPE_ONLY = {"country", "currency", "email", "gtin", "tracking"}
-# Ancestors or words that make a field part of something other than an address or a party: the shipping
-# *method's* name, a discount's or a fee's amount, a product's id inside a stock record.
-_NOT_A_PARTY = {"method", "service", "carrier", "rate", "option", "courier", "provider", "level", "via"}
-_ADJUSTMENTS = {"discount", "adjustment", "promotion", "coupon", "tax", "fee", "refund", "duty", "applied"}
-_ITEM_WORDS = {"product", "item", "variant", "sku", "article", "material"}
-# A person or a secondary reference is no document number: `salesRepCode`, `externalReference`.
-_NOT_THE_NUMBER = {"status", "sale", "rep", "salesperson", "agent", "user", "employee", "external", "secondary"}
-# Line quantities: what was shipped against what was ordered (or is still open).
-_SHIPPED_WORDS = {"ship", "fulfill", "fulfilled", "pick", "picked", "pack", "packed", "dispatch", "deliver"}
-_ORDERED_WORDS = {"order", "open", "backorder", "remain", "remaining", "cancel", "return", "refund", "request"}
-# Words of a deadline or an estimate: `DespatchByDate`, `due_date`, `estimatedArrival` say when something
-# should happen, not when it did.
-_DEADLINE_WORDS = {"by", "due", "deadline", "estimate", "estimated", "expected", "earliest", "latest", "promise"}
-_TIME_WORDS = {"date", "time", "timestamp", "at", "created", "updated", "modified", "on", "when"}
-# A yes/no flag that says whether a product is live (`is_visible`, `archived`, `purchasing_disabled`,
-# `IsSold`), unlike one about something else (`is_featured`, `is_free_shipping`, `IsTrackedAsInventory`).
-_STATUS_FLAGS = {
-    "active",
-    "inactive",
-    "enable",
-    "disable",
-    "archive",
-    "visible",
-    "visibility",
-    "hidden",
-    "sellable",
-    "sold",
-    "publish",
-    "delete",
-    "discontinued",
-    "purchasable",
-    "available",
-    "availability",
-    "blocked",
-    "live",
-    "valid",
-}
-# Another party or thing whose id or name is no document number: `customer_id`, `store_name`, `items[*].name`.
-_OTHER_ENTITIES = {"customer", "buyer", "user", "store", "shop", "product", "item", "variant", "carrier", "warehouse"}
-_DOCUMENT_WORDS = {"order", "shipment", "fulfillment", "receipt", "document", "increment", "record", "invoice"}
-_VARIANT_WORDS = {"variant", "offer", "model", "seller", "merchant", "variation"}
-_STATUS_TEXT = {"message", "name", "description", "label", "text", "reference"}
-# Words of statuses, as the standards' values and the usual vendors' ones say them.
-_STATUS_VALUE_WORDS = {
-    "transit",
-    "deliver",
-    "delivered",
-    "ship",
-    "shipped",
-    "cancel",
-    "cancelled",
-    "canceled",
-    "pending",
-    "pick",
-    "picked",
-    "pack",
-    "packed",
-    "return",
-    "returned",
-    "fail",
-    "failure",
-    "exception",
-    "fulfil",
-    "fulfilled",
-    "active",
-    "inactive",
-    "archive",
-    "archived",
-    "draft",
-}
 
 
 def _enum_like_share(target: Target, source: Source) -> float:
     """How many of the string samples name one of the field's values (`TRANSIT`, `DELIVERED` for a shipment
     status; `SUCCESS`, `QUEUED` do not)."""
-    values = {w for value in target.enum or () for w in tokens(str(value))} | _STATUS_VALUE_WORDS
+    values = {w for value in target.enum or () for w in tokens(str(value))} | lexicon.STATUS_VALUE_WORDS
     texts = [str(v) for v in source.samples if isinstance(v, str) and v]
     if not texts:
         return 0.0
     return sum(1 for text in texts if set(tokens(text)) & values) / len(texts)
 
 
-_COUNT_WORDS = {"quantity", "count", "weight", "number"}
-_MONEY_WORDS = {"total", "subtotal", "amount", "price", "cost", "value", "grand"}
-_SELLER_SIDE = {"seller", "private", "internal", "staff", "merchant", "admin"}
-_BUYER_SIDE = {"buyer", "customer", "public", "gift"}
-_STOCK_WORDS = {"inventory", "stock", "quantity"}
-_MAKERS = {"manufacturer", "vendor", "supplier", "mpn", "brand"}
-_CATEGORY_WORDS = {"category", "taxonomy"}
-# A product's kind (physical/digital, simple/variable, goods/service), unlike its merchandise category.
-_KIND_WORDS = {"type", "kind"}
-# Another thing whose name a product field may carry: `Category.name`, `Manufacturer.name`, `taxClass.name`.
-NOT_THE_PRODUCT = {
-    "category",
-    "manufacturer",
-    "brand",
-    "vendor",
-    "supplier",
-    "warehouse",
-    "location",
-    "store",
-    "shop",
-    "tax",
-    "ship",
-    "carrier",
-    "unit",
-    "image",
-    "tag",
-    "option",
-    "attribute",
-    "channel",
-    "customer",
-}
-# A negated kind of stock (`unallocatableQuantity`, `nonSellable`) is not that kind.
-_NEGATIONS = {"un", "non", "not", "unavailable", "unallocated", "unsellable"}
-# Who sells to the merchant: their price is a cost.
-_PURCHASE_WORDS = {"vendor", "supplier", "purchase", "wholesale", "buy", "cost"}
-# Words of the field that points to a product's parent (`itemMatrixID`, `group_id`, `ParentRef`).
-_PARENT_WORDS = {"parent", "group", "matrix", "template", "master", "style", "family", "model", "handle"}
 SHAPE_NAMES = {
     "gtin": "UPC/EAN codes with valid check digits",
     "email": "e-mail addresses",
@@ -429,7 +146,7 @@ SHAPE_NAMES = {
 def epoch_time(source: Source) -> bool:
     """Whole numbers in the range of epoch seconds/milliseconds, named like a time."""
     words = {w for variant, _ in source.variants for w in variant}
-    return shape_detect.has(source.shapes, "epoch") and bool(words & _TIME_WORDS)
+    return shape_detect.has(source.shapes, "epoch") and bool(words & lexicon.TIME_WORDS)
 
 
 def shape_adjustment(target: Target, source: Source) -> tuple[float, list[str]]:
@@ -443,7 +160,7 @@ def shape_adjustment(target: Target, source: Source) -> tuple[float, list[str]]:
     if expected and has(shapes, expected[0]):
         adjust += expected[1]
         notes.append(f"samples look like {SHAPE_NAMES.get(expected[0], expected[0])}")
-    for shape, owner in _EXCLUSIVE.items():
+    for shape, owner in lexicon.EXCLUSIVE.items():
         clash = leaf != owner and has(shapes, shape) and not (expected and expected[0] == shape)
         if clash and not (shape == "gtin" and target.kind in ("integer", "number")):
             adjust -= 0.25
@@ -533,7 +250,7 @@ def role_of(target: Target, source: Source) -> int:
     a ship-to field: the `to` alone does not make it a ship-to), 0 when they name none."""
     if target.parent in CONTEXT:
         wanted, unwanted = CONTEXT[target.parent]
-        if source.context & unwanted and not source.context & (wanted - _WEAK_ROLE_WORDS):
+        if source.context & unwanted and not source.context & (wanted - lexicon.WEAK_ROLE_WORDS):
             return -1
         if source.context & wanted:
             return 1
@@ -544,7 +261,7 @@ def shape_only(target: Target, source: Source) -> bool:
     """The samples alone say what the field is (ISO country or currency codes, e-mails, valid barcodes,
     tracking numbers), whatever its name: `recipient.region` holding `SG`, `MY` is a country."""
     expected = _SHAPE_FOR_LEAF.get(target.leaf)
-    return bool(expected and expected[0] in _SHAPE_ONLY and shape_detect.has(source.shapes, expected[0], 0.9))
+    return bool(expected and expected[0] in lexicon.SHAPE_ONLY and shape_detect.has(source.shapes, expected[0], 0.9))
 
 
 def _context_adjustment(target: Target, source: Source, notes: list[str]) -> float:
@@ -552,58 +269,71 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
     words = set(source.leaf_words) | source.context
     leaf = target.leaf
     adjust = 0.0
-    if (target.address_part or target.parent == "customer") and source.context & _NOT_A_PARTY:
+    if (target.address_part or target.parent == "customer") and source.context & lexicon.NOT_A_PARTY:
         adjust -= 0.25
         notes.append("part of a shipping method, not an address")
-    if target.kind == "money" and leaf not in ("discount", "tax", "shipping") and source.context & _ADJUSTMENTS:
+    if target.kind == "money" and leaf not in ("discount", "tax", "shipping") and source.context & lexicon.ADJUSTMENTS:
         # Inside a discount, a tax line or a fee (`applied_discounts[*].amount`, `discount_amount`): no price
         # or total. The last word is left out: `total_inc_tax` is a total.
         adjust -= 0.3
-    if target.parent == "location" and source.context & _ITEM_WORDS and not source.context & {"location", "warehouse"}:
+    if (
+        target.parent == "location"
+        and source.context & lexicon.ITEM_WORDS
+        and not source.context & {"location", "warehouse"}
+    ):
         adjust -= 0.25  # the product's id or name inside a stock record
-    if leaf in ("order_number", "shipment_number") and words & _NOT_THE_NUMBER:
+    if leaf in ("order_number", "shipment_number") and words & lexicon.NOT_THE_NUMBER:
         adjust -= 0.15
     own = set(source.leaf_words)
-    if leaf in ("order_number", "shipment_number") and words & _OTHER_ENTITIES and not own & _DOCUMENT_WORDS:
+    if (
+        leaf in ("order_number", "shipment_number")
+        and words & lexicon.OTHER_ENTITIES
+        and not own & lexicon.DOCUMENT_WORDS
+    ):
         adjust -= 0.2
         notes.append("another party's or item's key")
     if target.standard == "product" and leaf == "status" and shape_detect.has(source.shapes, "boolean"):
-        if own & _STATUS_FLAGS:
+        if own & lexicon.STATUS_FLAGS:
             adjust += 0.15
             notes.append("a yes/no flag of whether the product is live")
         else:
             adjust -= 0.1
-    if leaf == "product_type" and source.category_in_record and own & _KIND_WORDS and not words & _CATEGORY_WORDS:
+    if (
+        leaf == "product_type"
+        and source.category_in_record
+        and own & lexicon.KIND_WORDS
+        and not words & lexicon.CATEGORY_WORDS
+    ):
         # Beside a category, a `type` is the product's kind (physical, simple, goods); a named type object
         # (`productType.name`) is left alone.
         adjust -= 0.25
-    if target.standard == "product" and leaf in ("name", "description") and source.context & NOT_THE_PRODUCT:
+    if target.standard == "product" and leaf in ("name", "description") and source.context & lexicon.NOT_THE_PRODUCT:
         adjust -= 0.25
         notes.append("the name or description of something else")
-    if leaf == "status" and "status" in source.context and own & _STATUS_TEXT:
+    if leaf == "status" and "status" in source.context and own & lexicon.STATUS_TEXT:
         adjust += 0.2  # `status.message`, `status.refName`: the status's words, beside its numeric `status.id`
     if target.enum and leaf == "status" and _enum_like_share(target, source) >= 0.5:
         adjust += 0.1
         notes.append("samples look like its values")
-    if leaf == "notes" and own & _SELLER_SIDE and "to" not in own:
+    if leaf == "notes" and own & lexicon.SELLER_SIDE and "to" not in own:
         adjust -= 0.15  # `PrivateNotes`, `message_from_seller`: the merchant's own notes, not the customer's
-    elif leaf == "notes" and own & _BUYER_SIDE and not own & {"id", "name", "username", "email", "user"}:
+    elif leaf == "notes" and own & lexicon.BUYER_SIDE and not own & {"id", "name", "username", "email", "user"}:
         adjust += 0.1  # `PublicNotes`, `message_from_buyer`, `message_to_seller`
-    if target.standard == "inventory_level" and leaf == "updated_at" and own & _STOCK_WORDS:
+    if target.standard == "inventory_level" and leaf == "updated_at" and own & lexicon.STOCK_WORDS:
         adjust += 0.1  # `inventoryUpdateTimestamp`: when the quantities changed, not the item record
-    if leaf == "sku" and source.context & _NOT_A_PARTY:
+    if leaf == "sku" and source.context & lexicon.NOT_A_PARTY:
         adjust -= 0.25  # `deliveries[*].shippingMethod.name`: a shipping method, no item
     if leaf == "id" and shape_detect.has(source.shapes, "words", 0.5):
         adjust -= 0.25  # `Location` holding "Main Warehouse": a name, not a key
-    if target.kind == "money" and own & _COUNT_WORDS:
+    if target.kind == "money" and own & lexicon.COUNT_WORDS:
         adjust -= 0.25  # `total_qty_ordered`: a count, no amount
-    if target.parent in ("weight", "dimensions") and own and own <= _MONEY_WORDS:
+    if target.parent in ("weight", "dimensions") and own and own <= lexicon.MONEY_WORDS:
         adjust -= 0.2  # a bare `total` or `amount` is money, no weight or size
     if target.kind in ("integer", "number") and leaf != "id" and source.leaf_words[-1:] == ("id",):
         adjust -= 0.25  # `inventory_id` is a key, no quantity or measure
-    if target.standard == "inventory_level" and target.kind == "integer" and own & _NEGATIONS:
+    if target.standard == "inventory_level" and target.kind == "integer" and own & lexicon.NEGATIONS:
         adjust -= 0.2  # `unallocatableQuantity`: the opposite of the kind
-    if target.kind == "money" and leaf == "price" and own & _PURCHASE_WORDS:
+    if target.kind == "money" and leaf == "price" and own & lexicon.PURCHASE_WORDS:
         adjust -= 0.15  # `vendorPrice`: what the merchant pays, a cost
     if (
         leaf == "phone"
@@ -611,12 +341,12 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
         and not shape_detect.has(source.shapes, "phone")
     ):
         adjust -= 0.2  # sentences are no phone number
-    if leaf == "parent_sku" and not (words & _PARENT_WORDS):
+    if leaf == "parent_sku" and not (words & lexicon.PARENT_WORDS):
         adjust -= 0.15  # the product's own SKU or key, not its parent's
     if target.in_list and leaf == "quantity":
         # The field's own name only: `order_lines[*].quantity` is any line's quantity.
         own = set(source.leaf_words)
-        shipped, ordered = own & _SHIPPED_WORDS, own & _ORDERED_WORDS
+        shipped, ordered = own & lexicon.SHIPPED_WORDS, own & lexicon.ORDERED_WORDS
         shipment = target.standard == "shipment"
         if shipped and not ordered:
             adjust += 0.1 if shipment else -0.1
@@ -625,19 +355,16 @@ def _context_adjustment(target: Target, source: Source, notes: list[str]) -> flo
     return adjust
 
 
-_PHONE_WORDS = {"phone", "telephone", "mobile", "tel", "cell", "fax"}
-
-
 def _only_a_party_word(target: Target, source: Source) -> bool:
     """A key or a user name of the party (`customer_id`, `buyer.username`) for one of its text fields: the
     words shared are the party's, not the field's."""
-    if target.leaf not in _TEXT_LEAVES - {"brand"}:  # a brand's id is the brand, as a reference
+    if target.leaf not in lexicon.TEXT_LEAVES - {"brand"}:  # a brand's id is the brand, as a reference
         return False
     if source.leaf_words[-1:] in (("id",), ("number",)) and target.leaf != "phone":
         return True
     return (
         target.leaf == "phone"
-        and not set(source.leaf_words) & _PHONE_WORDS
+        and not set(source.leaf_words) & lexicon.PHONE_WORDS
         and not shape_detect.has(source.shapes, "phone")
     )
 
@@ -686,12 +413,12 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
     elif target.parent == "bill_to":
         # Billing parts are named as billing; an address that names no role is where the goods go.
         confidence -= 0.1
-    if target.leaf in _TEXT_LEAVES and source.leaf_words[-1:] in (("id",), ("number",)) and not exact:
+    if target.leaf in lexicon.TEXT_LEAVES and source.leaf_words[-1:] in (("id",), ("number",)) and not exact:
         confidence -= 0.25  # a technical id or a number (`ShipToNum`) is no name, e-mail or phone
     if not (target.address_part or target.parent == "customer") and source.address_block and source.roles:
         confidence -= 0.2  # a field of a shipping/billing address is no order-level field
     adjust, notes = shape_adjustment(target, source)
-    if target.leaf in _HUMAN_IDENTIFIERS and shape_detect.has(source.shapes, "opaque_id"):
+    if target.leaf in lexicon.HUMAN_IDENTIFIERS and shape_detect.has(source.shapes, "opaque_id"):
         adjust -= 0.2
         notes.append("samples are generated keys")
     adjust += _context_adjustment(target, source, notes)
@@ -706,12 +433,12 @@ def heuristic(target: Target, source: Source, verdict: bool | None = None) -> Pa
         adjust -= 0.1  # `subtotal_tax`: before discounts, beside the `total_tax` that was charged
     if target.leaf == "sku" and "sku" in source.leaf_words:
         # Named as a SKU (`customSku`, `item_sku`), unless it is the maker's or the supplier's part number.
-        adjust += -0.15 if (set(source.leaf_words) | source.context) & _MAKERS else 0.1
-        if source.variant_sku_sibling and set(source.leaf_words) & (_ITEM_WORDS - {"sku"}):
+        adjust += -0.15 if (set(source.leaf_words) | source.context) & lexicon.MAKERS else 0.1
+        if source.variant_sku_sibling and set(source.leaf_words) & (lexicon.ITEM_WORDS - {"sku"}):
             adjust -= 0.3  # beside `model_sku` or `offer_sku`, `item_sku` is the product's, not the sold variant's
     if target.address_part and target.leaf != "name" and not source.address_block and not source.roles:
         adjust -= 0.1  # `fulfillments[*].state` among no street or city: a status, not a region
-    if target.kind in ("date", "datetime") and source.leaf_words and set(source.leaf_words) & _DEADLINE_WORDS:
+    if target.kind in ("date", "datetime") and source.leaf_words and set(source.leaf_words) & lexicon.DEADLINE_WORDS:
         adjust -= 0.15
         notes.append("a deadline or estimate")
     if target.leaf == "status" and source.leaf_words[-1:] == ("id",) and shape_detect.has(source.shapes, "integer"):
@@ -749,5 +476,5 @@ def vector(pair: Pair, best_for_target: float, best_elsewhere: float) -> list[fl
         1.0 if target.address_part and source.roles & {"origin", "return"} else 0.0,
         pair.shape,
         1.0 if target.kind in ("date", "datetime") and epoch_time(source) else 0.0,
-        min(len(_segments(source.path)), 6) / 6,
+        min(len(path_segments(source.path)), 6) / 6,
     ]

@@ -17,20 +17,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connectors.mapping import reranker
+from connectors.mapping import lexicon, reranker
 from connectors.mapping import shapes as shape_detect
 from connectors.mapping.assign import best_assignment
 from connectors.mapping.features import (
-    NOT_THE_PRODUCT,
     Pair,
-    Source,
     Target,
-    analyse,
     heuristic,
     shape_only,
     targets_of,
     vector,
 )
+from connectors.mapping.sources import Source, analyse
 from connectors.mapping.transform_hints import transforms_for
 
 MIN_CONFIDENCE = 0.02
@@ -182,7 +180,7 @@ def _name_from_description(ranked: dict[str, list[Candidate]]) -> None:
     short = [
         c
         for c in described
-        if not shape_detect.has(c.source.shapes, "long_text", 0.5) and not c.source.context & NOT_THE_PRODUCT
+        if not shape_detect.has(c.source.shapes, "long_text", 0.5) and not c.source.context & lexicon.NOT_THE_PRODUCT
     ][:1]
     if short and short[0].confidence >= REVIEW_CONFIDENCE:
         c = short[0]

@@ -13,9 +13,10 @@ validated and ignored when bad. First picks below REVIEW_CONFIDENCE are marked f
 from __future__ import annotations
 
 from connectors.mapping import llm
-from connectors.mapping.features import Source, make_source, normalized_path, targets_of
+from connectors.mapping.features import targets_of
 from connectors.mapping.models import SuggestionFeedback
 from connectors.mapping.ranking import MIN_CONFIDENCE, REVIEW_CONFIDENCE, rank
+from connectors.mapping.sources import Source, make_source, normalized_path
 from connectors.mapping.words import tokens
 from ekyam.tenancy import scoped
 

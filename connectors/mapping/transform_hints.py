@@ -7,7 +7,8 @@ import re
 from datetime import datetime
 
 from connectors.mapping import shapes as shape_detect
-from connectors.mapping.features import Source, Target
+from connectors.mapping.features import Target
+from connectors.mapping.sources import Source
 from connectors.mapping.transforms import normalize_unit
 from connectors.mapping.words import tokens
 

@@ -3,8 +3,9 @@
 import pytest
 
 from connectors.mapping.engine import compile_mapping
-from connectors.mapping.features import analyse, heuristic, make_source, targets_of
+from connectors.mapping.features import heuristic, targets_of
 from connectors.mapping.shapes import detect, has
+from connectors.mapping.sources import analyse, make_source
 from connectors.mapping.suggest import suggest_mappings
 from connectors.mapping.words import similarity, tokens
 

@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand
 
 from connectors.mapping import reranker
 from connectors.mapping.accuracy import tuning_sets
-from connectors.mapping.features import make_source
 from connectors.mapping.ranking import rank, scored_pairs
+from connectors.mapping.sources import make_source
 
 
 def training_examples(sets: list[dict]) -> list[tuple[list[float], bool]]:
