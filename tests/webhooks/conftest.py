@@ -141,9 +141,11 @@ class ConsumerProcess:
                 self.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def shared_consumer(kafka_broker, django_db_setup, django_db_blocker):
-    """One consumer for the session, on its own topic prefix."""
+    """One consumer for the module's tests, on its own topic prefix. Not for the session: its
+    delivery scheduler claims every due delivery in the test database, so left running it would
+    race the tests that claim deliveries by hand (and take their claims)."""
     prefix = f"t{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock():
         env = child_env(kafka_broker, prefix)
