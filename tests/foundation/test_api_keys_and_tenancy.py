@@ -109,7 +109,19 @@ def test_switching_to_a_foreign_organization_is_404(client, owner_a, org_b):
     assert client.post("/org/switch/", {"organization": org_b.pk}).status_code == 404
 
 
-def test_rate_limit_per_key(key_client_for, org_a, settings):
+@pytest.fixture
+def one_window(monkeypatch):
+    """The throttle's clock held in the middle of a minute: its windows are fixed minutes, so a run
+    that crossed a minute's end would rightly start counting again (CI once saw 47 of 40 allowed)."""
+    import time
+
+    from ekyam.api.throttling import PerKeyRateThrottle
+
+    middle = (time.time() // 60) * 60 + 30
+    monkeypatch.setattr(PerKeyRateThrottle, "timer", staticmethod(lambda: middle))
+
+
+def test_rate_limit_per_key(key_client_for, org_a, settings, one_window):
     from django.core.cache import cache
 
     cache.clear()
@@ -133,7 +145,7 @@ def test_rate_limit_per_key(key_client_for, org_a, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rate_limit_holds_under_concurrent_clients(org_a, settings):
+def test_rate_limit_holds_under_concurrent_clients(org_a, settings, one_window):
     """32 clients at once against a limit of 40 per minute: exactly 40 get through (atomic counting)."""
     from concurrent.futures import ThreadPoolExecutor
 
