@@ -25,6 +25,11 @@ get = overridable(
         ),
         "OUTBOX_RETENTION_BATCH": lambda: env_int("EKYAM_OUTBOX_RETENTION_BATCH", 1000, minimum=1),
         "KAFKA_SESSION_TIMEOUT_MS": lambda: env_int("EKYAM_KAFKA_SESSION_TIMEOUT_MS", 10000, minimum=1000),
+        # How often a consumer asks for the topics' metadata. A broker that restarts without its data
+        # comes back without the events topic; the group rebalances at once and finds nothing to assign,
+        # and only the next metadata refresh sees the topic the relay re-creates (librdkafka's default,
+        # 5 minutes, left the consumers idle that long).
+        "KAFKA_METADATA_REFRESH_MS": lambda: env_int("EKYAM_KAFKA_METADATA_REFRESH_MS", 5000, minimum=1000),
         # Traces across the bus (ekyam/events/tracing.py): off unless an OTLP/HTTP endpoint is set.
         # The standard OpenTelemetry names, so a collector's usual configuration applies as it is.
         "OTEL_EXPORTER_OTLP_ENDPOINT": lambda: _optional_url("OTEL_EXPORTER_OTLP_ENDPOINT"),

@@ -58,6 +58,7 @@ def consumer_config(group_id: str, **extra) -> dict:
         "auto.offset.reset": "earliest",
         "session.timeout.ms": session_ms,
         "heartbeat.interval.ms": max(250, session_ms // 10),
+        "topic.metadata.refresh.interval.ms": conf.get("KAFKA_METADATA_REFRESH_MS"),
         **extra,
     }
 
