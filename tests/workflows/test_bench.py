@@ -28,3 +28,19 @@ def test_inventory_latency_benchmark_prints_median_p95_and_ratio(capsys):
         out
     )
     assert re.search(r"ratio\s+median [\d.]+x, p95 [\d.]+x the direct sync", out), out
+
+
+@pytest.mark.slow
+@pytest.mark.kafka
+@pytest.mark.django_db(transaction=True)
+def test_sync_faults_benchmark_prints_each_bursts_whole_timeline(capsys):
+    """The bursts part on a small input: every burst converges and its timeline is whole (the bench
+    waits for the last burst's runs to finish before reading them; once it printed "last finished at
+    nans" for a burst whose run was still recording its outcome)."""
+    _description, out = benchmark_output(capsys, "sync_faults", ["--shipments", "0", "--bursts", "2"])
+    assert re.search(r"bursts of 40: converged in median [\d.]+s, max [\d.]+s over 2 bursts", out), out
+    lines = re.findall(
+        r"burst \d: converged [\d.]+s; 40 webhooks stored by [\d.]+s; .* last finished at ([\d.]+)s", out
+    )
+    assert len(lines) == 2, out
+    assert not re.search(r"\b(nan|inf)s?\b", out), out
