@@ -97,6 +97,9 @@ def test_standalone_serves_healthz_login_and_is_ready(tmp_path):
             output, _ = proc.communicate()
             pytest.fail("standalone did not stop within 40s of Ctrl-C:\n" + output[-3000:])
     assert "Stopping Ekyam" in output
+    # The sandboxes say where they send their webhooks without the connections' inbound tokens.
+    assert f"Whiplash sandbox sends its webhooks to http://127.0.0.1:{port}/hooks/whiplash/[redacted]/" in output
+    assert not re.search(r"/hooks/(whiplash|shopify)/(?!\[redacted\])[\w-]{8,}", output), output[-3000:]
     assert "E-mails are printed here" in output
     assert "Subject: Reset your Ekyam password" in output
     assert re.search(rf"http://127\.0\.0\.1:{port}/password-reset/[\w-]+/[\w-]+/", output), output[-3000:]

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from connectors.registry import get_connector
 from connectors.sandbox import SandboxServer
 from connectors.sandbox_life import SandboxLife
+from ekyam.redaction import redact
 
 
 class Command(BaseCommand):
@@ -59,7 +60,8 @@ class Command(BaseCommand):
         server = SandboxServer(app, host=host, port=port)
         self.stdout.write(f"{connector.name} sandbox listening on http://{host}:{port}")
         if webhook_url:
-            self.stdout.write(f"{connector.name} sandbox sends its webhooks to {webhook_url}")
+            # The address holds the connection's inbound token: said without it, like every log line.
+            self.stdout.write(f"{connector.name} sandbox sends its webhooks to {redact(webhook_url)}")
         if state_file:
             loaded = "loaded from" if life.restored else "kept in"
             self.stdout.write(f"{connector.name} sandbox data {loaded} {state_file}")
