@@ -282,18 +282,23 @@ def _burst_rounds(bursts: int) -> dict:
         return {"single": statistics.median(single), "times": times, "stages": stages, "warnings": warnings}
 
 
-def _unfinished_runs(source, since) -> bool:
-    from workflows.models import FINISHED_STATUSES, Run
+def _runs_since(source, since):
+    """The runs of the source's workflows queued since `since`."""
+    from workflows.models import Run
 
-    runs = Run.objects.filter(workflow__nodes__connection=source, queued_at__gte=since)
-    return runs.exclude(status__in=FINISHED_STATUSES).exists()
+    return Run.objects.filter(workflow__nodes__connection=source, queued_at__gte=since)
+
+
+def _unfinished_runs(source, since) -> bool:
+    from workflows.models import FINISHED_STATUSES
+
+    return _runs_since(source, since).exclude(status__in=FINISHED_STATUSES).exists()
 
 
 def _burst_timeline(source, line: dict, end) -> dict:
     """Where one burst's time went, from the rows it left: the last webhook stored, the runs it started
     (how long each waited in the queue and ran), seconds from the burst's first webhook fired."""
     from connectors.models import InboundWebhook
-    from workflows.models import Run
 
     since = line["since"]
 
@@ -301,7 +306,7 @@ def _burst_timeline(source, line: dict, end) -> dict:
         return (moment - since).total_seconds() if moment else float("nan")
 
     hooks = InboundWebhook.objects.filter(connection=source, received_at__gte=since)
-    runs = Run.objects.filter(workflow__nodes__connection=source, queued_at__gte=since)
+    runs = _runs_since(source, since)
     if end is not None:  # up to the next burst's first webhook
         hooks, runs = hooks.filter(received_at__lt=end), runs.filter(queued_at__lt=end)
     hooks, runs = hooks.order_by("received_at"), list(runs.order_by("pk"))

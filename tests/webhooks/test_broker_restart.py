@@ -53,104 +53,110 @@ def _delivered(receiver) -> set[str]:
     return {r["headers"]["webhook-id"] for r in receiver.requests}
 
 
-def test_a_broker_restart_loses_nothing_and_the_relay_and_the_group_recover_on_their_own(org_a, settings):
-    port = embedded.free_port()
-    broker = embedded.start_kafka(port=port)
-    prefix = f"r{uuid.uuid4().hex[:8]}"
-    settings.KAFKA_TOPIC_PREFIX = prefix
-    env = child_env(broker.url, prefix)
-    group = f"{prefix}-webhooks"
-    relay = _relay(env)
-    consumers: list[ConsumerProcess] = []
-    try:
-        with ScriptedServer() as receiver:
-            actions.create_endpoint(org_a, url=receiver.url)
-            consumers = [ConsumerProcess(env, group)]
-            consumers[0].wait_assigned()
-            _emit(org_a, 0, 20)
-            wait_for(lambda: len(_delivered(receiver)) >= 20, timeout=120, what="the first events")
+class _Bus:
+    """An embedded broker of the test's own, the relay and the consumers of one group on it."""
 
-            # Consumers down: events are acknowledged by the broker but not consumed...
-            consumers[0].stop()
-            _emit(org_a, 20, 50)
-            wait_for(
-                lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(),
-                timeout=60,
-                what="the relay to publish",
-            )
-            assert len(_delivered(receiver)) == 20
-            # ...when the broker restarts without them (the embedded broker keeps them in memory).
-            broker.stop()
-            broker = embedded.start_kafka(port=port)
-            _emit(org_a, 70, 30)  # and the stream goes on meanwhile
+    def __init__(self, settings, prefix: str):
+        self.port = embedded.free_port()
+        self.broker = embedded.start_kafka(port=self.port)
+        self.prefix = prefix
+        settings.KAFKA_TOPIC_PREFIX = prefix
+        self.env = child_env(self.broker.url, prefix)
+        self.group = f"{prefix}-webhooks"
+        self.relay = _relay(self.env)
+        self.started: list[ConsumerProcess] = []
 
-            # Both consumers of the group restart; nobody restarts the relay.
-            consumers = [ConsumerProcess(env, group), ConsumerProcess(env, group)]
-            wait_for(
-                lambda: len(_delivered(receiver)) >= 100,
-                timeout=240,
-                what="every acknowledged event delivered after the broker restart",
-            )
-            expected = set(Message.objects.values_list("webhook_id", flat=True))
-            assert len(expected) == 100 and _delivered(receiver) == expected  # 0 lost
-            assert relay.poll() is None  # the same relay recovered on its own
-            assert _partitions(broker.url, f"{prefix}.events") == django_settings.KAFKA_TOPIC_PARTITIONS
+    def consumers(self, count: int) -> list[ConsumerProcess]:
+        started = [ConsumerProcess(self.env, self.group) for _ in range(count)]
+        self.started.extend(started)
+        return started
 
-            # The group recovers after both consumers are killed and restarted.
-            for consumer in consumers:
-                consumer.kill()
-            consumers = [ConsumerProcess(env, group), ConsumerProcess(env, group)]
-            _emit(org_a, 100, 20)
-            wait_for(lambda: len(_delivered(receiver)) >= 120, timeout=240, what="delivery after the group restart")
+    def restart_broker(self) -> None:
+        """Without its data: the embedded broker keeps everything in memory."""
+        self.broker.stop()
+        self.broker = embedded.start_kafka(port=self.port)
 
-        relay.terminate()
-        relay.wait(15)  # promptly on SIGTERM (it used to take 27-34 s)
-    finally:
-        if relay.poll() is None:
-            relay.kill()
-            relay.wait()
+    def close(self) -> None:
+        if self.relay.poll() is None:
+            self.relay.kill()
+            self.relay.wait()
+        for consumer in self.started:
+            consumer.kill()
+        self.broker.stop()
+
+
+@pytest.fixture
+def bus(settings):
+    started = _Bus(settings, f"r{uuid.uuid4().hex[:8]}")
+    yield started
+    started.close()
+
+
+def test_a_broker_restart_loses_nothing_and_the_relay_and_the_group_recover_on_their_own(org_a, bus):
+    with ScriptedServer() as receiver:
+        actions.create_endpoint(org_a, url=receiver.url)
+        [first] = bus.consumers(1)
+        first.wait_assigned()
+        _emit(org_a, 0, 20)
+        wait_for(lambda: len(_delivered(receiver)) >= 20, timeout=120, what="the first events")
+
+        # Consumers down: events are acknowledged by the broker but not consumed...
+        first.stop()
+        _emit(org_a, 20, 50)
+        wait_for(
+            lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(),
+            timeout=60,
+            what="the relay to publish",
+        )
+        assert len(_delivered(receiver)) == 20
+        # ...when the broker restarts without them.
+        bus.restart_broker()
+        _emit(org_a, 70, 30)  # and the stream goes on meanwhile
+
+        # Both consumers of the group restart; nobody restarts the relay.
+        consumers = bus.consumers(2)
+        wait_for(
+            lambda: len(_delivered(receiver)) >= 100,
+            timeout=240,
+            what="every acknowledged event delivered after the broker restart",
+        )
+        expected = set(Message.objects.values_list("webhook_id", flat=True))
+        assert len(expected) == 100 and _delivered(receiver) == expected  # 0 lost
+        assert bus.relay.poll() is None  # the same relay recovered on its own
+        assert _partitions(bus.broker.url, f"{bus.prefix}.events") == django_settings.KAFKA_TOPIC_PARTITIONS
+
+        # The group recovers after both consumers are killed and restarted.
         for consumer in consumers:
             consumer.kill()
-        broker.stop()
+        bus.consumers(2)
+        _emit(org_a, 100, 20)
+        wait_for(lambda: len(_delivered(receiver)) >= 120, timeout=240, what="delivery after the group restart")
+
+    bus.relay.terminate()
+    bus.relay.wait(15)  # promptly on SIGTERM (it used to take 27-34 s)
 
 
-def test_consumers_that_stay_up_through_a_broker_restart_find_the_re_created_topic(org_a, settings):
+def test_consumers_that_stay_up_through_a_broker_restart_find_the_re_created_topic(org_a, bus):
     """The broker restarts without its data under running consumers: their group rebalances at once,
     finds no events topic and assigns nothing. When the relay re-creates the topic, the consumers must
     see it at their next metadata refresh (librdkafka's default is 5 minutes: the drill's stream stood
     still that long; now EKYAM_KAFKA_METADATA_REFRESH_MS, 5 s)."""
-    port = embedded.free_port()
-    broker = embedded.start_kafka(port=port)
-    prefix = f"u{uuid.uuid4().hex[:8]}"
-    settings.KAFKA_TOPIC_PREFIX = prefix
-    env = child_env(broker.url, prefix)
-    group = f"{prefix}-webhooks"
-    relay = _relay(env)
-    consumers: list[ConsumerProcess] = []
-    try:
-        with ScriptedServer() as receiver:
-            actions.create_endpoint(org_a, url=receiver.url)
-            consumers = [ConsumerProcess(env, group), ConsumerProcess(env, group)]
-            for consumer in consumers:
-                consumer.wait_assigned()
-            _emit(org_a, 0, 20)
-            wait_for(lambda: len(_delivered(receiver)) >= 20, timeout=120, what="the first events")
-
-            broker.stop()
-            broker = embedded.start_kafka(port=port)
-            _emit(org_a, 20, 20)
-            # A bound on a hang, not a target: with the 5-minute default nothing arrived for 300 s.
-            wait_for(
-                lambda: len(_delivered(receiver)) >= 40,
-                timeout=150,
-                what="the events after the restart, with the same consumers",
-            )
-            expected = set(Message.objects.values_list("webhook_id", flat=True))
-            assert len(expected) == 40 and _delivered(receiver) == expected
-            assert all(consumer.process.poll() is None for consumer in consumers)  # never restarted
-    finally:
-        relay.kill()
-        relay.wait()
+    with ScriptedServer() as receiver:
+        actions.create_endpoint(org_a, url=receiver.url)
+        consumers = bus.consumers(2)
         for consumer in consumers:
-            consumer.kill()
-        broker.stop()
+            consumer.wait_assigned()
+        _emit(org_a, 0, 20)
+        wait_for(lambda: len(_delivered(receiver)) >= 20, timeout=120, what="the first events")
+
+        bus.restart_broker()
+        _emit(org_a, 20, 20)
+        # A bound on a hang, not a target: with the 5-minute default nothing arrived for 300 s.
+        wait_for(
+            lambda: len(_delivered(receiver)) >= 40,
+            timeout=150,
+            what="the events after the restart, with the same consumers",
+        )
+        expected = set(Message.objects.values_list("webhook_id", flat=True))
+        assert len(expected) == 40 and _delivered(receiver) == expected
+        assert all(consumer.process.poll() is None for consumer in consumers)  # never restarted
